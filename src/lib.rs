@@ -1,5 +1,40 @@
 //! Ledgerbridge: posts approved TrackTik invoices and approved, locked pay runs into
 //! QuickBooks Online, exactly once, at the end of each trading day.
+//!
+//! Layout (see `docs/architecture.md`): plumbing (`config`, `state`, `error`, `ids`, `db`,
+//! `metrics`, `telemetry`), domain modules that own their SQL (`tenants`, `staff`, `audit`),
+//! thin adapters (`web`, `jobs`), the command line (`cli`, `demo`, `server`), and the
+//! `sandbox` stand-ins for TrackTik and QuickBooks Online.
 
+/// The audit log.
+pub mod audit;
+/// The command line.
+pub mod cli;
+/// Configuration from the environment.
+pub mod config;
+/// Connecting to and migrating PostgreSQL.
+pub mod db;
+/// `ledgerbridge demo`.
+pub mod demo;
+/// The web layer's error type.
+pub mod error;
+/// Newtype ids.
+pub mod ids;
+/// Background jobs.
+pub mod jobs;
+/// Prometheus metrics.
+pub mod metrics;
 /// Stand-ins for the TrackTik and QuickBooks Online APIs, used by `demo`, tests and benchmarks.
 pub mod sandbox;
+/// Starting the web server and the worker.
+pub mod server;
+/// Support staff accounts and sign-in.
+pub mod staff;
+/// Application state.
+pub mod state;
+/// Logging.
+pub mod telemetry;
+/// Tenants (TrackTik portals).
+pub mod tenants;
+/// Routes, pages and middleware.
+pub mod web;

@@ -1,1 +1,6 @@
-//! Integration tests: one binary, one module per area.
+//! Integration tests: one binary, one module per area. Each test gets a fresh PostgreSQL
+//! database (see `helpers`), and talks to the app over real HTTP.
+
+mod foundation;
+mod helpers;
+mod staff_sign_in;

@@ -1,0 +1,52 @@
+//! Background jobs on apalis, backed by PostgreSQL.
+//!
+//! Any number of `worker` processes on any number of machines share the queue; Postgres is
+//! the only coordination point. Job payloads carry ids only, and every job is idempotent.
+
+mod housekeeping;
+
+use std::future::Future;
+use std::str::FromStr;
+
+use anyhow::Context;
+use apalis::prelude::*;
+use apalis_cron::{CronStream, Schedule};
+
+use crate::state::AppState;
+
+pub use housekeeping::Housekeeping;
+
+/// Runs every worker until `shutdown` resolves.
+pub async fn run(
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let schedule = Schedule::from_str(housekeeping::SCHEDULE)
+        .context("the housekeeping schedule is invalid")?;
+    let housekeeping = WorkerBuilder::new("housekeeping")
+        .enable_tracing()
+        .data(state.clone())
+        .backend(CronStream::new(schedule))
+        .build_fn(housekeeping::run);
+
+    tracing::info!(
+        concurrency = state.config.worker_concurrency,
+        "worker started"
+    );
+    Monitor::new()
+        .register(housekeeping)
+        .run_with_signal(async move {
+            shutdown.await;
+            Ok(())
+        })
+        .await
+        .context("the job monitor stopped with an error")?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// Wraps any error for apalis, which wants a boxed std error.
+pub(crate) fn job_error(e: anyhow::Error) -> Error {
+    let boxed: BoxDynError = e.into();
+    Error::Failed(std::sync::Arc::new(boxed))
+}

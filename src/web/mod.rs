@@ -1,0 +1,128 @@
+//! The web layer: every route in one place, and the middleware stack around them.
+//!
+//! Handlers are thin: they parse input, call a domain module, and render a page or redirect
+//! (post/redirect/get). No SQL lives here.
+
+mod assets;
+pub mod csrf;
+mod errors;
+pub mod extract;
+mod health;
+mod pages;
+mod security;
+pub mod session;
+mod staff;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::metrics::{HttpLabels, RouteLabels};
+use crate::state::AppState;
+
+pub use pages::Chrome;
+
+/// The header that carries each request's id, in and out.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole web application.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
+        .with_name("lb_session")
+        .with_secure(state.config.serves_https())
+        .with_http_only(true)
+        // Lax, not Strict: the session must survive the redirect back from an OAuth provider.
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+
+    let pages = Router::new()
+        .route("/", get(pages::landing))
+        .route(
+            "/staff/sign-in",
+            get(staff::sign_in_form).post(staff::sign_in),
+        )
+        .route("/staff/sign-out", post(staff::sign_out))
+        .route("/support", get(support::tenants))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(sessions);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/{file}", get(assets::serve))
+        .merge(pages)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id = %request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    record_metrics,
+                ))
+                .layer(middleware::from_fn(security::headers))
+                .layer(middleware::from_fn(errors::render))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(60),
+                )),
+        )
+        .with_state(state)
+}
+
+/// Counts requests and their latency by route template.
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
