@@ -24,6 +24,8 @@ pub mod ids;
 pub mod jobs;
 /// Prometheus metrics.
 pub mod metrics;
+/// Typed clients for TrackTik and QuickBooks Online.
+pub mod providers;
 /// Stand-ins for the TrackTik and QuickBooks Online APIs, used by `demo`, tests and benchmarks.
 pub mod sandbox;
 /// Starting the web server and the worker.
