@@ -88,7 +88,10 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     record_metrics,
                 ))
-                .layer(middleware::from_fn(security::headers))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security::headers,
+                ))
                 .layer(middleware::from_fn(errors::render))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -325,3 +325,82 @@ async fn connecting_creates_a_missing_database() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_browsers_are_told_to_stay_on_https() {
+    let mut settings = crate::helpers::TestSettings::default();
+    settings
+        .env
+        .insert("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com".into());
+    let app = TestApp::spawn_with(settings).await;
+    let response = app.get("/staff/sign-in").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let cookie = response
+        .cookies()
+        .find(|c| c.name() == "lb_session")
+        .expect("a session cookie");
+    assert!(cookie.secure() && cookie.http_only() && cookie.same_site_lax());
+    // Over plain http there is no HSTS.
+    let plain = TestApp::spawn().await;
+    assert!(
+        plain
+            .get("/")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_the_program_with_a_message_naming_the_variable() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerbridge"))
+        .arg("migrate")
+        .env("LEDGERBRIDGE_WORKER_CONCURRENCY", "lots")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("LEDGERBRIDGE_WORKER_CONCURRENCY"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("whole number greater than zero"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn staff_add_on_the_command_line_creates_an_account_that_can_sign_in() {
+    let app = TestApp::spawn().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerbridge"))
+        .args(["staff", "add", "grace@ledgerbridge.test", "--role", "admin"])
+        .env("DATABASE_URL", &app.db_url)
+        .env("LEDGERBRIDGE_STAFF_PASSWORD", "twelve chars or more")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("grace@ledgerbridge.test saved with role Admin")
+    );
+    let response = app
+        .post_form(
+            "/staff/sign-in",
+            "/staff/sign-in",
+            &[
+                ("email", "grace@ledgerbridge.test"),
+                ("password", "twelve chars or more"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+}

@@ -68,6 +68,8 @@ impl Drop for TestDb {
 /// A running app with its own database.
 pub struct TestApp {
     pub base_url: String,
+    /// The test database's URL, for processes started by the test.
+    pub db_url: String,
     pub db: PgPool,
     pub client: reqwest::Client,
     _server: tokio::task::JoinHandle<()>,
@@ -108,6 +110,7 @@ impl TestApp {
         });
         Self {
             base_url: format!("http://{addr}"),
+            db_url: test_db.url.clone(),
             db: state.db.clone(),
             client: client(),
             _server: server,
