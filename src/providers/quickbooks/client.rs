@@ -1,0 +1,612 @@
+//! The HTTP core: limiter, retries, request ids, fault mapping, paging and batches.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::{Fault, QboError, parse_fault};
+use super::limiter::{Limits, RealmLimiter};
+use super::models::{CompanyInfo, Entity, Preferences};
+use super::{Company, Endpoints, MAX_BATCH_ITEMS, MINOR_VERSION, RequestId};
+
+/// How hard to try before giving up on a call.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Tries in total, the first included.
+    pub max_attempts: u32,
+    /// First wait after a 5xx or a timeout; doubles each time.
+    pub initial_backoff: Duration,
+    /// Longest wait between tries.
+    pub max_backoff: Duration,
+    /// Wait after a 429: Intuit asks for 60 seconds.
+    pub throttle_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            throttle_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counters since the client was made, for metrics and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// HTTP requests sent to the Accounting API (retries included).
+    pub calls: u64,
+    /// 429 answers received.
+    pub throttled: u64,
+    /// Retries made.
+    pub retries: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    calls: AtomicU64,
+    throttled: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// A QBO client for every company: credentials are passed per call.
+#[derive(Clone)]
+pub struct QuickBooksClient {
+    pub(super) http: reqwest::Client,
+    pub(super) endpoints: Endpoints,
+    limiter: RealmLimiter,
+    retry: RetryPolicy,
+    counters: Arc<Counters>,
+}
+
+/// What a batch item does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchOperation {
+    /// Create the entity.
+    Create,
+    /// Update it (full or sparse).
+    Update,
+    /// Delete a transaction.
+    Delete,
+}
+
+/// One item of a batch request.
+#[derive(Clone, Debug)]
+pub struct BatchItem {
+    /// Our id for the item (at most 10 characters when a request id is used).
+    pub b_id: String,
+    /// What to do.
+    pub operation: BatchOperation,
+    /// The entity's JSON key, e.g. `Invoice`.
+    pub entity: &'static str,
+    /// The entity as JSON.
+    pub payload: Value,
+}
+
+impl BatchItem {
+    /// A create of `entity`.
+    pub fn create<E: Entity>(b_id: impl Into<String>, entity: &E) -> Result<Self, QboError> {
+        Ok(Self {
+            b_id: b_id.into(),
+            operation: BatchOperation::Create,
+            entity: E::NAME,
+            payload: serde_json::to_value(entity).map_err(|e| QboError::InvalidResponse {
+                context: format!("serialising a {}", E::NAME),
+                detail: e.to_string(),
+            })?,
+        })
+    }
+}
+
+/// The answer to one batch item.
+#[derive(Clone, Debug)]
+pub struct BatchOutcome {
+    /// The item's id.
+    pub b_id: String,
+    /// The entity as QBO saved it, or the fault that refused it.
+    pub result: Result<Value, Fault>,
+}
+
+impl BatchOutcome {
+    /// The saved entity, typed.
+    pub fn entity<E: Entity>(&self) -> Result<E, QboError> {
+        match &self.result {
+            Ok(v) => serde_json::from_value(v.clone()).map_err(|e| QboError::InvalidResponse {
+                context: format!("batch item {} ({})", self.b_id, E::NAME),
+                detail: e.to_string(),
+            }),
+            Err(fault) => Err(QboError::Rejected {
+                status: 200,
+                fault: fault.clone(),
+                intuit_tid: None,
+            }),
+        }
+    }
+}
+
+struct Call<'a> {
+    method: Method,
+    path: String,
+    request_id: Option<&'a RequestId>,
+    extra_query: Vec<(&'static str, String)>,
+    body: Option<(String, &'static str)>,
+    weight: usize,
+    batch: bool,
+}
+
+impl QuickBooksClient {
+    /// A client for `endpoints`, with a `timeout` per HTTP request.
+    pub fn new(endpoints: Endpoints, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Ledgerbridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Self {
+            http,
+            endpoints,
+            limiter: RealmLimiter::new(Limits::default()),
+            retry: RetryPolicy::default(),
+            counters: Arc::default(),
+        }
+    }
+
+    /// Replaces the retry policy (tests use short waits).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the per-realm limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limiter = RealmLimiter::new(limits);
+        self
+    }
+
+    /// The endpoints this client talks to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            calls: self.counters.calls.load(Ordering::Relaxed),
+            throttled: self.counters.throttled.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Reads one entity by id.
+    pub async fn read<E: Entity>(&self, co: &Company<'_>, id: &str) -> Result<E, QboError> {
+        let path = format!("{}/{}", E::PATH, urlencode(id));
+        let body = self.send(co, self.call(Method::GET, path)).await?;
+        unwrap_entity(&body, E::NAME)
+    }
+
+    /// Creates an entity. The same `request_id` on a retry returns the first answer.
+    pub async fn create<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        entity: &E,
+        request_id: &RequestId,
+    ) -> Result<E, QboError> {
+        self.write(co, E::PATH, E::NAME, entity, request_id, None)
+            .await
+    }
+
+    /// Updates an entity: it must carry `Id` and the current `SyncToken`; with `sparse: true`
+    /// only the fields present change.
+    pub async fn update<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        entity: &E,
+        request_id: &RequestId,
+    ) -> Result<E, QboError> {
+        self.write(co, E::PATH, E::NAME, entity, request_id, None)
+            .await
+    }
+
+    /// Deletes a transaction (`operation=delete`).
+    pub async fn delete<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        id: &str,
+        sync_token: &str,
+        request_id: &RequestId,
+    ) -> Result<(), QboError> {
+        let body = serde_json::json!({ "Id": id, "SyncToken": sync_token });
+        self.write::<Value, _>(co, E::PATH, E::NAME, &body, request_id, Some("delete"))
+            .await?;
+        Ok(())
+    }
+
+    /// Voids a transaction (`operation=void`), e.g. an invoice.
+    pub async fn void<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        id: &str,
+        sync_token: &str,
+        request_id: &RequestId,
+    ) -> Result<E, QboError> {
+        let body = serde_json::json!({ "Id": id, "SyncToken": sync_token });
+        self.write(co, E::PATH, E::NAME, &body, request_id, Some("void"))
+            .await
+    }
+
+    async fn write<T: serde::de::DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        co: &Company<'_>,
+        path: &str,
+        name: &str,
+        body: &B,
+        request_id: &RequestId,
+        operation: Option<&str>,
+    ) -> Result<T, QboError> {
+        let json = serde_json::to_string(body).map_err(|e| QboError::InvalidResponse {
+            context: format!("serialising a {name}"),
+            detail: e.to_string(),
+        })?;
+        let mut call = self.call(Method::POST, path.to_owned());
+        call.request_id = Some(request_id);
+        call.body = Some((json, "application/json"));
+        if let Some(op) = operation {
+            call.extra_query.push(("operation", op.to_owned()));
+        }
+        let text = self.send(co, call).await?;
+        unwrap_entity(&text, name)
+    }
+
+    /// Runs a query and follows it to the last page. `statement` is a `SELECT * FROM …` without
+    /// `STARTPOSITION`/`MAXRESULTS`.
+    pub async fn query<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        statement: &str,
+    ) -> Result<Vec<E>, QboError> {
+        const PAGE: usize = 1000;
+        let mut all = Vec::new();
+        let mut start = 1;
+        loop {
+            let page: Vec<E> = self.query_page(co, statement, start, PAGE).await?;
+            let n = page.len();
+            all.extend(page);
+            if n < PAGE {
+                return Ok(all);
+            }
+            start += PAGE;
+        }
+    }
+
+    /// One page of a query.
+    pub async fn query_page<E: Entity>(
+        &self,
+        co: &Company<'_>,
+        statement: &str,
+        start: usize,
+        max: usize,
+    ) -> Result<Vec<E>, QboError> {
+        let statement = format!("{statement} STARTPOSITION {start} MAXRESULTS {max}");
+        let mut call = self.call(Method::POST, "query".to_owned());
+        call.body = Some((statement, "application/text"));
+        let text = self.send(co, call).await?;
+        let value: Value = parse_json(&text, "query response")?;
+        let rows = value
+            .get("QueryResponse")
+            .and_then(|q| q.get(E::NAME))
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
+        serde_json::from_value(rows).map_err(|e| QboError::InvalidResponse {
+            context: format!("{} query rows", E::NAME),
+            detail: e.to_string(),
+        })
+    }
+
+    /// `SELECT count(*) FROM …`.
+    pub async fn count(&self, co: &Company<'_>, statement: &str) -> Result<u64, QboError> {
+        let mut call = self.call(Method::POST, "query".to_owned());
+        call.body = Some((statement.to_owned(), "application/text"));
+        let text = self.send(co, call).await?;
+        let value: Value = parse_json(&text, "count response")?;
+        Ok(value
+            .get("QueryResponse")
+            .and_then(|q| q.get("totalCount"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0))
+    }
+
+    /// The company's name, country and address.
+    pub async fn company_info(&self, co: &Company<'_>) -> Result<CompanyInfo, QboError> {
+        self.read::<CompanyInfo>(co, co.realm_id).await
+    }
+
+    /// The company's preferences (currency, tax, account numbers, class/location tracking).
+    pub async fn preferences(&self, co: &Company<'_>) -> Result<Preferences, QboError> {
+        let body = self
+            .send(co, self.call(Method::GET, "preferences".to_owned()))
+            .await?;
+        unwrap_entity(&body, "Preferences")
+    }
+
+    /// Sends up to 30 items in one request. Per-item faults come back per item; the request id
+    /// replays the whole batch on a retry.
+    pub async fn batch(
+        &self,
+        co: &Company<'_>,
+        items: &[BatchItem],
+        request_id: &RequestId,
+    ) -> Result<Vec<BatchOutcome>, QboError> {
+        assert!(
+            !items.is_empty() && items.len() <= MAX_BATCH_ITEMS,
+            "a batch holds 1 to 30 items"
+        );
+        let requests: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let mut v = serde_json::json!({ "bId": item.b_id, "operation": item.operation });
+                v[item.entity] = item.payload.clone();
+                v
+            })
+            .collect();
+        let body = serde_json::json!({ "BatchItemRequest": requests }).to_string();
+        let mut call = self.call(Method::POST, "batch".to_owned());
+        call.request_id = Some(request_id);
+        call.body = Some((body, "application/json"));
+        call.weight = items.len();
+        call.batch = true;
+        let text = self.send(co, call).await?;
+        let value: Value = parse_json(&text, "batch response")?;
+        let responses = value
+            .get("BatchItemResponse")
+            .and_then(Value::as_array)
+            .ok_or_else(|| QboError::InvalidResponse {
+                context: "batch response".into(),
+                detail: "no BatchItemResponse".into(),
+            })?;
+        Ok(responses
+            .iter()
+            .map(|r| {
+                let b_id = r
+                    .get("bId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let result = match r.get("Fault") {
+                    Some(f) => Err(parse_fault(&serde_json::json!({ "Fault": f }).to_string())),
+                    None => {
+                        let entity = items
+                            .iter()
+                            .find(|i| i.b_id == b_id)
+                            .map(|i| i.entity)
+                            .unwrap_or_default();
+                        r.get(entity).cloned().ok_or_else(Fault::default)
+                    }
+                };
+                BatchOutcome { b_id, result }
+            })
+            .collect())
+    }
+
+    fn call(&self, method: Method, path: String) -> Call<'static> {
+        Call {
+            method,
+            path,
+            request_id: None,
+            extra_query: Vec::new(),
+            body: None,
+            weight: 1,
+            batch: false,
+        }
+    }
+
+    /// Sends one call with limiter, retries and fault mapping; returns the body of a 2xx.
+    async fn send(&self, co: &Company<'_>, call: Call<'_>) -> Result<String, QboError> {
+        let url = format!(
+            "{}/v3/company/{}/{}",
+            self.endpoints.api_base.as_str().trim_end_matches('/'),
+            urlencode(co.realm_id),
+            call.path
+        );
+        let mut query: Vec<(&str, String)> = vec![("minorversion", MINOR_VERSION.to_string())];
+        if let Some(rid) = call.request_id {
+            query.push(("requestid", rid.as_str().to_owned()));
+        }
+        query.extend(call.extra_query.iter().cloned());
+
+        let mut attempt = 0;
+        let mut backoff = self.retry.initial_backoff;
+        loop {
+            attempt += 1;
+            self.limiter
+                .acquire(co.realm_id, call.weight, call.batch)
+                .await;
+            self.counters.calls.fetch_add(1, Ordering::Relaxed);
+            let mut request = self
+                .http
+                .request(call.method.clone(), &url)
+                .query(&query)
+                .bearer_auth(co.access_token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some((body, content_type)) = &call.body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, *content_type)
+                    .body(body.clone());
+            }
+            let started = std::time::Instant::now();
+            let outcome = request.send().await;
+            let (wait, error) = match outcome {
+                Err(e) => {
+                    let what = if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "connection failed"
+                    };
+                    (
+                        backoff,
+                        QboError::Transport(format!("{} {what}: {}", call.path, without_url(&e))),
+                    )
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let tid = intuit_tid(response.headers());
+                    let text = match response.text().await {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let err = QboError::Transport(format!(
+                                "{} body lost: {}",
+                                call.path,
+                                without_url(&e)
+                            ));
+                            self.log(co, &call, status, &tid, started);
+                            if attempt >= self.retry.max_attempts {
+                                return Err(err);
+                            }
+                            self.pause(backoff).await;
+                            backoff = (backoff * 2).min(self.retry.max_backoff);
+                            continue;
+                        }
+                    };
+                    self.log(co, &call, status, &tid, started);
+                    if status.is_success() {
+                        return Ok(text);
+                    }
+                    let fault = parse_fault(&text);
+                    if status == StatusCode::TOO_MANY_REQUESTS || fault.has_code("3001") {
+                        self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                        (
+                            self.retry.throttle_wait,
+                            QboError::Throttled { intuit_tid: tid },
+                        )
+                    } else if status == StatusCode::UNAUTHORIZED {
+                        return Err(QboError::Unauthorized {
+                            fault,
+                            intuit_tid: tid,
+                        });
+                    } else if status == StatusCode::FORBIDDEN {
+                        return Err(QboError::Forbidden {
+                            fault,
+                            intuit_tid: tid,
+                        });
+                    } else if status.is_server_error() {
+                        (
+                            backoff,
+                            QboError::Server {
+                                status: status.as_u16(),
+                                fault,
+                                intuit_tid: tid,
+                            },
+                        )
+                    } else {
+                        return Err(QboError::Rejected {
+                            status: status.as_u16(),
+                            fault,
+                            intuit_tid: tid,
+                        });
+                    }
+                }
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(error);
+            }
+            tracing::warn!(realm = co.realm_id, path = %call.path, attempt, error = %error, "retrying a QuickBooks call");
+            self.pause(wait).await;
+            if !matches!(error, QboError::Throttled { .. }) {
+                backoff = (backoff * 2).min(self.retry.max_backoff);
+            }
+        }
+    }
+
+    async fn pause(&self, wait: Duration) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        // Up to 10 % jitter, so many companies retrying together do not stampede.
+        let jitter = wait.mul_f64(rand::random::<f64>() * 0.1);
+        tokio::time::sleep(wait + jitter).await;
+    }
+
+    fn log(
+        &self,
+        co: &Company<'_>,
+        call: &Call<'_>,
+        status: StatusCode,
+        tid: &Option<String>,
+        started: std::time::Instant,
+    ) {
+        tracing::debug!(
+            realm = co.realm_id,
+            method = %call.method,
+            path = %call.path,
+            status = status.as_u16(),
+            intuit_tid = tid.as_deref().unwrap_or("-"),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "QuickBooks call"
+        );
+    }
+}
+
+fn intuit_tid(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("intuit_tid")
+        .or_else(|| headers.get("intuit-tid"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// reqwest errors print the URL, which is harmless here but noisy; keep the kind only.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut e = e.to_string();
+    if let Some(i) = e.find(" for url (") {
+        e.truncate(i);
+    }
+    e
+}
+
+pub(super) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn parse_json(text: &str, context: &str) -> Result<Value, QboError> {
+    serde_json::from_str(text).map_err(|e| QboError::InvalidResponse {
+        context: context.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Takes `{"Invoice":{…},"time":…}` apart. A 2xx that carries a fault is a refusal.
+fn unwrap_entity<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T, QboError> {
+    let mut value = parse_json(text, name)?;
+    if let Some(inner) = value.get_mut(name).map(Value::take) {
+        return serde_json::from_value(inner).map_err(|e| QboError::InvalidResponse {
+            context: name.to_owned(),
+            detail: e.to_string(),
+        });
+    }
+    let fault = parse_fault(text);
+    if !fault.errors.is_empty() {
+        return Err(QboError::Rejected {
+            status: 200,
+            fault,
+            intuit_tid: None,
+        });
+    }
+    Err(QboError::InvalidResponse {
+        context: name.to_owned(),
+        detail: format!("the response has no {name}"),
+    })
+}
