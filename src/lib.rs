@@ -12,6 +12,8 @@ pub mod audit;
 pub mod cli;
 /// Configuration from the environment.
 pub mod config;
+/// Encryption of tokens at rest.
+pub mod crypto;
 /// Connecting to and migrating PostgreSQL.
 pub mod db;
 /// `ledgerbridge demo`.

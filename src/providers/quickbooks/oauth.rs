@@ -186,13 +186,12 @@ impl QuickBooksOAuth {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| {
-                QboError::Transport(format!("userinfo: {}", e.without_url()))
-            })?;
+            .map_err(|e| QboError::Transport(format!("userinfo: {}", e.without_url())))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| {
-            QboError::Transport(format!("userinfo: {}", e.without_url()))
-        })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| QboError::Transport(format!("userinfo: {}", e.without_url())))?;
         if status.as_u16() == 401 {
             return Err(QboError::Unauthorized {
                 fault: super::error::parse_fault(&text),
