@@ -1,0 +1,545 @@
+//! Intuit OAuth 2.0: consent page, token endpoint (code + refresh grants), revoke, userinfo.
+//!
+//! Codes live 10 minutes, are single-use and bound to their redirect URI. Access tokens live one
+//! hour. Every refresh issues a new refresh token; the previous one keeps working for 24 hours
+//! after that, then answers `invalid_grant`. Revoking any token of a grant kills the whole grant.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::SandboxState;
+use super::fault::auth_response;
+
+const CODE_TTL_MINUTES: i64 = 10;
+const ACCESS_TTL_SECONDS: i64 = 3600;
+const REFRESH_TTL_SECONDS: i64 = 8_726_400; // 101 days, as Intuit's fixtures show
+const REFRESH_GRACE_HOURS: i64 = 24;
+const HARD_TTL_SECONDS: i64 = 5 * 365 * 86_400;
+
+/// An issued authorization code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthCode {
+    client_id: String,
+    redirect_uri: String,
+    realm_id: String,
+    expires_at: DateTime<Utc>,
+    used: bool,
+}
+
+/// One consent (client × realm); all its tokens die together on revoke.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    client_id: String,
+    realm_id: String,
+    created_at: DateTime<Utc>,
+    revoked: bool,
+}
+
+/// An access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessToken {
+    grant: u64,
+    expires_at: DateTime<Utc>,
+}
+
+/// A refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshToken {
+    grant: u64,
+    expires_at: DateTime<Utc>,
+    superseded_at: Option<DateTime<Utc>>,
+}
+
+/// All OAuth state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct OAuthStore {
+    codes: HashMap<String, AuthCode>,
+    grants: HashMap<u64, Grant>,
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, RefreshToken>,
+    next_grant: u64,
+}
+
+/// Why a bearer token was refused.
+pub enum TokenProblem {
+    /// 401 with this detail.
+    Unauthorized(String),
+    /// 403: valid, but for another realm.
+    WrongRealm,
+}
+
+impl OAuthStore {
+    /// Checks an access token for `realm_id`.
+    pub fn check_access(
+        &self,
+        token: &str,
+        realm_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, TokenProblem> {
+        let short: String = token.chars().take(12).collect();
+        let Some(at) = self.access.get(token) else {
+            return Err(TokenProblem::Unauthorized(format!(
+                "Token invalid: {short}…"
+            )));
+        };
+        let grant = &self.grants[&at.grant];
+        if grant.revoked {
+            return Err(TokenProblem::Unauthorized(format!(
+                "Token revoked: {short}…"
+            )));
+        }
+        if now >= at.expires_at {
+            return Err(TokenProblem::Unauthorized(format!(
+                "Token expired: {short}…"
+            )));
+        }
+        if realm_id.is_some_and(|r| r != grant.realm_id) {
+            return Err(TokenProblem::WrongRealm);
+        }
+        Ok(grant.realm_id.clone())
+    }
+
+    /// Revokes the grant owning `token` (access or refresh). Returns whether one was found.
+    pub fn revoke_token(&mut self, token: &str) -> bool {
+        let grant = self
+            .access
+            .get(token)
+            .map(|a| a.grant)
+            .or_else(|| self.refresh.get(token).map(|r| r.grant));
+        match grant.and_then(|g| self.grants.get_mut(&g)) {
+            Some(g) => {
+                g.revoked = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Revokes every grant of a realm (or of every realm).
+    pub fn revoke_realm(&mut self, realm_id: Option<&str>) -> usize {
+        let mut n = 0;
+        for g in self.grants.values_mut() {
+            if realm_id.is_none_or(|r| r == g.realm_id) && !g.revoked {
+                g.revoked = true;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Makes the access tokens of a realm (or all) expire now.
+    pub fn expire_access(&mut self, realm_id: Option<&str>, now: DateTime<Utc>) -> usize {
+        let mut n = 0;
+        for at in self.access.values_mut() {
+            let realm = &self.grants[&at.grant].realm_id;
+            if realm_id.is_none_or(|r| r == realm) && at.expires_at > now {
+                at.expires_at = now;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Issues a code (used by the consent page and the control shortcut).
+    pub fn issue_code(
+        &mut self,
+        client_id: &str,
+        redirect_uri: &str,
+        realm_id: &str,
+        now: DateTime<Utc>,
+    ) -> String {
+        let code = format!("AB11{}", random(46));
+        self.codes.insert(
+            code.clone(),
+            AuthCode {
+                client_id: client_id.into(),
+                redirect_uri: redirect_uri.into(),
+                realm_id: realm_id.into(),
+                expires_at: now + Duration::minutes(CODE_TTL_MINUTES),
+                used: false,
+            },
+        );
+        code
+    }
+
+    fn issue_tokens(&mut self, grant: u64, now: DateTime<Utc>, hard: bool) -> serde_json::Value {
+        let access = format!(
+            "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..{}",
+            random(80)
+        );
+        let refresh = format!("AB11{}", random(46));
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                grant,
+                expires_at: now + Duration::seconds(ACCESS_TTL_SECONDS),
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                grant,
+                expires_at: now + Duration::seconds(REFRESH_TTL_SECONDS),
+                superseded_at: None,
+            },
+        );
+        let mut body = json!({
+            "x_refresh_token_expires_in": REFRESH_TTL_SECONDS,
+            "refresh_token": refresh,
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ACCESS_TTL_SECONDS,
+        });
+        if hard {
+            let created = self.grants[&grant].created_at;
+            let left = (created + Duration::seconds(HARD_TTL_SECONDS) - now).num_seconds();
+            body["x_refresh_token_hard_expires_in"] = json!(left.max(0));
+        }
+        body
+    }
+}
+
+fn random(n: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+/// Query of `GET /connect/oauth2`.
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    response_type: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/quickbooks/consent.html")]
+struct ConsentPage {
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    state: String,
+    companies: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/quickbooks/oauth_error.html")]
+struct OAuthErrorPage {
+    message: String,
+}
+
+fn error_page(message: &str) -> Response {
+    let page = OAuthErrorPage {
+        message: message.into(),
+    };
+    let html = page.render().unwrap_or_else(|_| message.to_string());
+    (StatusCode::BAD_REQUEST, Html(html)).into_response()
+}
+
+/// A 302 to `url` (Intuit answers the consent with 302, not 303).
+fn found(url: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
+}
+
+fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
+    let q = serde_urlencoded::to_string(params).unwrap_or_default();
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}{q}")
+}
+
+/// `GET /connect/oauth2`: validates the request and shows the consent page.
+pub async fn authorize(
+    State(state): State<SandboxState>,
+    Query(q): Query<AuthorizeQuery>,
+) -> Response {
+    let client_id = q.client_id.unwrap_or_default();
+    let redirect_uri = q.redirect_uri.unwrap_or_default();
+    if !state.client_allows(&client_id, &redirect_uri) {
+        return error_page(
+            "The client_id is unknown or the redirect_uri is not registered for it.",
+        );
+    }
+    let st = q.state.unwrap_or_default();
+    if q.response_type.as_deref() != Some("code") {
+        return found(&with_params(
+            &redirect_uri,
+            &[("error", "unsupported_response_type"), ("state", &st)],
+        ))
+        .into_response();
+    }
+    let scope = q.scope.unwrap_or_default();
+    if !scope
+        .split_whitespace()
+        .any(|s| s == "com.intuit.quickbooks.accounting")
+    {
+        return found(&with_params(
+            &redirect_uri,
+            &[("error", "invalid_scope"), ("state", &st)],
+        ))
+        .into_response();
+    }
+    let companies = state.company_names();
+    let page = ConsentPage {
+        client_id,
+        redirect_uri,
+        scope,
+        state: st,
+        companies,
+    };
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Form posted by the consent page.
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    realm_id: Option<String>,
+    decision: String,
+}
+
+/// `POST /connect/oauth2`: Allow → code; Deny → `error=access_denied`.
+pub async fn consent(
+    State(state): State<SandboxState>,
+    axum::Form(f): axum::Form<ConsentForm>,
+) -> Response {
+    if !state.client_allows(&f.client_id, &f.redirect_uri) {
+        return error_page(
+            "The client_id is unknown or the redirect_uri is not registered for it.",
+        );
+    }
+    if f.decision != "allow" {
+        return found(&with_params(
+            &f.redirect_uri,
+            &[("error", "access_denied"), ("state", &f.state)],
+        ))
+        .into_response();
+    }
+    let Some(realm) = f.realm_id.filter(|r| state.has_company(r)) else {
+        return error_page("Choose a company.");
+    };
+    let code = state.with_store(|s| {
+        let now = s.clock.now();
+        s.oauth
+            .issue_code(&f.client_id, &f.redirect_uri, &realm, now)
+    });
+    state.save();
+    found(&with_params(
+        &f.redirect_uri,
+        &[("code", &code), ("state", &f.state), ("realmId", &realm)],
+    ))
+    .into_response()
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        json!({"error": error, "error_description": description}).to_string(),
+    )
+        .into_response()
+}
+
+/// Client id and secret from HTTP Basic.
+fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+/// `POST /oauth2/v1/tokens/bearer`.
+pub async fn token(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some((client_id, secret)) = basic_client(&headers) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    };
+    if !state.client_secret_ok(&client_id, &secret) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    }
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let hard = headers
+        .get("x-include-refresh-token-hard-expires-in")
+        .and_then(|v| v.to_str().ok())
+        == Some("true");
+    let result = state.with_store(|s| {
+        let now = s.clock.now();
+        let o = &mut s.oauth;
+        match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => {
+                let code = form.get("code").cloned().unwrap_or_default();
+                let redirect = form.get("redirect_uri").cloned().unwrap_or_default();
+                let Some(c) = o.codes.get_mut(&code) else {
+                    return Err(("invalid_grant", "Token invalid"));
+                };
+                if c.used || now >= c.expires_at || c.client_id != client_id {
+                    return Err(("invalid_grant", "Token invalid"));
+                }
+                if c.redirect_uri != redirect {
+                    return Err(("invalid_grant", "Redirect URI mismatch"));
+                }
+                c.used = true;
+                let realm = c.realm_id.clone();
+                let id = o.next_grant;
+                o.next_grant += 1;
+                o.grants.insert(
+                    id,
+                    Grant {
+                        client_id: client_id.clone(),
+                        realm_id: realm,
+                        created_at: now,
+                        revoked: false,
+                    },
+                );
+                Ok(o.issue_tokens(id, now, hard))
+            }
+            Some("refresh_token") => {
+                let token = form.get("refresh_token").cloned().unwrap_or_default();
+                let Some(rt) = o.refresh.get(&token).cloned() else {
+                    return Err(("invalid_grant", "Token invalid"));
+                };
+                let grant = &o.grants[&rt.grant];
+                let expired_by_grace = rt
+                    .superseded_at
+                    .is_some_and(|t| now >= t + Duration::hours(REFRESH_GRACE_HOURS));
+                if grant.revoked
+                    || grant.client_id != client_id
+                    || now >= rt.expires_at
+                    || expired_by_grace
+                {
+                    return Err(("invalid_grant", "Token has been expired or revoked."));
+                }
+                if rt.superseded_at.is_none()
+                    && let Some(r) = o.refresh.get_mut(&token)
+                {
+                    r.superseded_at = Some(now);
+                }
+                Ok(o.issue_tokens(rt.grant, now, hard))
+            }
+            Some(_) => Err(("unsupported_grant_type", "Unsupported grant type")),
+            None => Err(("invalid_request", "grant_type is required")),
+        }
+    });
+    match result {
+        Ok(body) => {
+            state.save();
+            (
+                [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+        Err((e, d)) => oauth_error(StatusCode::BAD_REQUEST, e, d),
+    }
+}
+
+/// `POST /v2/oauth2/tokens/revoke`.
+pub async fn revoke(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let ok = basic_client(&headers).is_some_and(|(id, s)| state.client_secret_ok(&id, &s));
+    if !ok {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    }
+    let token = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string));
+    let Some(token) = token else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is required",
+        );
+    };
+    state.with_store(|s| s.oauth.revoke_token(&token));
+    state.save();
+    StatusCode::OK.into_response()
+}
+
+/// `GET /v1/openid_connect/userinfo`.
+pub async fn userinfo(State(state): State<SandboxState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    let (now, result) = state.with_store(|s| {
+        let now = s.clock.now();
+        (now, s.oauth.check_access(&token, None, now))
+    });
+    match result {
+        Ok(realm) => (
+            [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+            json!({
+                "sub": format!("{realm}-owner"),
+                "email": "owner@acme-security.test",
+                "emailVerified": true,
+                "givenName": "Alex",
+                "familyName": "Owner",
+                "phoneNumber": "+1 (555) 010-0100",
+                "phoneNumberVerified": false,
+                "address": {"streetAddress": "100 Main St", "locality": "Springfield", "region": "CA", "postalCode": "90001", "country": "US"}
+            })
+            .to_string(),
+        )
+            .into_response(),
+        Err(TokenProblem::Unauthorized(d)) => auth_response(401, &d, now.timestamp_millis()),
+        Err(TokenProblem::WrongRealm) => auth_response(403, "wrong realm", now.timestamp_millis()),
+    }
+}
+
+/// `GET /.well-known/openid_sandbox_configuration`: discovery with this server's URLs.
+pub async fn discovery(State(state): State<SandboxState>) -> Response {
+    let base = state.public_url();
+    axum::Json(json!({
+        "issuer": "https://oauth.platform.intuit.com/op/v1",
+        "authorization_endpoint": format!("{base}/connect/oauth2"),
+        "token_endpoint": format!("{base}/oauth2/v1/tokens/bearer"),
+        "userinfo_endpoint": format!("{base}/v1/openid_connect/userinfo"),
+        "revocation_endpoint": format!("{base}/v2/oauth2/tokens/revoke"),
+        "response_types_supported": ["code"],
+        "scopes_supported": ["openid", "email", "profile", "address", "phone", "com.intuit.quickbooks.accounting"]
+    }))
+    .into_response()
+}

@@ -1,0 +1,299 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::{Sb, US_REALM_ID, invoice};
+
+#[tokio::test]
+async fn companyinfo_and_preferences_come_in_their_envelopes_with_intuit_headers() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let r = api
+        .get(&format!("companyinfo/{US_REALM_ID}?minorversion=75"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers
+            .get("intuit_tid")
+            .is_some_and(|v| v.to_str().expect("tid").starts_with("1-"))
+    );
+    assert!(r.headers.contains_key("qbo-version"));
+    let v = r.json();
+    assert_eq!(v["CompanyInfo"]["CompanyName"], "Acme Security Inc. (US)");
+    assert_eq!(v["CompanyInfo"]["Country"], "US");
+    assert!(v["time"].as_str().expect("time").contains('.'));
+    let p = api.get("preferences").await.json();
+    assert_eq!(
+        p["Preferences"]["AccountingInfoPrefs"]["UseAccountNumbers"],
+        true
+    );
+    assert_eq!(
+        p["Preferences"]["CurrencyPrefs"]["MultiCurrencyEnabled"],
+        false
+    );
+    assert_eq!(
+        p["Preferences"]["CurrencyPrefs"]["HomeCurrency"]["value"],
+        "USD"
+    );
+}
+
+#[tokio::test]
+async fn creating_an_invoice_computes_totals_appends_a_subtotal_line_and_ignores_client_totals() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let mut body = invoice(&ids, "INV-1", 0.0);
+    body["Line"] = json!([
+        {"DetailType": "SalesItemLineDetail", "Amount": 103.55, "Description": "Guarding",
+         "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}, "Qty": 3.186154, "UnitPrice": 32.5}},
+        {"DetailType": "SalesItemLineDetail", "Amount": 0.1,
+         "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}}},
+        {"DetailType": "SalesItemLineDetail", "Amount": 0.2,
+         "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}}}
+    ]);
+    body["TotalAmt"] = json!(99999);
+    let r = api.post("invoice?minorversion=75", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.text.contains("\"TotalAmt\":103.85"),
+        "money is a JSON number: {}",
+        r.text
+    );
+    let inv = &r.json()["Invoice"];
+    assert!(
+        inv["Id"]
+            .as_str()
+            .expect("Id")
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    );
+    assert_eq!(inv["SyncToken"], "0");
+    assert_eq!(inv["domain"], "QBO");
+    assert_eq!(inv["sparse"], false);
+    assert_eq!(inv["Balance"], json!(103.85));
+    assert_eq!(
+        inv["DueDate"], "2026-12-05",
+        "Net 15 from the customer's terms"
+    );
+    let created = inv["MetaData"]["CreateTime"].as_str().expect("CreateTime");
+    assert!(
+        created.ends_with("-08:00") || created.ends_with("-07:00"),
+        "{created}"
+    );
+    let lines = inv["Line"].as_array().expect("lines");
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[3]["DetailType"], "SubTotalLineDetail");
+    assert_eq!(lines[3]["Amount"], json!(103.85));
+    assert_eq!(
+        lines[0]["SalesItemLineDetail"]["TaxCodeRef"]["value"],
+        "NON"
+    );
+    assert_eq!(
+        lines[0]["SalesItemLineDetail"]["ItemRef"]["name"],
+        "Guard Services"
+    );
+    assert_eq!(inv["CustomerRef"]["name"], "Northwind Mall");
+}
+
+#[tokio::test]
+async fn read_returns_the_stored_entity_and_bad_ids_give_2030_or_610() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let created = api.create("invoice", invoice(&ids, "R-1", 10.0)).await;
+    let id = created["Id"].as_str().expect("id");
+    let read = api.get(&format!("invoice/{id}")).await.json();
+    assert_eq!(read["Invoice"], created);
+    let r = api.get("invoice/abc").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "2030".to_string())
+    );
+    let r = api.get("invoice/999999").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "610".to_string())
+    );
+}
+
+#[tokio::test]
+async fn sparse_update_changes_only_the_given_fields_and_increments_the_sync_token() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let mut body = invoice(&ids, "S-1", 50.0);
+    body["PrivateNote"] = json!("keep me");
+    let inv = api.create("invoice", body).await;
+    let r = api
+        .post(
+            "invoice",
+            json!({"Id": inv["Id"], "SyncToken": "0", "sparse": true, "DocNumber": "S-1b"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let updated = &r.json()["Invoice"];
+    assert_eq!(updated["SyncToken"], "1");
+    assert_eq!(updated["DocNumber"], "S-1b");
+    assert_eq!(updated["PrivateNote"], "keep me");
+    assert_eq!(updated["TotalAmt"], json!(50));
+    assert_eq!(
+        updated["MetaData"]["CreateTime"],
+        inv["MetaData"]["CreateTime"]
+    );
+}
+
+#[tokio::test]
+async fn full_update_clears_omitted_writable_fields() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let mut body = invoice(&ids, "F-1", 50.0);
+    body["PrivateNote"] = json!("gone after a full update");
+    let inv = api.create("invoice", body).await;
+    let mut full = invoice(&ids, "F-1", 75.0);
+    full["Id"] = inv["Id"].clone();
+    full["SyncToken"] = json!("0");
+    let updated = api.create("invoice", full).await;
+    assert!(updated.get("PrivateNote").is_none());
+    assert_eq!(updated["TotalAmt"], json!(75));
+    assert_eq!(updated["SyncToken"], "1");
+}
+
+#[tokio::test]
+async fn a_stale_sync_token_is_refused_with_5010() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let inv = api.create("invoice", invoice(&ids, "ST-1", 50.0)).await;
+    api.post(
+        "invoice",
+        json!({"Id": inv["Id"], "SyncToken": "0", "sparse": true, "PrivateNote": "a"}),
+    )
+    .await;
+    let r = api
+        .post(
+            "invoice",
+            json!({"Id": inv["Id"], "SyncToken": "0", "sparse": true, "PrivateNote": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "5010".to_string())
+    );
+    assert!(r.detail().starts_with("Stale Object Error"));
+}
+
+#[tokio::test]
+async fn delete_answers_status_deleted_and_the_transaction_is_gone() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let inv = api.create("invoice", invoice(&ids, "D-1", 50.0)).await;
+    let r = api
+        .post(
+            "invoice?operation=delete",
+            json!({"Id": inv["Id"], "SyncToken": "0"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let v = r.json();
+    assert_eq!(
+        v["Invoice"],
+        json!({"status": "Deleted", "domain": "QBO", "Id": inv["Id"]})
+    );
+    let id = inv["Id"].as_str().expect("id");
+    assert_eq!(api.get(&format!("invoice/{id}")).await.code(), "610");
+    let r = api
+        .post(
+            "account?operation=delete",
+            json!({"Id": ids.checking, "SyncToken": "0"}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "name lists cannot be deleted"
+    );
+}
+
+#[tokio::test]
+async fn void_zeroes_the_invoice_and_increments_its_sync_token() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let inv = api.create("invoice", invoice(&ids, "V-1", 80.0)).await;
+    let r = api
+        .post(
+            "invoice?operation=void",
+            json!({"Id": inv["Id"], "SyncToken": "0"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let v = &r.json()["Invoice"];
+    assert_eq!(v["SyncToken"], "1");
+    assert_eq!(v["TotalAmt"], json!(0));
+    assert_eq!(v["Balance"], json!(0));
+    assert_eq!(v["PrivateNote"], "Voided");
+}
+
+#[tokio::test]
+async fn deactivating_an_account_renames_it_deleted_and_frees_the_name() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let acct = api
+        .create(
+            "account",
+            json!({"Name": "Old Fuel", "AccountType": "Expense", "AcctNum": "6901"}),
+        )
+        .await;
+    assert_eq!(acct["Classification"], "Expense");
+    assert_eq!(acct["CurrentBalance"], json!(0));
+    let r = api
+        .post(
+            "account",
+            json!({"Id": acct["Id"], "SyncToken": "0", "sparse": true, "Active": false}),
+        )
+        .await;
+    let v = &r.json()["Account"];
+    assert_eq!(v["Name"], "Old Fuel (deleted)");
+    assert_eq!(v["Active"], false);
+    api.create(
+        "account",
+        json!({"Name": "Old Fuel", "AccountType": "Expense"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unknown_resource_is_400_unsupported_operation() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let r = api.get("invoices/1").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "500".to_string())
+    );
+    assert!(
+        r.headers.contains_key("intuit_tid"),
+        "errors carry intuit_tid too"
+    );
+}
+
+#[tokio::test]
+async fn minorversion_and_requestid_are_recorded_in_the_request_log_with_old_versions_read_as_75() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    api.get("preferences?minorversion=65").await;
+    api.get("preferences?minorversion=75&requestid=abc").await;
+    api.get("preferences").await;
+    let log = sb
+        .control_get(&format!("requests?realm_id={US_REALM_ID}"))
+        .await;
+    let rows = log.as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["minorversion"], "65");
+    assert_eq!(rows[0]["effective_minorversion"], 75);
+    assert_eq!(rows[1]["requestid"], "abc");
+    assert_eq!(rows[1]["status"], 200);
+    assert!(rows[2]["minorversion"].is_null());
+    assert_eq!(rows[2]["effective_minorversion"], 75);
+}
