@@ -3,4 +3,5 @@
 
 mod foundation;
 mod helpers;
+mod quickbooks_client;
 mod staff_sign_in;
