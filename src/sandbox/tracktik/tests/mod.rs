@@ -1,0 +1,1 @@
+//! Tests of the TrackTik sandbox over real HTTP.
