@@ -157,6 +157,14 @@ fn render_one(
     })
 }
 
+/// TrackTik's schema for a single line-tax record types `invoiceLine` as a list of invoice-line
+/// objects (its collection schema: a list of ids), so single records carry the lines expanded.
+fn single_record_defaults(res: &Resource, query: &mut Query) {
+    if res.tag == "invoice-line-taxes" {
+        query.includes.0.entry("invoiceLine".into()).or_default();
+    }
+}
+
 fn one_inner(
     shared: &Shared,
     tag: &str,
@@ -166,7 +174,8 @@ fn one_inner(
 ) -> Result<Response, ApiError> {
     authorize(shared, headers)?;
     let res = routed(tag)?;
-    let query = Query::parse(res, &pairs(raw)?, false)?;
+    let mut query = Query::parse(res, &pairs(raw)?, false)?;
+    single_record_defaults(res, &mut query);
     let data = render_one(shared, res, id, &query)?;
     let m = meta(res, vec![res.tag.to_owned(), id.to_owned()], shared);
     Ok(json_response(200, json!({"meta": m, "data": data})))
