@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::OAuthClient;
-use super::query::Renderer;
+use super::query::{ApiError, Renderer};
 use super::query::{Includes, filter_parse_instant};
 use super::schema;
 use super::seed::SeedConfig;
@@ -37,13 +37,13 @@ fn store_err(e: StoreError) -> Response {
     }
 }
 
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         bytes
     };
-    serde_json::from_slice(bytes).map_err(|e| err(400, format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
 }
 
 pub fn router() -> Router<Arc<Shared>> {
@@ -145,7 +145,7 @@ fn invoice_json(shared: &Shared, id: i64) -> Value {
 async fn create_invoice(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let input: InvoiceIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let now = shared.now();
     let invoice_date = input.invoice_date.unwrap_or(now.date_naive());
@@ -203,11 +203,11 @@ struct ApproveIn {
     approved_on: Option<String>,
 }
 
-fn when(shared: &Shared, at: Option<&str>) -> Result<DateTime<Utc>, Response> {
+fn when(shared: &Shared, at: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     match at {
         None => Ok(shared.now()),
         Some(s) => {
-            filter_parse_instant(s).ok_or_else(|| err(400, format!("{s} is not a date-time")))
+            filter_parse_instant(s).ok_or_else(|| ApiError::bad(format!("{s} is not a date-time")))
         }
     }
 }
@@ -219,11 +219,11 @@ async fn approve_invoice(
 ) -> Response {
     let input: ApproveIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let at = match when(&shared, input.approved_on.as_deref()) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let result = shared
         .portal_mut()
@@ -241,7 +241,7 @@ async fn edit_invoice(
 ) -> Response {
     let patch: serde_json::Map<String, Value> = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let now = shared.now();
     let result = shared.portal_mut().edit_invoice(id, &patch, now);
@@ -301,7 +301,7 @@ fn payrun_json(shared: &Shared, id: i64) -> Value {
 async fn create_payrun(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let input: PayrunIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let now = shared.now();
     let items = input
@@ -356,11 +356,11 @@ async fn approve_payrun(
 ) -> Response {
     let input: ApproveIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let at = match when(&shared, input.approved_on.as_deref()) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let result = shared
         .portal_mut()
@@ -395,11 +395,11 @@ struct ClockIn {
 async fn set_clock(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let input: ClockIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let mut now = match when(&shared, input.now.as_deref()) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     if let Some(s) = input.advance_seconds {
         now += chrono::Duration::seconds(s);
@@ -415,7 +415,7 @@ async fn faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn add_fault(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let fault: Fault = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     if !(400..=599).contains(&fault.status) || fault.count == 0 {
         return err(400, "status must be 400..=599 and count at least 1");
@@ -450,7 +450,7 @@ fn yes() -> bool {
 async fn revoke_tokens(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let input: RevokeIn = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     let (a, r) = shared.auth().revoke(input.refresh_tokens);
     json_response(
@@ -508,7 +508,7 @@ async fn list_clients(State(shared): State<Arc<Shared>>) -> Response {
 async fn register_client(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let client: OAuthClient = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     if client.client_id.is_empty() || client.client_secret.is_empty() {
         return err(400, "client_id and client_secret are required");
@@ -521,7 +521,7 @@ async fn register_client(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Res
 async fn reseed(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     let config: SeedConfig = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into(),
     };
     shared.reseed(config);
     let portal = shared.portal();

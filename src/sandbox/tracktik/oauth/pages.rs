@@ -112,45 +112,43 @@ fn redirect(uri: &str, pairs: &[(&str, &str)]) -> Response {
 }
 
 /// Checks client and redirect URI; errors here are shown, never redirected.
-fn check(shared: &Shared, p: &AuthorizeParams) -> Result<(), Response> {
-    let auth = shared.auth();
-    let Some(client) = auth.clients.get(&p.client_id) else {
-        drop(auth);
-        return Err(error_page(
-            shared,
-            StatusCode::BAD_REQUEST,
-            "Unknown client_id.",
-        ));
+fn check(shared: &Shared, p: &AuthorizeParams) -> Result<(), Box<Response>> {
+    let problem = {
+        let auth = shared.auth();
+        match auth.clients.get(&p.client_id) {
+            None => Some("Unknown client_id."),
+            Some(c) if !c.allows_redirect(&p.redirect_uri) => {
+                Some("The redirect_uri is not registered for this client.")
+            }
+            Some(_) => None,
+        }
     };
-    if !client.allows_redirect(&p.redirect_uri) {
-        drop(auth);
-        return Err(error_page(
+    if let Some(message) = problem {
+        return Err(Box::new(error_page(
             shared,
             StatusCode::BAD_REQUEST,
-            "The redirect_uri is not registered for this client.",
-        ));
+            message,
+        )));
     }
-    drop(auth);
     if p.response_type != "code" {
-        return Err(redirect(
-            &p.redirect_uri,
-            &[("error", "unsupported_response_type"), ("state", &p.state)],
-        ));
+        let pairs = [
+            ("error", "unsupported_response_type"),
+            ("state", p.state.as_str()),
+        ];
+        return Err(Box::new(redirect(&p.redirect_uri, &pairs)));
     }
     if !p.code_challenge.is_empty()
         && !matches!(p.code_challenge_method.as_str(), "S256" | "plain" | "")
     {
-        return Err(redirect(
-            &p.redirect_uri,
-            &[
-                ("error", "invalid_request"),
-                (
-                    "error_description",
-                    "code_challenge_method must be S256 or plain",
-                ),
-                ("state", &p.state),
-            ],
-        ));
+        let pairs = [
+            ("error", "invalid_request"),
+            (
+                "error_description",
+                "code_challenge_method must be S256 or plain",
+            ),
+            ("state", p.state.as_str()),
+        ];
+        return Err(Box::new(redirect(&p.redirect_uri, &pairs)));
     }
     Ok(())
 }
@@ -160,7 +158,7 @@ pub async fn authorize_form(
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
     if let Err(r) = check(&shared, &p) {
-        return r;
+        return *r;
     }
     let portal = shared.portal().name.clone();
     page(
@@ -182,7 +180,7 @@ pub async fn sign_in(
 ) -> Response {
     let p = form.params;
     if let Err(r) = check(&shared, &p) {
-        return r;
+        return *r;
     }
     let portal = shared.portal().name.clone();
     let now = shared.now();

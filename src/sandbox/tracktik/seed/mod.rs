@@ -42,7 +42,7 @@ impl Default for SeedConfig {
     /// six weeks of invoices (12 a day), 60 employees, twelve weeks of pay runs.
     fn default() -> Self {
         SeedConfig {
-            seed: 2020_01_01,
+            seed: 20_200_101,
             portal_name: "Acme Security".into(),
             regions: 3,
             clients: 40,
