@@ -84,7 +84,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
         })?;
     let now = shared.now();
     shared
-        .auth()
+        .auth_peek()
         .caller(token, now)
         .ok_or_else(|| ApiError::new(401, "The access token is invalid or has expired"))
 }

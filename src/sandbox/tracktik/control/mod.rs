@@ -501,7 +501,7 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn list_clients(State(shared): State<Arc<Shared>>) -> Response {
-    let ids: Vec<String> = shared.auth().clients.keys().cloned().collect();
+    let ids: Vec<String> = shared.auth_peek().clients.keys().cloned().collect();
     json_response(200, json!({"clients": ids}))
 }
 

@@ -114,7 +114,7 @@ fn redirect(uri: &str, pairs: &[(&str, &str)]) -> Response {
 /// Checks client and redirect URI; errors here are shown, never redirected.
 fn check(shared: &Shared, p: &AuthorizeParams) -> Result<(), Box<Response>> {
     let problem = {
-        let auth = shared.auth();
+        let auth = shared.auth_peek();
         match auth.clients.get(&p.client_id) {
             None => Some("Unknown client_id."),
             Some(c) if !c.allows_redirect(&p.redirect_uri) => {

@@ -126,8 +126,14 @@ impl Shared {
         self.portal.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Auth state for a change (marks the state for saving).
     pub fn auth(&self) -> MutexGuard<'_, AuthState> {
         self.dirty.store(true, Ordering::Relaxed);
+        lock(&self.auth)
+    }
+
+    /// Auth state for a look-up (token checks on every API call do not trigger a save).
+    pub fn auth_peek(&self) -> MutexGuard<'_, AuthState> {
         lock(&self.auth)
     }
 

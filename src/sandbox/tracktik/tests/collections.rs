@@ -413,3 +413,39 @@ async fn pay_run_totals_are_on_demand_and_match_the_items() {
         "{labels:?}"
     );
 }
+
+#[tokio::test]
+async fn lists_stay_fast_with_twenty_thousand_invoices() {
+    let seed = SeedConfig {
+        clients: 200,
+        days_of_invoices: 200,
+        invoices_per_day: 100,
+        ..SeedConfig::small()
+    };
+    let sb = sandbox_with(seed).await;
+    let base = sb.base_url();
+    let t = token(base).await;
+    let (_, all) = get(base, &t, "invoices?limit=1").await;
+    assert_eq!(all["meta"]["count"], 20_000);
+    let invoice = all["data"][0]["id"].as_i64().unwrap();
+    let day = all["data"][0]["invoiceDate"].as_str().unwrap().to_owned();
+    // Unoptimised test builds are slow; a quadratic include or filter would still blow this.
+    let budget = std::time::Duration::from_secs(4);
+    for path in [
+        format!(
+            "invoices?limit=1000&status=APPROVED&approvedOn:isnotnull&include=lines,lines.billableItems,approvedOn"
+        ),
+        format!("invoices?limit=1000&sort=-total,id&invoiceDate:between={day}|{day}"),
+        format!("invoice-line-taxes?invoiceLine.invoice={invoice}"),
+        "billable-items?limit=1000&offset=40000&include=billItem".to_owned(),
+    ] {
+        let started = std::time::Instant::now();
+        let (status, body) = get(base, &t, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert!(
+            started.elapsed() < budget,
+            "{path} took {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -344,3 +344,38 @@ async fn a_registered_client_can_get_tokens_and_a_reseed_replaces_the_data() {
     assert_ne!(before, after);
     assert_eq!(after, 4);
 }
+
+#[tokio::test]
+async fn the_state_file_keeps_data_and_tokens_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("tt-sandbox-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let options = || Options {
+        seed: SeedConfig::small(),
+        state_file: Some(file.clone()),
+        ..Default::default()
+    };
+    let sb = start(options()).await.unwrap();
+    let base = sb.base_url().to_owned();
+    let t = token(&base).await;
+    let (client, _) = first_site(&base, &t).await;
+    let (_, created) = control(
+        &base,
+        Method::POST,
+        "invoices",
+        json!({"client": client, "lines": [{"billItem": 11, "quantity": 2, "unitPrice": 10}]}),
+    )
+    .await;
+    let id = created["data"]["id"].as_i64().unwrap();
+    sb.shutdown();
+    sb.wait().await.unwrap();
+    assert!(file.exists());
+
+    let again = start(options()).await.unwrap();
+    let (status, body) = get(again.base_url(), &t, &format!("invoices/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["subTotal"], json!(20));
+    again.shutdown();
+    again.wait().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
