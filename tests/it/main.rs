@@ -4,3 +4,4 @@
 mod foundation;
 mod helpers;
 mod staff_sign_in;
+mod tracktik_client;
