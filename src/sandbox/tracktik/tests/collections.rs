@@ -322,7 +322,13 @@ async fn invoice_totals_lines_billable_items_and_taxes_add_up() {
     for inv in &invoices {
         let mut sub = Decimal::ZERO;
         let mut tax = Decimal::ZERO;
+        let mut groups = BTreeSet::new();
         for l in inv["lines"].as_array().unwrap() {
+            let key = l["billableItems"][0]["groupKey"].to_string();
+            assert!(
+                groups.insert(key),
+                "lines of one invoice have distinct group keys"
+            );
             let items = l["billableItems"].as_array().unwrap();
             let price: Decimal = items.iter().map(|b| d(&b["price"])).sum();
             assert_eq!(price, d(&l["lineSubTotal"]), "Σ price = lineSubTotal");
