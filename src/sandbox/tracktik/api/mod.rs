@@ -106,8 +106,9 @@ fn list_inner(
 ) -> Result<Response, ApiError> {
     authorize(shared, headers)?;
     let res = routed(tag)?;
-    let query = Query::parse(res, &pairs(raw)?, true)?;
+    let mut query = Query::parse(res, &pairs(raw)?, true)?;
     let portal = shared.portal();
+    region_filter(&portal, res, headers, &mut query)?;
     let (count, rows) = query.run(&portal, res);
     let mut renderer = Renderer::new(&portal);
     let data: Vec<Value> = rows
@@ -126,6 +127,46 @@ fn list_inner(
     m.insert("limit".into(), json!(query.limit));
     m.insert("offset".into(), json!(query.offset));
     Ok(json_response(200, json!({"meta": m, "data": data})))
+}
+
+/// `TTC-Region-Filter: 2,3` narrows collections to those regions (through `region`, or the
+/// client's or pay run's region). Ids that are not regions are ignored; when none is valid the
+/// header is ignored, as TrackTik falls back to every permitted region.
+fn region_filter(
+    portal: &super::store::Portal,
+    res: &'static Resource,
+    headers: &HeaderMap,
+    query: &mut Query,
+) -> Result<(), ApiError> {
+    let Some(raw) = headers
+        .get("ttc-region-filter")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    // Global records (no region) stay visible.
+    if matches!(res.tag, "bill-items" | "payroll-codes" | "tax-classes") {
+        return Ok(());
+    }
+    let valid: Vec<String> = raw
+        .split(',')
+        .filter_map(|s| s.trim().parse::<i64>().ok())
+        .filter(|id| portal.get("regions", *id).is_some())
+        .map(|id| id.to_string())
+        .collect();
+    let path = [
+        "region",
+        "client.region",
+        "payrun.region",
+        "invoiceLine.invoice.client.region",
+    ]
+    .into_iter()
+    .find(|p| super::query::check_path(res, p).is_ok());
+    if let (false, Some(path)) = (valid.is_empty(), path) {
+        let f = super::query::Filter::parse(res, &format!("{path}:in"), &valid.join(","))?;
+        query.filters.push(f);
+    }
+    Ok(())
 }
 
 async fn one(

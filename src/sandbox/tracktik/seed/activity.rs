@@ -79,9 +79,18 @@ pub(super) fn invoices(config: &SeedConfig, rng: &mut Rng, p: &mut Portal, refs:
             };
             counter += 1;
             let (client_id, sites, base) = &refs.clients[client];
-            let lines = (0..1 + rng.below(config.max_lines_per_invoice.max(1)))
-                .map(|_| line(rng, refs, sites, *base, day))
-                .collect();
+            // Lines group billable items by bill item, rate and site: merge repeats.
+            let mut lines: Vec<NewLine> = Vec::new();
+            for _ in 0..1 + rng.below(config.max_lines_per_invoice.max(1)) {
+                let l = line(rng, refs, sites, *base, day);
+                match lines.iter_mut().find(|o| {
+                    (o.bill_item, o.service_location, o.rate)
+                        == (l.bill_item, l.service_location, l.rate)
+                }) {
+                    Some(same) => same.parts.extend(l.parts),
+                    None => lines.push(l),
+                }
+            }
             let created_on = at(
                 day,
                 9 + rng.below(8) as u32,

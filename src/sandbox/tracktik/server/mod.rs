@@ -245,12 +245,17 @@ async fn not_found() -> Response {
     api::error_response(404, "Not Found")
 }
 
+async fn method_not_allowed() -> Response {
+    api::error_response(405, "Method Not Allowed")
+}
+
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(oauth::router())
         .merge(api::router())
         .merge(control::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             observe,
