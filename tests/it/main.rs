@@ -5,3 +5,4 @@ mod foundation;
 mod helpers;
 mod quickbooks_client;
 mod staff_sign_in;
+mod tracktik_client;

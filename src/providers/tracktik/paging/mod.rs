@@ -1,0 +1,277 @@
+//! Reading whole collections: offset paging to the end, and date-window queries that split
+//! themselves when TrackTik answers 504.
+//!
+//! Paging (TrackTik "Performance, Limits and Offset Pagination"): `limit` (max 1000) and
+//! `offset`; `meta.count` is the total and `meta.itemCount` the rows on this page. We stop on
+//! a short or empty page or when `offset + itemCount >= count`, re-reading `count` on every
+//! page because it changes when records are created meanwhile. Records are deduplicated by
+//! id, so a row pushed onto the next page by an insert is not returned twice. (A row deleted
+//! meanwhile can shift another past us; the default `id` ascending order keeps new rows at
+//! the end, which is why the helpers never sort otherwise.)
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::http::OnGatewayTimeout;
+use super::models::{Page, Record, parse_page, parse_single};
+use super::{AccessToken, Portal, Query, TrackTikClient, TrackTikError};
+
+/// A half-open time window `[from, until)`, e.g. one trading day in UTC. It is sent as the
+/// inclusive `field:between=from|until-1s`, TrackTik timestamps having whole seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+impl Window {
+    /// A window from `from` (included) to `until` (excluded). Both are truncated to whole
+    /// seconds; the window must be at least one second long.
+    pub fn new(from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Self, TrackTikError> {
+        let (from, until) = (whole_seconds(from), whole_seconds(until));
+        if until <= from {
+            return Err(TrackTikError::Config(format!(
+                "empty window: {from} .. {until}"
+            )));
+        }
+        Ok(Window { from, until })
+    }
+
+    /// The first instant in the window.
+    pub fn from(&self) -> DateTime<Utc> {
+        self.from
+    }
+
+    /// The first instant after the window.
+    pub fn until(&self) -> DateTime<Utc> {
+        self.until
+    }
+
+    /// The window's length.
+    pub fn span(&self) -> TimeDelta {
+        self.until - self.from
+    }
+
+    /// The last whole second inside the window (the inclusive upper bound sent to TrackTik).
+    pub fn last_second(&self) -> DateTime<Utc> {
+        self.until - TimeDelta::seconds(1)
+    }
+
+    /// The two halves, split at the middle second; `None` when shorter than two seconds.
+    pub fn split(&self) -> Option<(Window, Window)> {
+        let half = self.span().num_seconds() / 2;
+        if half < 1 {
+            return None;
+        }
+        let middle = self.from + TimeDelta::seconds(half);
+        Some((
+            Window {
+                from: self.from,
+                until: middle,
+            },
+            Window {
+                from: middle,
+                until: self.until,
+            },
+        ))
+    }
+}
+
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+impl TrackTikClient {
+    /// Reads every record of `resource` matching `query`, page by page to the end.
+    /// Records are decoded as `T` and deduplicated by id; order is TrackTik's.
+    pub async fn list_all<T: Record>(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        resource: &str,
+        query: &Query,
+    ) -> Result<Vec<T>, TrackTikError> {
+        self.pages(portal, token, resource, query, OnGatewayTimeout::Retry)
+            .await
+    }
+
+    /// [`TrackTikClient::list_all`] on `T`'s own collection (`T::RESOURCE`).
+    pub async fn list<T: Record>(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        query: &Query,
+    ) -> Result<Vec<T>, TrackTikError> {
+        self.list_all(portal, token, T::RESOURCE, query).await
+    }
+
+    /// Reads one record, `GET /rest/v1/{T::RESOURCE}/{id}` (with `query`'s `include`, …).
+    pub async fn get<T: Record>(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        id: i64,
+        query: &Query,
+    ) -> Result<T, TrackTikError> {
+        let path = format!("{}/{id}", T::RESOURCE);
+        let body = self
+            .get_json(
+                portal,
+                token,
+                &path,
+                &path,
+                &query.pairs(),
+                OnGatewayTimeout::Retry,
+            )
+            .await?;
+        parse_single(&path, body)
+    }
+
+    /// Reads every record whose timestamp `field` lies in `window`, adding
+    /// `field:between=…` to `query`. When TrackTik answers 504 (the query ran over its 30 s
+    /// limit), the window is split in two and each half read separately, recursively, down to
+    /// [`ClientConfig::min_window`](super::ClientConfig::min_window); a 504 on a window that
+    /// small is returned as [`TrackTikError::Timeout`]. Results are merged, deduplicated and
+    /// sorted by id, so they do not depend on how often the window was split.
+    pub async fn list_window<T: Record>(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        resource: &str,
+        query: &Query,
+        field: &str,
+        window: Window,
+    ) -> Result<Vec<T>, TrackTikError> {
+        let min_span = TimeDelta::from_std(self.config.min_window.max(Duration::from_secs(1)))
+            .unwrap_or(TimeDelta::seconds(1));
+        let mut todo = vec![window];
+        let mut seen = HashSet::new();
+        let mut records = Vec::new();
+        while let Some(part) = todo.pop() {
+            let bounded = query
+                .clone()
+                .between_instants(field, part.from(), part.last_second());
+            match self
+                .pages::<T>(portal, token, resource, &bounded, OnGatewayTimeout::Surface)
+                .await
+            {
+                Ok(found) => {
+                    records.extend(found.into_iter().filter(|r| seen.insert(r.id())));
+                }
+                Err(TrackTikError::Timeout { gateway: true, .. })
+                    if part.span() >= min_span * 2 =>
+                {
+                    let Some((first, second)) = part.split() else {
+                        unreachable!("a window of at least two seconds splits")
+                    };
+                    tracing::info!(
+                        tracktik.resource = resource,
+                        window.from = %part.from(),
+                        window.until = %part.until(),
+                        "TrackTik timed out (504); narrowing the window"
+                    );
+                    todo.push(second);
+                    todo.push(first);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        records.sort_by_key(Record::id);
+        Ok(records)
+    }
+
+    async fn pages<T: Record>(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        resource: &str,
+        query: &Query,
+        on_504: OnGatewayTimeout,
+    ) -> Result<Vec<T>, TrackTikError> {
+        let limit = self.config.page_size;
+        let mut offset: u64 = 0;
+        let mut seen = HashSet::new();
+        let mut records = Vec::new();
+        loop {
+            let pairs = query.paged_pairs(limit, offset);
+            let body = self
+                .get_json(portal, token, resource, resource, &pairs, on_504)
+                .await?;
+            let page: Page<T> = parse_page(resource, body)?;
+            let rows = page.records.len() as u64;
+            records.extend(page.records.into_iter().filter(|r| seen.insert(r.id())));
+            offset += rows;
+            if is_last_page(page.meta.count, page.meta.limit, rows, offset, limit) {
+                return Ok(records);
+            }
+        }
+    }
+}
+
+/// Whether the page just read (`rows` rows, ending at `offset`) was the last one.
+fn is_last_page(
+    count: Option<i64>,
+    server_limit: Option<i64>,
+    rows: u64,
+    offset: u64,
+    limit: u32,
+) -> bool {
+    // A server may clamp `limit`; a page is short only relative to what it promised.
+    let page_size = server_limit
+        .and_then(|l| u64::try_from(l).ok())
+        .filter(|l| *l > 0)
+        .map_or(u64::from(limit), |l| l.min(u64::from(limit)));
+    let total_reached = count
+        .and_then(|c| u64::try_from(c).ok())
+        .is_some_and(|c| offset >= c);
+    rows == 0 || rows < page_size || total_reached
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 7, 1, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn a_window_splits_into_two_adjacent_halves() {
+        let window = Window::new(at(0, 0, 0), at(2, 0, 0)).unwrap();
+        let (a, b) = window.split().unwrap();
+        assert_eq!((a.from(), a.until()), (at(0, 0, 0), at(1, 0, 0)));
+        assert_eq!((b.from(), b.until()), (at(1, 0, 0), at(2, 0, 0)));
+        assert_eq!(a.last_second(), at(0, 59, 59));
+    }
+
+    #[test]
+    fn a_one_second_window_cannot_be_split_and_an_empty_one_cannot_be_made() {
+        assert!(
+            Window::new(at(0, 0, 0), at(0, 0, 1))
+                .unwrap()
+                .split()
+                .is_none()
+        );
+        assert!(Window::new(at(0, 0, 1), at(0, 0, 1)).is_err());
+    }
+
+    #[test]
+    fn paging_stops_on_a_short_page_an_empty_page_or_when_count_is_reached() {
+        assert!(!is_last_page(Some(2500), Some(1000), 1000, 1000, 1000));
+        assert!(is_last_page(Some(2500), Some(1000), 500, 2500, 1000));
+        assert!(is_last_page(Some(2000), Some(1000), 1000, 2000, 1000));
+        assert!(is_last_page(None, None, 0, 3000, 1000));
+        assert!(is_last_page(None, None, 999, 999, 1000));
+    }
+
+    #[test]
+    fn paging_continues_when_count_grew_and_respects_a_clamped_limit() {
+        // count was 2000 on page one; an insert made it 2001 by page two.
+        assert!(!is_last_page(Some(2001), Some(1000), 1000, 2000, 1000));
+        // The server clamped limit to 100: a full page of 100 is not short.
+        assert!(!is_last_page(Some(350), Some(100), 100, 100, 1000));
+    }
+}

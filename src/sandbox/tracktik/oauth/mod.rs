@@ -1,0 +1,406 @@
+//! OAuth 2 under `/rest/oauth2/` (and `/rest/v1/oauth2/`): the sign-in and Allow pages
+//! (authorization code, optional PKCE), and the token endpoint (authorization_code,
+//! refresh_token with single-use rotating refresh tokens, password). Failed sign-ins are
+//! counted per client address: 40 within 2 minutes lock it out for 2 hours.
+
+mod pages;
+mod sha256;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::server::{Shared, json as json_response};
+use super::{DEMO_PASSWORD, DEMO_USERNAME, OAuthClient};
+
+pub const MAX_FAILURES: usize = 40;
+pub const FAILURE_WINDOW_SECS: i64 = 120;
+pub const LOCKOUT_SECS: i64 = 2 * 3600;
+pub const CODE_TTL_SECS: i64 = 600;
+pub const REFRESH_TTL_DAYS: i64 = 30;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct AccessToken {
+    client_id: String,
+    user: i64,
+    expires: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RefreshToken {
+    client_id: String,
+    user: i64,
+    expires: DateTime<Utc>,
+    used: bool,
+}
+
+#[derive(Clone, Debug)]
+struct AuthCode {
+    client_id: String,
+    redirect_uri: String,
+    user: i64,
+    challenge: Option<(String, String)>,
+    expires: DateTime<Utc>,
+}
+
+/// Who is calling the API.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: i64,
+}
+
+/// Clients, tokens, codes and the brute-force counters.
+#[derive(Default, Serialize, Deserialize)]
+pub struct AuthState {
+    pub clients: BTreeMap<String, OAuthClient>,
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, RefreshToken>,
+    #[serde(skip)]
+    codes: HashMap<String, AuthCode>,
+    #[serde(skip)]
+    tickets: HashMap<String, pages::Ticket>,
+    #[serde(skip)]
+    failures: HashMap<IpAddr, VecDeque<DateTime<Utc>>>,
+    #[serde(skip)]
+    locked_until: HashMap<IpAddr, DateTime<Utc>>,
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl AuthState {
+    pub fn new(clients: Vec<OAuthClient>) -> Self {
+        AuthState {
+            clients: clients
+                .into_iter()
+                .map(|c| (c.client_id.clone(), c))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Takes clients and tokens from a saved state (saved clients win).
+    pub fn restore(&mut self, saved: AuthState) {
+        self.clients.extend(saved.clients);
+        self.access = saved.access;
+        self.refresh = saved.refresh;
+    }
+
+    pub fn register(&mut self, client: OAuthClient) {
+        self.clients.insert(client.client_id.clone(), client);
+    }
+
+    pub fn caller(&self, token: &str, now: DateTime<Utc>) -> Option<Caller> {
+        let t = self.access.get(token).filter(|t| t.expires > now)?;
+        Some(Caller { user: t.user })
+    }
+
+    /// Makes every access token expired (refresh tokens keep working).
+    pub fn expire_access_tokens(&mut self, now: DateTime<Utc>) -> usize {
+        for t in self.access.values_mut() {
+            t.expires = t.expires.min(now - Duration::seconds(1));
+        }
+        self.access.len()
+    }
+
+    /// Revokes every access token, and refresh tokens too when `refresh`.
+    pub fn revoke(&mut self, refresh: bool) -> (usize, usize) {
+        let a = self.access.len();
+        self.access.clear();
+        let r = if refresh {
+            std::mem::take(&mut self.refresh).len()
+        } else {
+            0
+        };
+        (a, r)
+    }
+
+    pub fn locked(&mut self, ip: IpAddr, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.locked_until.get(&ip) {
+            Some(until) if *until > now => Some(*until),
+            Some(_) => {
+                self.locked_until.remove(&ip);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Counts a failed sign-in; the 40th within two minutes locks the address out.
+    pub fn fail(&mut self, ip: IpAddr, now: DateTime<Utc>) {
+        let q = self.failures.entry(ip).or_default();
+        q.push_back(now);
+        while q
+            .front()
+            .is_some_and(|t| *t <= now - Duration::seconds(FAILURE_WINDOW_SECS))
+        {
+            q.pop_front();
+        }
+        if q.len() >= MAX_FAILURES {
+            q.clear();
+            self.locked_until
+                .insert(ip, now + Duration::seconds(LOCKOUT_SECS));
+        }
+    }
+
+    pub fn check_user(username: &str, password: &str) -> bool {
+        username == DEMO_USERNAME && password == DEMO_PASSWORD
+    }
+
+    fn client(&self, id: &str, secret: &str) -> Option<&OAuthClient> {
+        self.clients.get(id).filter(|c| c.client_secret == secret)
+    }
+
+    fn issue(&mut self, client_id: &str, user: i64, now: DateTime<Utc>, shared: &Shared) -> Value {
+        let ttl = Duration::from_std(shared.token_ttl).unwrap_or(Duration::hours(1));
+        let access = jwt(client_id, user, now, ttl, &shared.base_url);
+        let refresh = format!("def50200{}", random_hex(160));
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                client_id: client_id.into(),
+                user,
+                expires: now + ttl,
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                client_id: client_id.into(),
+                user,
+                expires: now + Duration::days(REFRESH_TTL_DAYS),
+                used: false,
+            },
+        );
+        json!({
+            "token_type": "Bearer",
+            "expires_in": ttl.num_seconds(),
+            "access_token": access,
+            "refresh_token": refresh,
+        })
+    }
+}
+
+/// An RS256-looking JWT: real header and claims, random signature bytes.
+fn jwt(client_id: &str, user: i64, now: DateTime<Utc>, ttl: Duration, iss: &str) -> String {
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "RS256-current"});
+    let claims = json!({
+        "aud": client_id,
+        "jti": random_hex(40),
+        "iat": now.timestamp(),
+        "nbf": now.timestamp(),
+        "exp": (now + ttl).timestamp(),
+        "iss": iss,
+        "sub": user.to_string(),
+        "scopes": ["all:read", "all:write"],
+    });
+    let mut sig = vec![0u8; 256];
+    rand::rng().fill_bytes(&mut sig);
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(sig)
+    )
+}
+
+pub fn router() -> Router<Arc<Shared>> {
+    let mut r = Router::new();
+    for base in ["/rest/oauth2", "/rest/v1/oauth2"] {
+        r = r
+            .route(
+                &format!("{base}/authorize"),
+                get(pages::authorize_form).post(pages::sign_in),
+            )
+            .route(&format!("{base}/authorize/decision"), post(pages::decision))
+            .route(&format!("{base}/access_token"), post(access_token));
+    }
+    r
+}
+
+/// An OAuth error in the shape of the PHP League server TrackTik runs.
+fn oauth_error(status: u16, error: &str, description: &str, hint: &str) -> Response {
+    json_response(
+        status,
+        json!({"error": error, "error_description": description, "hint": hint, "message": description}),
+    )
+}
+
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let mut out: HashMap<String, String> = if is_json {
+        serde_json::from_slice::<serde_json::Map<String, Value>>(body)
+            .map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| match v {
+                        Value::String(s) => (k, s),
+                        other => (k, other.to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(|v| v.into_iter().collect())
+            .unwrap_or_default()
+    };
+    // Client credentials may also come as HTTP Basic.
+    if let Some((id, secret)) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| STANDARD.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
+    {
+        out.entry("client_id".into()).or_insert(id);
+        out.entry("client_secret".into()).or_insert(secret);
+    }
+    out
+}
+
+fn locked_out(until: DateTime<Utc>) -> Response {
+    oauth_error(
+        429,
+        "access_denied",
+        "Too many failed sign-in attempts from this address.",
+        &format!("Try again after {}", until.to_rfc3339()),
+    )
+}
+
+async fn access_token(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = parse_body(&headers, &body);
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    let now = shared.now();
+    let ip = addr.ip();
+    let mut auth = shared.auth();
+    let grant = get("grant_type");
+    match grant {
+        "authorization_code" | "refresh_token" | "password" => {}
+        "" => {
+            return oauth_error(
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `grant_type` parameter",
+            );
+        }
+        _ => {
+            return oauth_error(
+                400,
+                "unsupported_grant_type",
+                "The authorization grant type is not supported by the authorization server.",
+                "Check that all required parameters have been provided",
+            );
+        }
+    }
+    if let Some(until) = auth.locked(ip, now) {
+        return locked_out(until);
+    }
+    let client_id = get("client_id").to_owned();
+    if client_id.is_empty() {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "The request is missing a required parameter.",
+            "Check the `client_id` parameter",
+        );
+    }
+    if auth.client(&client_id, get("client_secret")).is_none() {
+        auth.fail(ip, now);
+        return oauth_error(401, "invalid_client", "Client authentication failed", "");
+    }
+    let invalid_grant = |hint: &str| {
+        oauth_error(
+            400,
+            "invalid_grant",
+            "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
+            hint,
+        )
+    };
+    let user = match grant {
+        "password" => {
+            if !AuthState::check_user(get("username"), get("password")) {
+                auth.fail(ip, now);
+                return invalid_grant("The user credentials were incorrect.");
+            }
+            shared.portal().admin_employee
+        }
+        "authorization_code" => {
+            let Some(code) = auth.codes.remove(get("code")) else {
+                return invalid_grant("Authorization code is invalid or has already been used");
+            };
+            if code.expires <= now {
+                return invalid_grant("Authorization code has expired");
+            }
+            if code.client_id != client_id {
+                return invalid_grant("Authorization code was not issued to this client");
+            }
+            if code.redirect_uri != get("redirect_uri") {
+                return invalid_grant("Invalid redirect URI");
+            }
+            if let Some((challenge, method)) = &code.challenge {
+                let verifier = get("code_verifier");
+                if verifier.is_empty() {
+                    return oauth_error(
+                        400,
+                        "invalid_request",
+                        "The request is missing a required parameter.",
+                        "Check the `code_verifier` parameter",
+                    );
+                }
+                let computed = match method.as_str() {
+                    "plain" => verifier.to_owned(),
+                    _ => URL_SAFE_NO_PAD.encode(sha256::digest(verifier.as_bytes())),
+                };
+                if &computed != challenge {
+                    return invalid_grant("Failed to verify `code_verifier`.");
+                }
+            }
+            code.user
+        }
+        _ => {
+            let token = get("refresh_token");
+            let Some(r) = auth.refresh.get_mut(token) else {
+                return invalid_grant("Token has been revoked");
+            };
+            if r.used {
+                return invalid_grant("Token has been revoked");
+            }
+            if r.expires <= now {
+                return invalid_grant("Token has expired");
+            }
+            if r.client_id != client_id {
+                return invalid_grant("Token is not linked to client");
+            }
+            r.used = true;
+            r.user
+        }
+    };
+    let body = auth.issue(&client_id, user, now, &shared);
+    json_response(200, body)
+}

@@ -1,0 +1,278 @@
+//! Filters: `field=value`, `field:op=value`, dotted relation paths.
+
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::{ApiError, MAX_IN_VALUES, check_path};
+use crate::sandbox::tracktik::schema::{Kind, Resource, Ty, resource};
+use crate::sandbox::tracktik::store::{Portal, Row, dec};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Eq(String),
+    In(Vec<String>),
+    Not(String),
+    Gt(String),
+    Gte(String),
+    Lt(String),
+    Lte(String),
+    IsNull,
+    IsNotNull,
+    Contains(String),
+    StartsWith(String),
+    EndsWith(String),
+    Before(String),
+    After(String),
+    Between(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub path: Vec<String>,
+    pub ty: Ty,
+    pub op: Op,
+}
+
+/// The type of the last field of a (checked) dotted path.
+fn path_type(res: &'static Resource, path: &[String]) -> Ty {
+    let mut current = res;
+    let mut ty = Ty::Str;
+    for seg in path {
+        let Some(f) = current.field(seg) else {
+            return ty;
+        };
+        ty = f.ty;
+        if let Kind::Rel(t) | Kind::RelList(t) = f.kind {
+            current = resource(t).unwrap_or(current);
+        }
+    }
+    ty
+}
+
+impl Filter {
+    pub fn parse(res: &'static Resource, key: &str, value: &str) -> Result<Filter, ApiError> {
+        let (field, op) = key.split_once(':').unwrap_or((key, ""));
+        check_path(res, field)?;
+        let v = value.to_owned();
+        let op = match op {
+            "" | "eq" => Op::Eq(v),
+            "in" | "inSet" => {
+                let vals: Vec<String> = value
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if vals.len() > MAX_IN_VALUES {
+                    return Err(ApiError::bad(format!(
+                        "{field}:in accepts at most {MAX_IN_VALUES} values"
+                    )));
+                }
+                Op::In(vals)
+            }
+            "not" | "neq" => Op::Not(v),
+            "gt" => Op::Gt(v),
+            "gte" => Op::Gte(v),
+            "lt" => Op::Lt(v),
+            "lte" => Op::Lte(v),
+            "isnull" => Op::IsNull,
+            "isnotnull" => Op::IsNotNull,
+            "contains" => Op::Contains(v.to_lowercase()),
+            "startswith" => Op::StartsWith(v.to_lowercase()),
+            "endswith" => Op::EndsWith(v.to_lowercase()),
+            "before" => Op::Before(v),
+            "after" => Op::After(v),
+            "between" => {
+                let (a, b) = value.split_once('|').ok_or_else(|| {
+                    ApiError::bad(format!("{field}:between expects two values separated by |"))
+                })?;
+                Op::Between(a.trim().to_owned(), b.trim().to_owned())
+            }
+            other => {
+                return Err(ApiError::bad(format!(
+                    "{other} is not a valid operator for {field}"
+                )));
+            }
+        };
+        let path: Vec<String> = field.split('.').map(str::to_owned).collect();
+        let ty = path_type(res, &path);
+        let filter = Filter { path, ty, op };
+        filter.validate()?;
+        Ok(filter)
+    }
+
+    /// Rejects values that cannot be compared with the field's type.
+    fn validate(&self) -> Result<(), ApiError> {
+        let name = self.path.join(".");
+        let check = |v: &str, upper: bool| {
+            if key(self.ty, v, upper).is_none() {
+                Err(ApiError::bad(format!(
+                    "{v} is not a valid value for {name}"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match &self.op {
+            Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Before(v) | Op::After(v) => check(v, false),
+            Op::Lte(v) => check(v, true),
+            Op::Between(a, b) => check(a, false).and(check(b, true)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `row` (a record of `res`) passes the filter.
+    pub fn matches(&self, portal: &Portal, res: &'static Resource, row: &Row) -> bool {
+        let mut values = Vec::new();
+        resolve(portal, res, row, &self.path, &mut values);
+        match &self.op {
+            Op::IsNull => values.iter().all(|v| v.is_null()),
+            Op::IsNotNull => values.iter().any(|v| !v.is_null()),
+            Op::Not(x) => values
+                .iter()
+                .all(|v| !v.is_null() && !equals(self.ty, v, x)),
+            op => values.iter().any(|v| !v.is_null() && self.test(op, v)),
+        }
+    }
+
+    fn test(&self, op: &Op, v: &Value) -> bool {
+        let cmp = |x: &str, upper: bool| -> Option<Ordering> {
+            Some(key(self.ty, &text(v), false)?.cmp(&key(self.ty, x, upper)?))
+        };
+        match op {
+            Op::Eq(x) => equals(self.ty, v, x),
+            Op::In(xs) => xs.iter().any(|x| equals(self.ty, v, x)),
+            Op::Gt(x) | Op::After(x) => cmp(x, false) == Some(Ordering::Greater),
+            Op::Gte(x) => matches!(cmp(x, false), Some(Ordering::Greater | Ordering::Equal)),
+            Op::Lt(x) | Op::Before(x) => cmp(x, false) == Some(Ordering::Less),
+            Op::Lte(x) => matches!(cmp(x, true), Some(Ordering::Less | Ordering::Equal)),
+            Op::Between(a, b) => {
+                matches!(cmp(a, false), Some(Ordering::Greater | Ordering::Equal))
+                    && matches!(cmp(b, true), Some(Ordering::Less | Ordering::Equal))
+            }
+            Op::Contains(x) => text(v).to_lowercase().contains(x.as_str()),
+            Op::StartsWith(x) => text(v).to_lowercase().starts_with(x.as_str()),
+            Op::EndsWith(x) => text(v).to_lowercase().ends_with(x.as_str()),
+            Op::IsNull | Op::IsNotNull | Op::Not(_) => false,
+        }
+    }
+}
+
+/// Collects the values at `path` (several when the path crosses an id list).
+fn resolve(
+    portal: &Portal,
+    res: &'static Resource,
+    row: &Row,
+    path: &[String],
+    out: &mut Vec<Value>,
+) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let v = row.get(first.as_str()).cloned().unwrap_or(Value::Null);
+    if rest.is_empty() {
+        match v {
+            Value::Array(items) if !items.is_empty() => out.extend(items),
+            Value::Array(_) => out.push(Value::Null),
+            v => out.push(v),
+        }
+        return;
+    }
+    let target = match res.field(first).map(|f| f.kind) {
+        Some(Kind::Rel(t) | Kind::RelList(t)) => t,
+        _ => return,
+    };
+    let ids: Vec<i64> = match &v {
+        Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
+        v => v.as_i64().into_iter().collect(),
+    };
+    if ids.is_empty() {
+        out.push(Value::Null);
+    }
+    for id in ids {
+        if rest.len() == 1 && rest[0] == "id" {
+            out.push(id.into());
+        } else if let (Some(r), Some(t)) = (portal.get(target, id), resource(target)) {
+            resolve(portal, t, r, rest, out);
+        } else {
+            out.push(Value::Null);
+        }
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A comparable form of a value of type `ty`. `upper`: a date-only bound on a timestamp
+/// field means the end of that day (so `:between=2024-07-01|2024-07-01` is the whole day).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Num(Decimal),
+    Date(NaiveDate),
+    Instant(DateTime<Utc>),
+    Text(String),
+}
+
+fn key(ty: Ty, v: &str, upper: bool) -> Option<Key> {
+    let v = v.trim();
+    match ty {
+        Ty::Int | Ty::Num => Decimal::from_str(v).ok().map(Key::Num),
+        Ty::Date => parse_instant(v, false).map(|t| Key::Date(t.date_naive())),
+        Ty::Ts => parse_instant(v, upper).map(Key::Instant),
+        _ => Some(Key::Text(v.to_lowercase())),
+    }
+}
+
+/// Accepts `2024-07-01`, `2024-07-01 02:15:00`, `2024-07-01T02:15:00` (UTC) and RFC 3339.
+pub fn parse_instant(v: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, fmt) {
+            return Some(t.and_utc());
+        }
+    }
+    let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
+    let time = if end_of_day {
+        NaiveTime::from_hms_opt(23, 59, 59)?
+    } else {
+        NaiveTime::MIN
+    };
+    Some(d.and_time(time).and_utc())
+}
+
+fn equals(ty: Ty, v: &Value, x: &str) -> bool {
+    match ty {
+        Ty::Bool => {
+            let want = matches!(x.trim().to_lowercase().as_str(), "true" | "1" | "yes");
+            v.as_bool() == Some(want)
+        }
+        Ty::Int | Ty::Num => match (dec(v), Decimal::from_str(x.trim())) {
+            (Some(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        Ty::Date | Ty::Ts => match (key(ty, &text(v), false), key(ty, x, false)) {
+            (Some(a), Some(b)) => a == b,
+            _ => text(v).eq_ignore_ascii_case(x.trim()),
+        },
+        _ => text(v).eq_ignore_ascii_case(x.trim()),
+    }
+}
+
+/// Ordering used by `sort`: nulls first, then by the field's type.
+pub fn compare_values(ty: Ty, a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    let norm = |v: Option<&Value>| {
+        v.filter(|v| !v.is_null())
+            .and_then(|v| key(ty, &text(v), false))
+    };
+    norm(a).cmp(&norm(b))
+}
