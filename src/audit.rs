@@ -5,13 +5,15 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::ids::{StaffUserId, TenantId};
+use crate::ids::{StaffUserId, TenantId, TenantUserId};
 
 /// Who acted.
 #[derive(Clone, Debug)]
 pub enum Actor {
     /// A staff member (id, email).
     Staff(StaffUserId, String),
+    /// A customer's user (id, name).
+    User(TenantUserId, String),
     /// Ledgerbridge itself (jobs, CLI).
     System,
     /// Someone not signed in.
@@ -22,6 +24,7 @@ impl Actor {
     fn parts(&self) -> (&'static str, Option<Uuid>, String) {
         match self {
             Self::Staff(id, email) => ("staff", Some(id.0), email.clone()),
+            Self::User(id, name) => ("user", Some(id.0), name.clone()),
             Self::System => ("system", None, "Ledgerbridge".to_owned()),
             Self::Anonymous => ("anonymous", None, "anonymous".to_owned()),
         }

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+use secrecy::SecretString;
 use thiserror::Error;
 
 /// A configuration value that could not be used.
@@ -41,6 +42,23 @@ pub struct Config {
     pub staff_max_failures: i64,
     /// `LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES`: the window for the rule above.
     pub staff_lockout_minutes: i64,
+    /// `LEDGERBRIDGE_TOKEN_KEYS`: `id:base64key[,…]`, the first encrypts. `None` on a developer
+    /// machine means "generate a throw-away key at start" (see [`Config::token_keys_or_ephemeral`]).
+    pub token_keys: Option<SecretString>,
+    /// `TRACKTIK_CLIENT_ID` / `TRACKTIK_CLIENT_SECRET`: our OAuth app on TrackTik portals.
+    pub tracktik_client_id: String,
+    /// See `tracktik_client_id`.
+    pub tracktik_client_secret: SecretString,
+    /// `TRACKTIK_HTTP_PORTALS`: origins allowed over plain http (a local sandbox); every other
+    /// portal address must be https.
+    pub tracktik_http_portals: Vec<String>,
+    /// `QUICKBOOKS_CLIENT_ID` / `QUICKBOOKS_CLIENT_SECRET`: our Intuit app.
+    pub quickbooks_client_id: String,
+    /// See `quickbooks_client_id`.
+    pub quickbooks_client_secret: SecretString,
+    /// `QUICKBOOKS_BASE_URL`: unset for Intuit production; `intuit-sandbox` for Intuit's
+    /// development companies; any other URL is a single-host stand-in (our sandbox).
+    pub quickbooks_base_url: Option<String>,
 }
 
 /// The default database for a developer machine.
@@ -97,7 +115,42 @@ impl Config {
             other => return Err(invalid(var, other, "expected `text` or `json`")),
         };
 
+        let token_keys = lookup("LEDGERBRIDGE_TOKEN_KEYS").filter(|v| !v.trim().is_empty()).map(SecretString::from);
+        if let Some(keys) = &token_keys {
+            crate::crypto::TokenCipher::from_spec(keys).map_err(|e| ConfigError {
+                variable: "LEDGERBRIDGE_TOKEN_KEYS",
+                value: "(hidden)".into(),
+                problem: e.to_string(),
+            })?;
+        }
+        let (tracktik_http_portals, var) = get("TRACKTIK_HTTP_PORTALS", "");
+        let tracktik_http_portals = tracktik_http_portals
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/'))
+            .filter(|o| !o.is_empty())
+            .map(|o| match reqwest::Url::parse(o) {
+                Ok(u) if u.scheme() == "http" && u.host().is_some() => Ok(u.origin().ascii_serialization()),
+                _ => Err(invalid(var, o, "expected http:// origins such as http://127.0.0.1:8081, separated by commas")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (quickbooks_base_url, var) = get("QUICKBOOKS_BASE_URL", "");
+        let quickbooks_base_url = match quickbooks_base_url.trim() {
+            "" => None,
+            "intuit-sandbox" => Some("intuit-sandbox".to_owned()),
+            url => match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_owned()),
+                _ => return Err(invalid(var, url, "expected a URL such as http://127.0.0.1:8082, or intuit-sandbox")),
+            },
+        };
+
         Ok(Self {
+            token_keys,
+            tracktik_client_id: get("TRACKTIK_CLIENT_ID", "ledgerbridge-demo").0,
+            tracktik_client_secret: SecretString::from(get("TRACKTIK_CLIENT_SECRET", "demo-secret").0),
+            tracktik_http_portals,
+            quickbooks_client_id: get("QUICKBOOKS_CLIENT_ID", "ledgerbridge-demo").0,
+            quickbooks_client_secret: SecretString::from(get("QUICKBOOKS_CLIENT_SECRET", "demo-secret").0),
+            quickbooks_base_url,
             database_url,
             db_max_connections: positive(get("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10"))?,
             listen,
@@ -112,6 +165,39 @@ impl Config {
     /// Whether cookies must carry `Secure`: whenever people reach us over https.
     pub fn serves_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Whether the public address is this machine (a developer or demo setup).
+    pub fn is_local(&self) -> bool {
+        reqwest::Url::parse(&self.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]")
+    }
+
+    /// The token cipher: from `LEDGERBRIDGE_TOKEN_KEYS`, or, on a local setup only, a fresh
+    /// random key (tokens saved with it cannot be read after a restart). Anywhere else a
+    /// missing key is an error naming the variable.
+    pub fn token_cipher(&self) -> Result<crate::crypto::TokenCipher, ConfigError> {
+        match &self.token_keys {
+            Some(keys) => crate::crypto::TokenCipher::from_spec(keys).map_err(|e| ConfigError {
+                variable: "LEDGERBRIDGE_TOKEN_KEYS",
+                value: "(hidden)".into(),
+                problem: e.to_string(),
+            }),
+            None if self.is_local() => {
+                tracing::warn!(
+                    "LEDGERBRIDGE_TOKEN_KEYS is not set: using a throw-away key; connections made now will need reconnecting after a restart"
+                );
+                crate::crypto::TokenCipher::from_spec(&crate::crypto::TokenCipher::generate_spec("ephemeral"))
+                    .map_err(|e| invalid("LEDGERBRIDGE_TOKEN_KEYS", "", &e.to_string()))
+            }
+            None => Err(invalid(
+                "LEDGERBRIDGE_TOKEN_KEYS",
+                "",
+                "required when LEDGERBRIDGE_PUBLIC_URL is not this machine; create one with `ledgerbridge generate-key`",
+            )),
+        }
     }
 }
 
@@ -196,6 +282,29 @@ mod tests {
         assert!(c.serves_https());
         let err = config(&[("LEDGERBRIDGE_PUBLIC_URL", "lb.example.com")]).unwrap_err();
         assert_eq!(err.variable, "LEDGERBRIDGE_PUBLIC_URL");
+    }
+
+    #[test]
+    fn token_keys_are_checked_at_start_and_required_off_this_machine() {
+        let err = config(&[("LEDGERBRIDGE_TOKEN_KEYS", "k1:short")]).unwrap_err();
+        assert_eq!(err.variable, "LEDGERBRIDGE_TOKEN_KEYS");
+        assert!(!err.to_string().contains("short"), "the key is never echoed: {err}");
+        let local = config(&[]).unwrap();
+        assert!(local.token_cipher().is_ok(), "a developer machine gets a throw-away key");
+        let remote = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com")]).unwrap();
+        assert_eq!(remote.token_cipher().unwrap_err().variable, "LEDGERBRIDGE_TOKEN_KEYS");
+        let spec = crate::crypto::TokenCipher::generate_spec("k1");
+        let c = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com"), ("LEDGERBRIDGE_TOKEN_KEYS", secrecy::ExposeSecret::expose_secret(&spec))]).unwrap();
+        assert_eq!(c.token_cipher().unwrap().current_key_id(), "k1");
+    }
+
+    #[test]
+    fn http_portals_and_the_quickbooks_base_url_are_validated() {
+        let c = config(&[("TRACKTIK_HTTP_PORTALS", "http://127.0.0.1:8081/, http://localhost:9000")]).unwrap();
+        assert_eq!(c.tracktik_http_portals, vec!["http://127.0.0.1:8081", "http://localhost:9000"]);
+        assert_eq!(config(&[("TRACKTIK_HTTP_PORTALS", "ftp://x")]).unwrap_err().variable, "TRACKTIK_HTTP_PORTALS");
+        assert_eq!(config(&[("QUICKBOOKS_BASE_URL", "nope")]).unwrap_err().variable, "QUICKBOOKS_BASE_URL");
+        assert_eq!(config(&[("QUICKBOOKS_BASE_URL", "http://127.0.0.1:8082/")]).unwrap().quickbooks_base_url.as_deref(), Some("http://127.0.0.1:8082"));
     }
 
     #[test]

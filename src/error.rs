@@ -29,6 +29,9 @@ pub enum AppError {
     /// 303 to the staff sign-in page.
     #[error("staff sign-in required")]
     StaffSignInRequired,
+    /// 303 to the home page, where customers sign in with TrackTik.
+    #[error("sign-in required")]
+    SignInRequired,
     /// 500: anything unexpected. Logged once with its cause chain; never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,7 +84,7 @@ impl AppError {
                     .to_owned(),
             ),
             Self::TooManyRequests(msg) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", msg.clone()),
-            Self::StaffSignInRequired => (
+            Self::StaffSignInRequired | Self::SignInRequired => (
                 StatusCode::SEE_OTHER,
                 "Sign in required",
                 "Sign in to continue.".to_owned(),
@@ -109,8 +112,10 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let Self::StaffSignInRequired = self {
-            return Redirect::to("/staff/sign-in").into_response();
+        match self {
+            Self::StaffSignInRequired => return Redirect::to("/staff/sign-in").into_response(),
+            Self::SignInRequired => return Redirect::to("/").into_response(),
+            _ => {}
         }
         let report = self.report();
         let mut response = (

@@ -34,3 +34,15 @@ uuid_id!(
     /// A support staff account.
     StaffUserId
 );
+uuid_id!(
+    /// Someone from a tenant who signed in with TrackTik.
+    TenantUserId
+);
+uuid_id!(
+    /// One QuickBooks Online company connected by a tenant.
+    IntegrationId
+);
+uuid_id!(
+    /// One OAuth connection (TrackTik portal or QuickBooks company).
+    ConnectionId
+);

@@ -12,6 +12,8 @@ pub mod audit;
 pub mod cli;
 /// Configuration from the environment.
 pub mod config;
+/// OAuth connections: sealed tokens, refresh, health.
+pub mod connections;
 /// Encryption of tokens at rest.
 pub mod crypto;
 /// Connecting to and migrating PostgreSQL.
@@ -22,6 +24,8 @@ pub mod demo;
 pub mod error;
 /// Newtype ids.
 pub mod ids;
+/// QuickBooks companies connected by tenants.
+pub mod integrations;
 /// Background jobs.
 pub mod jobs;
 /// Prometheus metrics.

@@ -46,6 +46,17 @@ pub struct Metrics {
     pub http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Staff sign-in attempts by outcome.
     pub staff_sign_ins: Family<OutcomeLabels, Counter>,
+    /// OAuth token refreshes by provider and outcome.
+    pub token_refreshes: Family<ProviderOutcomeLabels, Counter>,
+}
+
+/// Labels of a per-provider outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProviderOutcomeLabels {
+    /// `TrackTik` or `QuickBooks Online`.
+    pub provider: String,
+    /// `ok`, `refused`, `failed`.
+    pub outcome: String,
 }
 
 impl Metrics {
@@ -73,12 +84,22 @@ impl Metrics {
             "Staff sign-in attempts",
             staff_sign_ins.clone(),
         );
+        let token_refreshes = Family::<ProviderOutcomeLabels, Counter>::default();
+        registry.register("token_refreshes", "OAuth token refreshes", token_refreshes.clone());
         Self {
             registry,
             http_requests,
             http_duration,
             staff_sign_ins,
+            token_refreshes,
         }
+    }
+
+    /// Counts one token refresh.
+    pub fn record_token_refresh(&self, provider: &str, outcome: &str) {
+        self.token_refreshes
+            .get_or_create(&ProviderOutcomeLabels { provider: provider.to_owned(), outcome: outcome.to_owned() })
+            .inc();
     }
 
     /// The registry in Prometheus text format.

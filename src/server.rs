@@ -14,7 +14,7 @@ use crate::{db, jobs, web};
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let pool = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate(&pool).await?;
-    Ok(AppState::new(pool, config))
+    AppState::new(pool, config)
 }
 
 /// Binds the configured address, with a message that names the variable on failure.

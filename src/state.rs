@@ -5,29 +5,74 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::config::Config;
-use crate::metrics::Metrics;
+use std::time::Duration;
 
-/// Shared, cheap to clone: the pool, the configuration and the metrics registry.
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::crypto::TokenCipher;
+use crate::metrics::Metrics;
+use crate::providers::Providers;
+use crate::providers::quickbooks::oauth::QuickBooksOAuth;
+use crate::providers::quickbooks::{AppCredentials, Endpoints, QuickBooksClient};
+use crate::providers::tracktik::{ClientConfig, OAuthApp, TrackTikClient};
+
+/// Shared, cheap to clone: the pool, the configuration, the token cipher, the provider
+/// clients and the metrics registry.
 #[derive(Clone)]
 pub struct AppState {
     /// The PostgreSQL pool.
     pub db: PgPool,
     /// Settings read at start.
     pub config: Arc<Config>,
+    /// Seals and opens OAuth tokens.
+    pub cipher: TokenCipher,
+    /// TrackTik and QuickBooks clients.
+    pub providers: Providers,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The Content-Security-Policy header value.
+    pub csp: Arc<str>,
 }
 
 impl AppState {
     /// Builds the state from an open pool.
-    pub fn new(db: PgPool, config: Config) -> Self {
-        Self {
-            db,
-            config: Arc::new(config),
-            metrics: Arc::new(Metrics::new()),
-        }
+    pub fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
+        let cipher = config.token_cipher()?;
+        let providers = build_providers(&config)?;
+        let csp = crate::web::content_security_policy(&config).into();
+        Ok(Self { db, config: Arc::new(config), cipher, providers, metrics: Arc::new(Metrics::new()), csp })
     }
+}
+
+/// Where Intuit lives for this configuration.
+pub fn quickbooks_endpoints(config: &Config) -> Endpoints {
+    match config.quickbooks_base_url.as_deref() {
+        None => Endpoints::production(),
+        Some("intuit-sandbox") => Endpoints::intuit_sandbox(),
+        Some(base) => Endpoints::single_host(base),
+    }
+}
+
+fn build_providers(config: &Config) -> anyhow::Result<Providers> {
+    let tracktik = TrackTikClient::new(ClientConfig::default()).context("building the TrackTik client")?;
+    let tracktik_app = OAuthApp {
+        client_id: config.tracktik_client_id.clone(),
+        client_secret: config.tracktik_client_secret.clone(),
+        redirect_uri: Some(format!("{}/auth/tracktik/callback", config.public_url)),
+    };
+    let endpoints = quickbooks_endpoints(config);
+    let quickbooks = QuickBooksClient::new(endpoints.clone(), Duration::from_secs(120));
+    let quickbooks_oauth = QuickBooksOAuth::new(
+        endpoints,
+        AppCredentials {
+            client_id: config.quickbooks_client_id.clone(),
+            client_secret: config.quickbooks_client_secret.clone(),
+            redirect_uri: format!("{}/auth/quickbooks/callback", config.public_url),
+        },
+    )
+    .context("building the QuickBooks OAuth client")?;
+    Ok(Providers { tracktik, tracktik_app, quickbooks, quickbooks_oauth })
 }
 
 impl FromRef<AppState> for PgPool {

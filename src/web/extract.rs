@@ -8,10 +8,11 @@ use axum::http::request::Parts;
 use sqlx::PgPool;
 use tower_sessions::Session;
 
-use super::session::STAFF_USER_ID;
+use super::session::{STAFF_USER_ID, SignedInUser, USER};
 use crate::error::AppError;
 use crate::ids::StaffUserId;
 use crate::staff::{self, StaffUser};
+use crate::tenants::{self, Tenant, TenantUser};
 
 /// A form body; a malformed one is a 400 that says so.
 #[derive(FromRequest)]
@@ -97,5 +98,42 @@ impl From<axum::extract::rejection::QueryRejection> for AppError {
             "The address has a bad parameter: {}",
             rejection.body_text()
         ))
+    }
+}
+
+/// The signed-in customer and their tenant; anyone else is sent to the home page to sign in.
+/// Every customer page takes this, so every query it makes is scoped to `tenant`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    /// The person.
+    pub user: TenantUser,
+    /// Their tenant.
+    pub tenant: Tenant,
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
+        let Some(signed_in) = session.get::<SignedInUser>(USER).await? else {
+            return Err(AppError::SignInRequired);
+        };
+        let db = PgPool::from_ref(state);
+        let user = tenants::db::get_user(&db, signed_in.tenant_id, signed_in.user_id).await?;
+        let tenant = tenants::db::get(&db, signed_in.tenant_id).await?;
+        match (user, tenant) {
+            (Some(user), Some(tenant)) => Ok(Self { user, tenant }),
+            _ => {
+                session.flush().await?;
+                Err(AppError::SignInRequired)
+            }
+        }
     }
 }

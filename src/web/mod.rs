@@ -4,10 +4,12 @@
 //! (post/redirect/get). No SQL lives here.
 
 mod assets;
+mod auth;
 pub mod csrf;
 mod errors;
 pub mod extract;
 mod health;
+mod integrations;
 mod pages;
 mod security;
 pub mod session;
@@ -33,6 +35,7 @@ use crate::metrics::{HttpLabels, RouteLabels};
 use crate::state::AppState;
 
 pub use pages::Chrome;
+pub use security::content_security_policy;
 
 /// The header that carries each request's id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -49,12 +52,25 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .route("/", get(pages::landing))
+        .route("/sign-in", post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/auth/tracktik/callback", get(auth::tracktik_callback))
+        .route("/auth/quickbooks/callback", get(integrations::quickbooks_callback))
+        .route("/integrations", get(integrations::list))
+        .route("/integrations/connect", post(integrations::connect))
+        .route("/integrations/{id}", get(integrations::show))
+        .route("/integrations/{id}/reconnect", post(integrations::reconnect))
+        .route(
+            "/integrations/{id}/disconnect",
+            get(integrations::disconnect_form).post(integrations::disconnect),
+        )
         .route(
             "/staff/sign-in",
             get(staff::sign_in_form).post(staff::sign_in),
         )
         .route("/staff/sign-out", post(staff::sign_out))
         .route("/support", get(support::tenants))
+        .route("/support/tenants/{id}", get(support::tenant))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions);

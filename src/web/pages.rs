@@ -5,8 +5,11 @@ use askama_web::WebTemplate;
 use tower_sessions::Session;
 
 use super::csrf;
+use super::extract::CurrentUser;
+use super::session::{SignedInUser, USER};
 use crate::error::{AppError, AppResult};
 use crate::staff::StaffUser;
+use crate::state::AppState;
 
 /// What the frame around every page needs: the form token for the sign-out button and who is
 /// signed in (staff pages get a distinct top bar).
@@ -16,6 +19,19 @@ pub struct Chrome {
     pub csrf: String,
     /// The staff member signed in, if this is a console page.
     pub staff: Option<StaffNav>,
+    /// The customer signed in, if this is a customer page.
+    pub user: Option<UserNav>,
+}
+
+/// The customer shown in the top bar, with the integration switcher.
+#[derive(Clone, Debug)]
+pub struct UserNav {
+    /// Their name.
+    pub display_name: String,
+    /// Their company (the portal's name).
+    pub tenant_name: String,
+    /// Every integration of the tenant: (id, company name).
+    pub integrations: Vec<(String, String)>,
 }
 
 /// The staff member shown in the console's top bar.
@@ -33,6 +49,25 @@ impl Chrome {
         Ok(Self {
             csrf: csrf::token(session).await?,
             staff: None,
+            user: None,
+        })
+    }
+
+    /// The frame for a signed-in customer's page.
+    pub async fn customer(state: &AppState, session: &Session, current: &CurrentUser) -> AppResult<Self> {
+        let integrations = crate::integrations::db::list(&state.db, current.tenant.tenant_id)
+            .await?
+            .into_iter()
+            .map(|i| (i.integration_id.to_string(), i.company_name))
+            .collect();
+        Ok(Self {
+            csrf: csrf::token(session).await?,
+            staff: None,
+            user: Some(UserNav {
+                display_name: current.user.display_name.clone(),
+                tenant_name: current.tenant.name.clone(),
+                integrations,
+            }),
         })
     }
 
@@ -44,6 +79,7 @@ impl Chrome {
                 email: user.email.clone(),
                 role: user.role.label(),
             }),
+            user: None,
         })
     }
 }
@@ -51,14 +87,19 @@ impl Chrome {
 #[derive(Template, WebTemplate)]
 #[template(path = "landing.html")]
 pub struct LandingPage {
-    chrome: Chrome,
+    pub(super) chrome: Chrome,
+    pub(super) portal: String,
+    pub(super) portal_error: Option<String>,
 }
 
-/// `GET /`: what Ledgerbridge does.
-pub async fn landing(session: Session) -> AppResult<LandingPage> {
-    Ok(LandingPage {
-        chrome: Chrome::public(&session).await?,
-    })
+/// `GET /`: what Ledgerbridge does, and sign-in with TrackTik. Signed-in customers go on to
+/// their integrations.
+pub async fn landing(session: Session) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    if session.get::<SignedInUser>(USER).await?.is_some() {
+        return Ok(axum::response::Redirect::to("/integrations").into_response());
+    }
+    Ok(LandingPage { chrome: Chrome::public(&session).await?, portal: String::new(), portal_error: None }.into_response())
 }
 
 /// Any unknown path.

@@ -41,3 +41,36 @@ pub async fn tenants(
         search: search.q,
     })
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "support/tenant.html")]
+pub struct TenantPage {
+    chrome: Chrome,
+    tenant: crate::tenants::Tenant,
+    views: Vec<super::integrations::IntegrationView>,
+}
+
+/// `GET /support/tenants/{id}`: one customer, read-only. Every view is audited.
+pub async fn tenant(
+    State(state): State<AppState>,
+    session: Session,
+    CurrentStaff(staff): CurrentStaff,
+    super::extract::ClientAddr(addr): super::extract::ClientAddr,
+    super::extract::PathParam(tenant_id): super::extract::PathParam<crate::ids::TenantId>,
+) -> AppResult<TenantPage> {
+    let tenant = tenants::db::get(&state.db, tenant_id).await?.ok_or(crate::error::AppError::NotFound)?;
+    crate::audit::record(
+        &state.db,
+        crate::audit::Actor::Staff(staff.staff_user_id, staff.email.clone()),
+        "staff.viewed_tenant",
+        Some(tenant_id),
+        serde_json::json!({ "page": "tenant" }),
+        Some(&addr),
+    )
+    .await?;
+    let mut views = Vec::new();
+    for integration in crate::integrations::db::list(&state.db, tenant_id).await? {
+        views.push(super::integrations::load_view(&state, tenant_id, integration.integration_id).await?);
+    }
+    Ok(TenantPage { chrome: Chrome::staff(&session, &staff).await?, tenant, views })
+}

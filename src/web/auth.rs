@@ -1,0 +1,151 @@
+//! Customer sign-in with TrackTik (OAuth code flow with PKCE, state bound to the session),
+//! and sign-out.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::extract::{ClientAddr, Form, QueryParams};
+use super::pages::{Chrome, LandingPage};
+use super::session::{OAUTH_TRACKTIK, PendingTrackTik, SignedInUser, USER};
+use crate::connections::signin::{self, FlowError};
+use crate::error::AppResult;
+use crate::providers::tracktik::Portal;
+use crate::state::AppState;
+use crate::tenants;
+
+/// A page explaining why a sign-in or connect did not finish, with the way forward.
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/problem.html")]
+pub struct ProblemPage {
+    pub(super) chrome: Chrome,
+    pub(super) title: String,
+    pub(super) message: String,
+    pub(super) action_label: &'static str,
+    pub(super) action_href: String,
+}
+
+/// The landing page's form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    portal: String,
+}
+
+/// `POST /sign-in`: checks the portal address and sends the browser to TrackTik.
+pub async fn sign_in(State(state): State<AppState>, session: Session, Form(form): Form<SignInForm>) -> AppResult<Response> {
+    let origin = match tenants::portal_origin(&form.portal, &state.config.tracktik_http_portals) {
+        Ok(origin) => origin,
+        Err(message) => {
+            let page = LandingPage { chrome: Chrome::public(&session).await?, portal: form.portal, portal_error: Some(message) };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let portal = Portal::new(&origin).map_err(|e| anyhow::anyhow!("a validated portal origin was refused: {e}"))?;
+    let request = state
+        .providers
+        .tracktik
+        .authorize_url(&portal, &state.providers.tracktik_app, &[])
+        .map_err(|e| anyhow::anyhow!("building the TrackTik authorize URL failed: {e}"))?;
+    session
+        .insert(
+            OAUTH_TRACKTIK,
+            PendingTrackTik {
+                state: request.state,
+                verifier: secrecy::ExposeSecret::expose_secret(&request.pkce_verifier).to_owned(),
+                portal: origin,
+            },
+        )
+        .await?;
+    Ok(Redirect::to(request.url.as_str()).into_response())
+}
+
+/// What TrackTik sends back.
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /auth/tracktik/callback`.
+pub async fn tracktik_callback(
+    State(state): State<AppState>,
+    session: Session,
+    ClientAddr(addr): ClientAddr,
+    QueryParams(callback): QueryParams<Callback>,
+) -> AppResult<Response> {
+    // The pending flow is used once, whatever happens next.
+    let pending = session.remove::<PendingTrackTik>(OAUTH_TRACKTIK).await?;
+    let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str())) else {
+        return problem(
+            &session,
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is not valid any more",
+            "It was already used, it expired, or it was opened in another browser. Nothing was changed. Start again from the home page.",
+        )
+        .await;
+    };
+    if let Some(error) = callback.error {
+        let message = if error == "access_denied" {
+            "You chose not to allow Ledgerbridge to read your TrackTik portal, so nothing was set up. To continue, sign in again and click Allow."
+        } else {
+            "TrackTik did not complete the sign-in. Nothing was set up. Try again; if it keeps happening, contact support."
+        };
+        return problem(&session, StatusCode::OK, "Sign-in was not completed", message).await;
+    }
+    let Some(code) = callback.code else {
+        return problem(&session, StatusCode::BAD_REQUEST, "Sign-in was not completed", "TrackTik sent no authorization code. Start again from the home page.").await;
+    };
+    let portal = Portal::new(&pending.portal).map_err(|e| anyhow::anyhow!("stored portal refused: {e}"))?;
+    let verifier = SecretString::from(pending.verifier);
+    match signin::complete_tracktik_sign_in(&state, &portal, &code, &verifier, &addr).await {
+        Ok((tenant, user)) => {
+            session.cycle_id().await?;
+            session.insert(USER, SignedInUser { tenant_id: tenant.tenant_id, user_id: user.tenant_user_id }).await?;
+            Ok(Redirect::to("/integrations").into_response())
+        }
+        Err(FlowError::CodeRefused(_)) => {
+            problem(
+                &session,
+                StatusCode::BAD_REQUEST,
+                "This sign-in was already used",
+                "TrackTik refused the sign-in code: it was used before or has expired. Nothing was changed. Start again from the home page.",
+            )
+            .await
+        }
+        Err(FlowError::Provider(e)) => {
+            tracing::warn!(portal = %pending.portal, error = %e, "TrackTik sign-in failed");
+            problem(
+                &session,
+                StatusCode::BAD_GATEWAY,
+                "We could not reach your TrackTik portal",
+                "Your portal did not answer as expected, so nothing was set up. Check the address and try again in a few minutes.",
+            )
+            .await
+        }
+        Err(e) => Err(anyhow::anyhow!(e).into()),
+    }
+}
+
+async fn problem(session: &Session, status: StatusCode, title: &str, message: &str) -> AppResult<Response> {
+    let page = ProblemPage {
+        chrome: Chrome::public(session).await?,
+        title: title.to_owned(),
+        message: message.to_owned(),
+        action_label: "Start again",
+        action_href: "/".into(),
+    };
+    Ok((status, page).into_response())
+}
+
+/// `POST /sign-out`.
+pub async fn sign_out(session: Session) -> AppResult<Redirect> {
+    session.flush().await?;
+    Ok(Redirect::to("/"))
+}
