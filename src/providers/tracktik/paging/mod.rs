@@ -230,48 +230,4 @@ fn is_last_page(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2024, 7, 1, h, m, s).unwrap()
-    }
-
-    #[test]
-    fn a_window_splits_into_two_adjacent_halves() {
-        let window = Window::new(at(0, 0, 0), at(2, 0, 0)).unwrap();
-        let (a, b) = window.split().unwrap();
-        assert_eq!((a.from(), a.until()), (at(0, 0, 0), at(1, 0, 0)));
-        assert_eq!((b.from(), b.until()), (at(1, 0, 0), at(2, 0, 0)));
-        assert_eq!(a.last_second(), at(0, 59, 59));
-    }
-
-    #[test]
-    fn a_one_second_window_cannot_be_split_and_an_empty_one_cannot_be_made() {
-        assert!(
-            Window::new(at(0, 0, 0), at(0, 0, 1))
-                .unwrap()
-                .split()
-                .is_none()
-        );
-        assert!(Window::new(at(0, 0, 1), at(0, 0, 1)).is_err());
-    }
-
-    #[test]
-    fn paging_stops_on_a_short_page_an_empty_page_or_when_count_is_reached() {
-        assert!(!is_last_page(Some(2500), Some(1000), 1000, 1000, 1000));
-        assert!(is_last_page(Some(2500), Some(1000), 500, 2500, 1000));
-        assert!(is_last_page(Some(2000), Some(1000), 1000, 2000, 1000));
-        assert!(is_last_page(None, None, 0, 3000, 1000));
-        assert!(is_last_page(None, None, 999, 999, 1000));
-    }
-
-    #[test]
-    fn paging_continues_when_count_grew_and_respects_a_clamped_limit() {
-        // count was 2000 on page one; an insert made it 2001 by page two.
-        assert!(!is_last_page(Some(2001), Some(1000), 1000, 2000, 1000));
-        // The server clamped limit to 100: a full page of 100 is not short.
-        assert!(!is_last_page(Some(350), Some(100), 100, 100, 1000));
-    }
-}
+mod tests;
