@@ -201,7 +201,17 @@ impl TrackTikClient {
                 .await?;
             let page: Page<T> = parse_page(resource, body)?;
             let rows = page.records.len() as u64;
+            let before = records.len();
             records.extend(page.records.into_iter().filter(|r| seen.insert(r.id())));
+            if rows > 0 && records.len() == before {
+                // Every row was one we already had: the server ignores `offset`, and paging
+                // on would never end.
+                return Err(TrackTikError::invalid(
+                    resource,
+                    Some("meta.offset".into()),
+                    format!("offset {offset} returned only records already read"),
+                ));
+            }
             offset += rows;
             if is_last_page(page.meta.count, page.meta.limit, rows, offset, limit) {
                 return Ok(records);

@@ -364,3 +364,16 @@ async fn a_body_that_is_not_json_is_an_invalid_response() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_offset_is_an_error_not_an_endless_loop() {
+    let same = || ok(page(&[1, 2, 3], 10, 0));
+    let (portal, script) = serve(vec![same(), same(), same()]).await;
+    let client = client(3, RetryPolicy::fast(), Duration::from_secs(5));
+    let error = client
+        .list_all::<Region>(&portal, &token(), "regions", &Query::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("meta.offset"), "{error:?}");
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
+}
