@@ -406,6 +406,16 @@ async fn every_collection_is_listed_and_relations_resolve() {
     let lines = with_lines.lines.expect("lines were included");
     assert!(!lines.is_empty());
     let invoice_ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let detailed = client
+        .invoices_with_lines(portal, &token, &invoice_ids)
+        .await
+        .unwrap();
+    assert_eq!(detailed.len(), invoices.len());
+    assert!(
+        detailed
+            .iter()
+            .all(|i| i.lines.as_ref().is_some_and(|l| !l.is_empty()))
+    );
     let taxes = client
         .line_taxes_for_invoices(portal, &token, &invoice_ids)
         .await

@@ -12,7 +12,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use super::http::OnGatewayTimeout;
 use super::models::{Page, Record, parse_page, parse_single};
@@ -37,6 +38,16 @@ impl Window {
             )));
         }
         Ok(Window { from, until })
+    }
+
+    /// The calendar day `day` in time zone `zone`: from its local midnight to the next
+    /// (23 or 25 hours long on daylight-saving changes). A midnight that does not exist
+    /// locally starts the day at the first instant that does.
+    pub fn local_day(day: NaiveDate, zone: Tz) -> Result<Self, TrackTikError> {
+        let next = day
+            .succ_opt()
+            .ok_or_else(|| TrackTikError::Config(format!("no day after {day}")))?;
+        Window::new(local_midnight(day, zone)?, local_midnight(next, zone)?)
     }
 
     /// The first instant in the window.
@@ -77,6 +88,17 @@ impl Window {
             },
         ))
     }
+}
+
+fn local_midnight(day: NaiveDate, zone: Tz) -> Result<DateTime<Utc>, TrackTikError> {
+    // Walk forward a minute at a time past a skipped local midnight (e.g. a DST gap at 00:00).
+    (0..=180)
+        .find_map(|minutes| {
+            let local = day.and_time(NaiveTime::MIN) + TimeDelta::minutes(minutes);
+            zone.from_local_datetime(&local).earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| TrackTikError::Config(format!("{day} has no start in {zone}")))
 }
 
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {

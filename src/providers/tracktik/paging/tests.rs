@@ -31,6 +31,37 @@ fn a_window_splits_into_two_adjacent_halves() {
 }
 
 #[test]
+fn a_local_day_runs_from_local_midnight_to_local_midnight_across_dst() {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2024, 3, d).unwrap();
+    let toronto: chrono_tz::Tz = "America/Toronto".parse().unwrap();
+    let plain = Window::local_day(day(1), toronto).unwrap();
+    assert_eq!(
+        plain.from(),
+        Utc.with_ymd_and_hms(2024, 3, 1, 5, 0, 0).unwrap()
+    );
+    assert_eq!(plain.span(), TimeDelta::hours(24));
+    // Clocks go forward on 2024-03-10 in Toronto: that day has 23 hours.
+    let short = Window::local_day(day(10), toronto).unwrap();
+    assert_eq!(short.span(), TimeDelta::hours(23));
+    assert_eq!(
+        short.until(),
+        Utc.with_ymd_and_hms(2024, 3, 11, 4, 0, 0).unwrap()
+    );
+    // Santiago skipped midnight on 2024-09-08 (00:00 became 01:00).
+    let santiago: chrono_tz::Tz = "America/Santiago".parse().unwrap();
+    let gap = Window::local_day(
+        chrono::NaiveDate::from_ymd_opt(2024, 9, 8).unwrap(),
+        santiago,
+    )
+    .unwrap();
+    assert_eq!(
+        gap.from(),
+        Utc.with_ymd_and_hms(2024, 9, 8, 4, 0, 0).unwrap()
+    );
+    assert_eq!(gap.span(), TimeDelta::hours(23));
+}
+
+#[test]
 fn a_one_second_window_cannot_be_split_and_an_empty_one_cannot_be_made() {
     assert!(
         Window::new(at(0, 0, 0), at(0, 0, 1))
