@@ -207,6 +207,7 @@ async fn the_authorization_code_flow_with_pkce_yields_tokens_that_read_the_api()
         .unwrap();
     assert!(tokens.refresh_token.is_some());
     assert!(tokens.expires_at > Utc::now() + TimeDelta::minutes(50));
+    assert!(!tokens.expires_within(TimeDelta::minutes(5)));
     let regions = sandbox
         .client
         .regions(&sandbox.portal, &tokens.access_token)
