@@ -13,6 +13,7 @@ use ledgerbridge::sandbox::tracktik::{
     SeedConfig,
 };
 use reqwest::StatusCode;
+use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -27,7 +28,17 @@ struct Sandbox {
 
 impl Sandbox {
     async fn start() -> Sandbox {
-        Self::start_with(ClientConfig::default()).await
+        Self::start_with(Self::test_config()).await
+    }
+
+    /// Fast retries, a one-minute smallest window.
+    fn test_config() -> ClientConfig {
+        ClientConfig {
+            retry: RetryPolicy::fast(),
+            min_window: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(20),
+            ..ClientConfig::default()
+        }
     }
 
     async fn start_with(config: ClientConfig) -> Sandbox {
@@ -38,12 +49,6 @@ impl Sandbox {
         .await
         .expect("the sandbox starts");
         let portal = Portal::new(running.base_url()).expect("the sandbox URL is a portal URL");
-        let config = ClientConfig {
-            retry: RetryPolicy::fast(),
-            min_window: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(20),
-            ..config
-        };
         let client = TrackTikClient::new(config).expect("the client builds");
         let control = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -202,6 +207,7 @@ async fn the_authorization_code_flow_with_pkce_yields_tokens_that_read_the_api()
         .unwrap();
     assert!(tokens.refresh_token.is_some());
     assert!(tokens.expires_at > Utc::now() + TimeDelta::minutes(50));
+    assert!(!tokens.expires_within(TimeDelta::minutes(5)));
     let regions = sandbox
         .client
         .regions(&sandbox.portal, &tokens.access_token)
@@ -401,6 +407,16 @@ async fn every_collection_is_listed_and_relations_resolve() {
     let lines = with_lines.lines.expect("lines were included");
     assert!(!lines.is_empty());
     let invoice_ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let detailed = client
+        .invoices_with_lines(portal, &token, &invoice_ids)
+        .await
+        .unwrap();
+    assert_eq!(detailed.len(), invoices.len());
+    assert!(
+        detailed
+            .iter()
+            .all(|i| i.lines.as_ref().is_some_and(|l| !l.is_empty()))
+    );
     let taxes = client
         .line_taxes_for_invoices(portal, &token, &invoice_ids)
         .await
@@ -793,4 +809,76 @@ async fn long_id_lists_are_sent_in_batches_of_at_most_one_hundred() {
             .iter()
             .all(|(_, q)| param(q, "invoice:in").unwrap().split(',').count() <= 100)
     );
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_on_our_side_is_retried() {
+    let config = ClientConfig {
+        request_timeout: Duration::from_millis(300),
+        ..Sandbox::test_config()
+    };
+    let sandbox = Sandbox::start_with(config).await;
+    let token = sandbox.token().await;
+    sandbox.clear_log().await;
+    sandbox
+        .control(
+            reqwest::Method::POST,
+            "faults",
+            json!({"status": 500, "count": 1, "pathContains": "/tax-classes", "delayMs": 1500}),
+        )
+        .await;
+    let started = std::time::Instant::now();
+    let classes = sandbox
+        .client
+        .tax_classes(&sandbox.portal, &token)
+        .await
+        .unwrap();
+    assert!(!classes.is_empty());
+    assert!(
+        classes.iter().all(|c| c.items.is_some()),
+        "items were included"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "did not wait for the slow answer"
+    );
+}
+
+#[tokio::test]
+async fn invoice_money_read_from_the_portal_adds_up_to_the_cent() {
+    let sandbox = Sandbox::start().await;
+    let token = sandbox.token().await;
+    let (client, portal) = (&sandbox.client, &sandbox.portal);
+    let invoices = client
+        .approved_invoices_with_lines_between(portal, &token, sandbox.everything())
+        .await
+        .unwrap();
+    assert!(!invoices.is_empty());
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let taxes = client
+        .line_taxes_for_invoices(portal, &token, &ids)
+        .await
+        .unwrap();
+    for invoice in &invoices {
+        let lines = invoice
+            .lines
+            .as_ref()
+            .expect("lines were included on the collection");
+        assert!(!lines.is_empty());
+        let sub_total: Decimal = lines.iter().map(|l| l.line_sub_total.unwrap()).sum();
+        assert_eq!(Some(sub_total), invoice.sub_total, "invoice {}", invoice.id);
+        let line_ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
+        let tax_total: Decimal = taxes
+            .iter()
+            .filter(|t| line_ids.contains(&t.invoice_line_id().unwrap()))
+            .map(|t| t.amount)
+            .sum();
+        assert_eq!(Some(tax_total), invoice.tax_total, "invoice {}", invoice.id);
+        assert_eq!(
+            invoice.total,
+            Some(sub_total + tax_total),
+            "invoice {}",
+            invoice.id
+        );
+    }
 }

@@ -27,18 +27,23 @@ pub use store::Portal;
 
 /// The default OAuth client, registered unless [`Options::clients`] is replaced.
 pub const DEMO_CLIENT_ID: &str = "ledgerbridge-demo";
+/// The demo client's secret.
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 /// The portal user for the sign-in form and the password grant.
 pub const DEMO_USERNAME: &str = "demo";
+/// The demo user's password.
 pub const DEMO_PASSWORD: &str = "demo";
 
 /// How to run the sandbox.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Address to bind (port 0: any free port).
     pub listen: SocketAddr,
     /// The URL clients use; default `http://{bound address}`.
     pub public_url: Option<String>,
+    /// Parameters of the generated portal.
     pub seed: SeedConfig,
+    /// Registered OAuth clients.
     pub clients: Vec<OAuthClient>,
     /// Lifetime of access tokens (default one hour).
     pub access_token_ttl: Duration,
@@ -63,8 +68,11 @@ impl Default for Options {
 /// A registered OAuth client. A redirect URI ending in `*` matches any URI with that prefix.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OAuthClient {
+    /// `client_id`.
     pub client_id: String,
+    /// `client_secret`.
     pub client_secret: String,
+    /// Allowed redirect URIs (exact, or a prefix ending in `*`).
     pub redirect_uris: Vec<String>,
 }
 
@@ -78,6 +86,7 @@ impl OAuthClient {
         }
     }
 
+    /// Whether `uri` may receive this client's authorization codes.
     pub fn allows_redirect(&self, uri: &str) -> bool {
         self.redirect_uris
             .iter()
@@ -101,6 +110,7 @@ impl Running {
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
+    /// The bound socket address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -136,7 +146,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         .trim_end_matches('/')
         .to_owned();
     let shared = Arc::new(server::Shared::new(&options, base_url.clone())?);
-    let task = tokio::spawn(server::serve(listener, shared.clone()));
+    let task = tokio::spawn(server::serve(listener, Arc::clone(&shared)));
     Ok(Running {
         base_url,
         addr,

@@ -124,6 +124,18 @@ impl TrackTikClient {
         .await
     }
 
+    /// The given invoices with their lines (`id:in=…&include=lines,approvedOn`, batched): the
+    /// lines of invoices found by [`TrackTikClient::approved_invoices_between`].
+    pub async fn invoices_with_lines(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        invoice_ids: &[i64],
+    ) -> Result<Vec<Invoice>, TrackTikError> {
+        let base = Query::new().include(["lines", "approvedOn"]);
+        self.batched(portal, token, &base, "id", invoice_ids).await
+    }
+
     /// The tax rows of the given invoice lines (`invoiceLine:in=…`, batched), with the tax
     /// class item included.
     pub async fn line_taxes_for_lines(

@@ -15,12 +15,16 @@ use crate::providers::tracktik::error::TrackTikError;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PageMeta {
+    /// Total number of matching records (may change between pages).
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub count: Option<i64>,
+    /// Rows on this page.
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub item_count: Option<i64>,
+    /// The page size the server applied.
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub limit: Option<i64>,
+    /// The offset the server applied.
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub offset: Option<i64>,
 }
@@ -28,7 +32,9 @@ pub(crate) struct PageMeta {
 /// One decoded page of a collection.
 #[derive(Debug)]
 pub(crate) struct Page<T> {
+    /// The paging numbers.
     pub meta: PageMeta,
+    /// The decoded records, in the server's order.
     pub records: Vec<T>,
 }
 

@@ -28,6 +28,7 @@ pub use billing::{
     BillItem, BillableItem, BillableItemType, Invoice, InvoiceLine, InvoiceLineTax, InvoiceStatus,
     ServiceModel, TaxClass, TaxClassItem,
 };
+pub use de::{parse_date, parse_timestamp};
 pub(crate) use envelope::{Page, parse_page, parse_single};
 pub use payroll::{PayCodeType, PayrollCode, Payrun, PayrunItem, PayrunStatus};
 pub use reference::{BackOfficeSettings, Client, ClientType, Employee, Region};
@@ -97,7 +98,10 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Relation<T> {
 /// A field that is sometimes one value and sometimes a list of them. TrackTik's schema types
 /// `invoice-line-taxes.invoiceLine` as an array although portals send a single id.
 #[derive(Clone, Debug, PartialEq)]
-pub struct OneOrMany<T>(pub Vec<T>);
+pub struct OneOrMany<T>(
+    /// The values, in the order sent.
+    pub Vec<T>,
+);
 
 impl<T> OneOrMany<T> {
     /// The first value (the only one, in practice).

@@ -69,6 +69,13 @@ pub struct TokenSet {
     pub scopes: Vec<String>,
 }
 
+impl TokenSet {
+    /// `true` when the access token expires within `margin` from now (refresh it first).
+    pub fn expires_within(&self, margin: chrono::TimeDelta) -> bool {
+        self.expires_at <= Utc::now() + margin
+    }
+}
+
 type Configured =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -390,6 +397,7 @@ mod tests {
             expires_at: Utc::now(),
             scopes: vec![],
         };
+        assert!(tokens.expires_within(chrono::TimeDelta::seconds(1)));
         let shown = format!("{tokens:?}");
         assert!(
             !shown.contains("secret-access") && !shown.contains("secret-refresh"),

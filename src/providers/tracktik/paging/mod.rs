@@ -12,7 +12,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use super::http::OnGatewayTimeout;
 use super::models::{Page, Record, parse_page, parse_single};
@@ -37,6 +38,16 @@ impl Window {
             )));
         }
         Ok(Window { from, until })
+    }
+
+    /// The calendar day `day` in time zone `zone`: from its local midnight to the next
+    /// (23 or 25 hours long on daylight-saving changes). A midnight that does not exist
+    /// locally starts the day at the first instant that does.
+    pub fn local_day(day: NaiveDate, zone: Tz) -> Result<Self, TrackTikError> {
+        let next = day
+            .succ_opt()
+            .ok_or_else(|| TrackTikError::Config(format!("no day after {day}")))?;
+        Window::new(local_midnight(day, zone)?, local_midnight(next, zone)?)
     }
 
     /// The first instant in the window.
@@ -77,6 +88,17 @@ impl Window {
             },
         ))
     }
+}
+
+fn local_midnight(day: NaiveDate, zone: Tz) -> Result<DateTime<Utc>, TrackTikError> {
+    // Walk forward a minute at a time past a skipped local midnight (e.g. a DST gap at 00:00).
+    (0..=180)
+        .find_map(|minutes| {
+            let local = day.and_time(NaiveTime::MIN) + TimeDelta::minutes(minutes);
+            zone.from_local_datetime(&local).earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| TrackTikError::Config(format!("{day} has no start in {zone}")))
 }
 
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -201,7 +223,17 @@ impl TrackTikClient {
                 .await?;
             let page: Page<T> = parse_page(resource, body)?;
             let rows = page.records.len() as u64;
+            let before = records.len();
             records.extend(page.records.into_iter().filter(|r| seen.insert(r.id())));
+            if rows > 0 && records.len() == before {
+                // Every row was one we already had: the server ignores `offset`, and paging
+                // on would never end.
+                return Err(TrackTikError::invalid(
+                    resource,
+                    Some("meta.offset".into()),
+                    format!("offset {offset} returned only records already read"),
+                ));
+            }
             offset += rows;
             if is_last_page(page.meta.count, page.meta.limit, rows, offset, limit) {
                 return Ok(records);
@@ -230,48 +262,4 @@ fn is_last_page(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2024, 7, 1, h, m, s).unwrap()
-    }
-
-    #[test]
-    fn a_window_splits_into_two_adjacent_halves() {
-        let window = Window::new(at(0, 0, 0), at(2, 0, 0)).unwrap();
-        let (a, b) = window.split().unwrap();
-        assert_eq!((a.from(), a.until()), (at(0, 0, 0), at(1, 0, 0)));
-        assert_eq!((b.from(), b.until()), (at(1, 0, 0), at(2, 0, 0)));
-        assert_eq!(a.last_second(), at(0, 59, 59));
-    }
-
-    #[test]
-    fn a_one_second_window_cannot_be_split_and_an_empty_one_cannot_be_made() {
-        assert!(
-            Window::new(at(0, 0, 0), at(0, 0, 1))
-                .unwrap()
-                .split()
-                .is_none()
-        );
-        assert!(Window::new(at(0, 0, 1), at(0, 0, 1)).is_err());
-    }
-
-    #[test]
-    fn paging_stops_on_a_short_page_an_empty_page_or_when_count_is_reached() {
-        assert!(!is_last_page(Some(2500), Some(1000), 1000, 1000, 1000));
-        assert!(is_last_page(Some(2500), Some(1000), 500, 2500, 1000));
-        assert!(is_last_page(Some(2000), Some(1000), 1000, 2000, 1000));
-        assert!(is_last_page(None, None, 0, 3000, 1000));
-        assert!(is_last_page(None, None, 999, 999, 1000));
-    }
-
-    #[test]
-    fn paging_continues_when_count_grew_and_respects_a_clamped_limit() {
-        // count was 2000 on page one; an insert made it 2001 by page two.
-        assert!(!is_last_page(Some(2001), Some(1000), 1000, 2000, 1000));
-        // The server clamped limit to 100: a full page of 100 is not short.
-        assert!(!is_last_page(Some(350), Some(100), 100, 100, 1000));
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! OAuth 2 under `/rest/oauth2/` (and `/rest/v1/oauth2/`): the sign-in and Allow pages
-//! (authorization code, optional PKCE), and the token endpoint (authorization_code,
-//! refresh_token with single-use rotating refresh tokens, password). Failed sign-ins are
+//! (authorization code, optional PKCE), and the token endpoint (`authorization_code`,
+//! `refresh_token` with single-use rotating refresh tokens, password). Failed sign-ins are
 //! counted per client address: 40 within 2 minutes lock it out for 2 hours.
 
 mod pages;

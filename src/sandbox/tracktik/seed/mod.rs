@@ -15,7 +15,9 @@ use super::store::{Portal, date, num, row};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SeedConfig {
+    /// Generator seed: a different seed gives different data.
     pub seed: u64,
+    /// The portal's company name (regions' `company`, sign-in page).
     pub portal_name: String,
     /// Regions cycle through Ontario, British Columbia, New York, Alberta, Quebec, Washington.
     pub regions: usize,
@@ -25,9 +27,11 @@ pub struct SeedConfig {
     pub sites_per_client: usize,
     /// Invoices are dated on each of the `days_of_invoices` days before `today`.
     pub days_of_invoices: u32,
+    /// Invoices dated on each of those days.
     pub invoices_per_day: usize,
     /// Up to this many lines per invoice (at least one).
     pub max_lines_per_invoice: usize,
+    /// Guards (the portal administrator comes on top).
     pub employees: usize,
     /// Pay runs every two weeks per region, covering this many weeks before `today`.
     pub payrun_weeks: u32,
@@ -73,7 +77,7 @@ impl SeedConfig {
     }
 }
 
-/// SplitMix64: tiny, fast and stable forever (a library generator could change its stream).
+/// `SplitMix64`: tiny, fast and stable forever (a library generator could change its stream).
 #[derive(Clone, Debug)]
 pub(crate) struct Rng(u64);
 

@@ -257,7 +257,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
+            Arc::clone(&shared),
             observe,
         ))
         .with_state(shared)
@@ -266,7 +266,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> anyhow::Result<()> {
     let mut stop = shared.shutdown.subscribe();
     let saver = shared.state_file.is_some().then(|| {
-        let shared = shared.clone();
+        let shared = Arc::clone(&shared);
         let mut stop = shared.shutdown.subscribe();
         tokio::spawn(async move {
             loop {
@@ -274,14 +274,14 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> an
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     _ = stop.wait_for(|s| *s) => break,
                 }
-                let s = shared.clone();
+                let s = Arc::clone(&shared);
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.save()).await {
                     tracing::warn!(error = %e, "sandbox: could not save the state file");
                 }
             }
         })
     });
-    let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&shared)).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -290,7 +290,7 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> an
     if let Some(saver) = saver {
         let _ = saver.await;
     }
-    let s = shared.clone();
+    let s = Arc::clone(&shared);
     tokio::task::spawn_blocking(move || s.save()).await??;
     Ok(())
 }

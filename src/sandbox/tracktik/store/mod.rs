@@ -22,7 +22,9 @@ pub type Table = BTreeMap<i64, Row>;
 /// A whole TrackTik portal: every record the sandbox serves.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Portal {
+    /// The portal's company name.
     pub name: String,
+    /// Records by resource tag, then id.
     pub tables: BTreeMap<String, Table>,
     next_ids: BTreeMap<String, i64>,
     next_document_number: u64,
@@ -30,6 +32,7 @@ pub struct Portal {
     pub admin_employee: i64,
     /// The tax-exempt client (its lines are `taxable:false` and carry no tax rows).
     pub exempt_client: Option<i64>,
+    /// The tax class (without items) the exempt client's invoices use.
     pub exempt_tax_class: Option<i64>,
 }
 
@@ -43,6 +46,7 @@ pub enum StoreError {
 }
 
 impl Portal {
+    /// An empty portal.
     pub fn new(name: &str) -> Self {
         Portal {
             name: name.to_owned(),
@@ -51,18 +55,22 @@ impl Portal {
         }
     }
 
+    /// All records of a resource.
     pub fn table(&self, tag: &str) -> Option<&Table> {
         self.tables.get(tag)
     }
 
+    /// One record.
     pub fn get(&self, tag: &str, id: i64) -> Option<&Row> {
         self.tables.get(tag).and_then(|t| t.get(&id))
     }
 
+    /// One record, for a change.
     pub fn get_mut(&mut self, tag: &str, id: i64) -> Option<&mut Row> {
         self.tables.get_mut(tag).and_then(|t| t.get_mut(&id))
     }
 
+    /// How many records a resource has.
     pub fn count(&self, tag: &str) -> usize {
         self.tables.get(tag).map_or(0, |t| t.len())
     }
@@ -90,10 +98,12 @@ impl Portal {
         id
     }
 
+    /// Removes one record.
     pub fn remove(&mut self, tag: &str, id: i64) -> Option<Row> {
         self.tables.get_mut(tag).and_then(|t| t.remove(&id))
     }
 
+    /// The next invoice number (`INV-000123`).
     pub fn next_document_number(&mut self) -> String {
         let n = self.next_document_number.max(1);
         self.next_document_number = n + 1;

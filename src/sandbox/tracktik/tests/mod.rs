@@ -2,6 +2,7 @@
 
 mod collections;
 mod control;
+mod more;
 mod oauth;
 mod openapi;
 mod seed;
