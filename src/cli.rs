@@ -27,16 +27,54 @@ enum Command {
     Web,
     /// Run only the job worker; start as many as you like on any machines sharing the database.
     Worker,
-    /// Try Ledgerbridge on this machine: serve on 127.0.0.1:8080 with a demo staff account.
+    /// Try Ledgerbridge on this machine: serve on 127.0.0.1:8080 with the TrackTik sandbox
+    /// (8081) and the QuickBooks sandbox (8082), a seeded portal and a demo staff account.
     Demo {
-        /// Address to serve on.
+        /// Address to serve Ledgerbridge on.
         #[arg(
             long,
             env = "LEDGERBRIDGE_DEMO_LISTEN",
             default_value = "127.0.0.1:8080"
         )]
         listen: SocketAddr,
+        /// Address of the TrackTik sandbox.
+        #[arg(
+            long,
+            env = "LEDGERBRIDGE_DEMO_TRACKTIK",
+            default_value = "127.0.0.1:8081"
+        )]
+        tracktik: SocketAddr,
+        /// Address of the QuickBooks sandbox.
+        #[arg(
+            long,
+            env = "LEDGERBRIDGE_DEMO_QUICKBOOKS",
+            default_value = "127.0.0.1:8082"
+        )]
+        quickbooks: SocketAddr,
+        /// Folder for the sandboxes' state and the demo's token key.
+        #[arg(
+            long,
+            env = "LEDGERBRIDGE_DEMO_DIR",
+            default_value = ".ledgerbridge-demo"
+        )]
+        dir: std::path::PathBuf,
     },
+    /// Run one sandbox alone (for trying the API, or pointing a development setup at it).
+    Sandbox {
+        #[command(subcommand)]
+        which: SandboxCommand,
+    },
+    /// Print a new token-encryption key entry for LEDGERBRIDGE_TOKEN_KEYS.
+    GenerateKey {
+        /// The key's id, e.g. the month it was made.
+        #[arg(long, default_value_t = chrono::Utc::now().format("k%Y%m").to_string())]
+        id: String,
+    },
+    /// Re-encrypt every stored token under the first key of LEDGERBRIDGE_TOKEN_KEYS.
+    ///
+    /// To rotate: put the new key first in LEDGERBRIDGE_TOKEN_KEYS (keep the old one after
+    /// it), restart, run this, then remove the old key.
+    RotateKeys,
     /// Create the database if needed and apply every pending migration, then exit.
     Migrate {
         /// Instead, revert Ledgerbridge's most recent migration (its `.down.sql`).
@@ -47,6 +85,28 @@ enum Command {
     Staff {
         #[command(subcommand)]
         command: StaffCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SandboxCommand {
+    /// The QuickBooks Online sandbox (OAuth, Accounting API, control API under /__sandbox).
+    Quickbooks {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8082)]
+        port: u16,
+        /// Keep state in this file across restarts.
+        #[arg(long)]
+        state_file: Option<std::path::PathBuf>,
+    },
+    /// The TrackTik sandbox (OAuth, /rest/v1, control API under /__sandbox), seeded.
+    Tracktik {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8081)]
+        port: u16,
+        /// Keep state in this file across restarts.
+        #[arg(long)]
+        state_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -71,6 +131,21 @@ pub async fn run() -> anyhow::Result<()> {
     let config = Config::from_env().context("invalid configuration")?;
     telemetry::init(config.log_json);
     match cli.command {
+        Command::Sandbox { which } => sandbox(which).await,
+        Command::GenerateKey { id } => {
+            let spec = crate::crypto::TokenCipher::generate_spec(&id);
+            println!("{}", secrecy::ExposeSecret::expose_secret(&spec));
+            Ok(())
+        }
+        Command::RotateKeys => {
+            let state = server::build_state(config).await?;
+            let n = crate::connections::rotate_keys(&state).await?;
+            println!(
+                "Re-encrypted the tokens of {n} connection(s) under key {}.",
+                state.cipher.current_key_id()
+            );
+            Ok(())
+        }
         Command::Serve => {
             let listener = server::bind(config.listen).await?;
             server::run_all(server::build_state(config).await?, listener).await
@@ -84,7 +159,23 @@ pub async fn run() -> anyhow::Result<()> {
             let state = server::build_state(config).await?;
             crate::jobs::run(state, server::shutdown_signal()).await
         }
-        Command::Demo { listen } => demo::run(config, listen).await,
+        Command::Demo {
+            listen,
+            tracktik,
+            quickbooks,
+            dir,
+        } => {
+            demo::run(
+                config,
+                demo::DemoOptions {
+                    listen,
+                    tracktik,
+                    quickbooks,
+                    dir,
+                },
+            )
+            .await
+        }
         Command::Migrate { revert_last } => migrate(&config, revert_last).await,
         Command::Staff {
             command: StaffCommand::Add { email, role },
@@ -144,4 +235,45 @@ fn ask_password() -> anyhow::Result<String> {
         "the two passwords differ; nothing was saved"
     );
     Ok(first)
+}
+
+async fn sandbox(which: SandboxCommand) -> anyhow::Result<()> {
+    use crate::sandbox::{quickbooks, tracktik};
+    let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+    match which {
+        SandboxCommand::Quickbooks { port, state_file } => {
+            let running = quickbooks::start(quickbooks::Options {
+                listen: local(port),
+                state_file,
+                ..Default::default()
+            })
+            .await?;
+            println!(
+                "QuickBooks sandbox on {}  (companies: {}/__sandbox/companies)",
+                running.base_url(),
+                running.base_url()
+            );
+            server::shutdown_signal().await;
+            running.shutdown();
+            running.wait().await
+        }
+        SandboxCommand::Tracktik { port, state_file } => {
+            let running = tracktik::start(tracktik::Options {
+                listen: local(port),
+                state_file,
+                ..Default::default()
+            })
+            .await?;
+            println!(
+                "TrackTik sandbox on {}  (API: {}/rest/v1, sign in as {} / {})",
+                running.base_url(),
+                running.base_url(),
+                tracktik::DEMO_USERNAME,
+                tracktik::DEMO_PASSWORD
+            );
+            server::shutdown_signal().await;
+            running.shutdown();
+            running.wait().await
+        }
+    }
 }

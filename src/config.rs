@@ -59,6 +59,19 @@ pub struct Config {
     /// `QUICKBOOKS_BASE_URL`: unset for Intuit production; `intuit-sandbox` for Intuit's
     /// development companies; any other URL is a single-host stand-in (our sandbox).
     pub quickbooks_base_url: Option<String>,
+    /// Set by `ledgerbridge demo` only: what the landing page tells a newcomer.
+    pub demo: Option<DemoHints>,
+}
+
+/// What `demo` tells the newcomer on the landing page.
+#[derive(Clone, Debug)]
+pub struct DemoHints {
+    /// The TrackTik sandbox's address, to type as the portal.
+    pub portal_url: String,
+    /// Its sign-in.
+    pub username: String,
+    /// Its password.
+    pub password: String,
 }
 
 /// The default database for a developer machine.
@@ -115,7 +128,9 @@ impl Config {
             other => return Err(invalid(var, other, "expected `text` or `json`")),
         };
 
-        let token_keys = lookup("LEDGERBRIDGE_TOKEN_KEYS").filter(|v| !v.trim().is_empty()).map(SecretString::from);
+        let token_keys = lookup("LEDGERBRIDGE_TOKEN_KEYS")
+            .filter(|v| !v.trim().is_empty())
+            .map(SecretString::from);
         if let Some(keys) = &token_keys {
             crate::crypto::TokenCipher::from_spec(keys).map_err(|e| ConfigError {
                 variable: "LEDGERBRIDGE_TOKEN_KEYS",
@@ -129,8 +144,14 @@ impl Config {
             .map(|o| o.trim().trim_end_matches('/'))
             .filter(|o| !o.is_empty())
             .map(|o| match reqwest::Url::parse(o) {
-                Ok(u) if u.scheme() == "http" && u.host().is_some() => Ok(u.origin().ascii_serialization()),
-                _ => Err(invalid(var, o, "expected http:// origins such as http://127.0.0.1:8081, separated by commas")),
+                Ok(u) if u.scheme() == "http" && u.host().is_some() => {
+                    Ok(u.origin().ascii_serialization())
+                }
+                _ => Err(invalid(
+                    var,
+                    o,
+                    "expected http:// origins such as http://127.0.0.1:8081, separated by commas",
+                )),
             })
             .collect::<Result<Vec<_>, _>>()?;
         let (quickbooks_base_url, var) = get("QUICKBOOKS_BASE_URL", "");
@@ -138,18 +159,31 @@ impl Config {
             "" => None,
             "intuit-sandbox" => Some("intuit-sandbox".to_owned()),
             url => match reqwest::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_owned()),
-                _ => return Err(invalid(var, url, "expected a URL such as http://127.0.0.1:8082, or intuit-sandbox")),
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    Some(url.trim_end_matches('/').to_owned())
+                }
+                _ => {
+                    return Err(invalid(
+                        var,
+                        url,
+                        "expected a URL such as http://127.0.0.1:8082, or intuit-sandbox",
+                    ));
+                }
             },
         };
 
         Ok(Self {
+            demo: None,
             token_keys,
             tracktik_client_id: get("TRACKTIK_CLIENT_ID", "ledgerbridge-demo").0,
-            tracktik_client_secret: SecretString::from(get("TRACKTIK_CLIENT_SECRET", "demo-secret").0),
+            tracktik_client_secret: SecretString::from(
+                get("TRACKTIK_CLIENT_SECRET", "demo-secret").0,
+            ),
             tracktik_http_portals,
             quickbooks_client_id: get("QUICKBOOKS_CLIENT_ID", "ledgerbridge-demo").0,
-            quickbooks_client_secret: SecretString::from(get("QUICKBOOKS_CLIENT_SECRET", "demo-secret").0),
+            quickbooks_client_secret: SecretString::from(
+                get("QUICKBOOKS_CLIENT_SECRET", "demo-secret").0,
+            ),
             quickbooks_base_url,
             database_url,
             db_max_connections: positive(get("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10"))?,
@@ -189,8 +223,10 @@ impl Config {
                 tracing::warn!(
                     "LEDGERBRIDGE_TOKEN_KEYS is not set: using a throw-away key; connections made now will need reconnecting after a restart"
                 );
-                crate::crypto::TokenCipher::from_spec(&crate::crypto::TokenCipher::generate_spec("ephemeral"))
-                    .map_err(|e| invalid("LEDGERBRIDGE_TOKEN_KEYS", "", &e.to_string()))
+                crate::crypto::TokenCipher::from_spec(&crate::crypto::TokenCipher::generate_spec(
+                    "ephemeral",
+                ))
+                .map_err(|e| invalid("LEDGERBRIDGE_TOKEN_KEYS", "", &e.to_string()))
             }
             None => Err(invalid(
                 "LEDGERBRIDGE_TOKEN_KEYS",
@@ -288,23 +324,62 @@ mod tests {
     fn token_keys_are_checked_at_start_and_required_off_this_machine() {
         let err = config(&[("LEDGERBRIDGE_TOKEN_KEYS", "k1:short")]).unwrap_err();
         assert_eq!(err.variable, "LEDGERBRIDGE_TOKEN_KEYS");
-        assert!(!err.to_string().contains("short"), "the key is never echoed: {err}");
+        assert!(
+            !err.to_string().contains("short"),
+            "the key is never echoed: {err}"
+        );
         let local = config(&[]).unwrap();
-        assert!(local.token_cipher().is_ok(), "a developer machine gets a throw-away key");
+        assert!(
+            local.token_cipher().is_ok(),
+            "a developer machine gets a throw-away key"
+        );
         let remote = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com")]).unwrap();
-        assert_eq!(remote.token_cipher().unwrap_err().variable, "LEDGERBRIDGE_TOKEN_KEYS");
+        assert_eq!(
+            remote.token_cipher().unwrap_err().variable,
+            "LEDGERBRIDGE_TOKEN_KEYS"
+        );
         let spec = crate::crypto::TokenCipher::generate_spec("k1");
-        let c = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com"), ("LEDGERBRIDGE_TOKEN_KEYS", secrecy::ExposeSecret::expose_secret(&spec))]).unwrap();
+        let c = config(&[
+            ("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com"),
+            (
+                "LEDGERBRIDGE_TOKEN_KEYS",
+                secrecy::ExposeSecret::expose_secret(&spec),
+            ),
+        ])
+        .unwrap();
         assert_eq!(c.token_cipher().unwrap().current_key_id(), "k1");
     }
 
     #[test]
     fn http_portals_and_the_quickbooks_base_url_are_validated() {
-        let c = config(&[("TRACKTIK_HTTP_PORTALS", "http://127.0.0.1:8081/, http://localhost:9000")]).unwrap();
-        assert_eq!(c.tracktik_http_portals, vec!["http://127.0.0.1:8081", "http://localhost:9000"]);
-        assert_eq!(config(&[("TRACKTIK_HTTP_PORTALS", "ftp://x")]).unwrap_err().variable, "TRACKTIK_HTTP_PORTALS");
-        assert_eq!(config(&[("QUICKBOOKS_BASE_URL", "nope")]).unwrap_err().variable, "QUICKBOOKS_BASE_URL");
-        assert_eq!(config(&[("QUICKBOOKS_BASE_URL", "http://127.0.0.1:8082/")]).unwrap().quickbooks_base_url.as_deref(), Some("http://127.0.0.1:8082"));
+        let c = config(&[(
+            "TRACKTIK_HTTP_PORTALS",
+            "http://127.0.0.1:8081/, http://localhost:9000",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.tracktik_http_portals,
+            vec!["http://127.0.0.1:8081", "http://localhost:9000"]
+        );
+        assert_eq!(
+            config(&[("TRACKTIK_HTTP_PORTALS", "ftp://x")])
+                .unwrap_err()
+                .variable,
+            "TRACKTIK_HTTP_PORTALS"
+        );
+        assert_eq!(
+            config(&[("QUICKBOOKS_BASE_URL", "nope")])
+                .unwrap_err()
+                .variable,
+            "QUICKBOOKS_BASE_URL"
+        );
+        assert_eq!(
+            config(&[("QUICKBOOKS_BASE_URL", "http://127.0.0.1:8082/")])
+                .unwrap()
+                .quickbooks_base_url
+                .as_deref(),
+            Some("http://127.0.0.1:8082")
+        );
     }
 
     #[test]

@@ -101,6 +101,23 @@ impl TokenCipher {
         })
     }
 
+    /// One cipher from several: the first one's current key encrypts; every key decrypts.
+    pub fn combine(ciphers: &[TokenCipher]) -> TokenCipher {
+        let mut keys = HashMap::new();
+        for c in ciphers.iter().rev() {
+            for (id, k) in c.keys.iter() {
+                keys.insert(id.clone(), k.clone());
+            }
+        }
+        TokenCipher {
+            current: ciphers
+                .first()
+                .map(|c| c.current.clone())
+                .unwrap_or_default(),
+            keys: Arc::new(keys),
+        }
+    }
+
     /// A fresh random key entry `id:base64key`, for configuration.
     pub fn generate_spec(id: &str) -> SecretString {
         let key = Key::<Aes256Gcm>::generate();

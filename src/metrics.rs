@@ -85,7 +85,11 @@ impl Metrics {
             staff_sign_ins.clone(),
         );
         let token_refreshes = Family::<ProviderOutcomeLabels, Counter>::default();
-        registry.register("token_refreshes", "OAuth token refreshes", token_refreshes.clone());
+        registry.register(
+            "token_refreshes",
+            "OAuth token refreshes",
+            token_refreshes.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -98,7 +102,10 @@ impl Metrics {
     /// Counts one token refresh.
     pub fn record_token_refresh(&self, provider: &str, outcome: &str) {
         self.token_refreshes
-            .get_or_create(&ProviderOutcomeLabels { provider: provider.to_owned(), outcome: outcome.to_owned() })
+            .get_or_create(&ProviderOutcomeLabels {
+                provider: provider.to_owned(),
+                outcome: outcome.to_owned(),
+            })
             .inc();
     }
 

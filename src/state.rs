@@ -41,7 +41,14 @@ impl AppState {
         let cipher = config.token_cipher()?;
         let providers = build_providers(&config)?;
         let csp = crate::web::content_security_policy(&config).into();
-        Ok(Self { db, config: Arc::new(config), cipher, providers, metrics: Arc::new(Metrics::new()), csp })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            cipher,
+            providers,
+            metrics: Arc::new(Metrics::new()),
+            csp,
+        })
     }
 }
 
@@ -55,7 +62,8 @@ pub fn quickbooks_endpoints(config: &Config) -> Endpoints {
 }
 
 fn build_providers(config: &Config) -> anyhow::Result<Providers> {
-    let tracktik = TrackTikClient::new(ClientConfig::default()).context("building the TrackTik client")?;
+    let tracktik =
+        TrackTikClient::new(ClientConfig::default()).context("building the TrackTik client")?;
     let tracktik_app = OAuthApp {
         client_id: config.tracktik_client_id.clone(),
         client_secret: config.tracktik_client_secret.clone(),
@@ -72,7 +80,12 @@ fn build_providers(config: &Config) -> anyhow::Result<Providers> {
         },
     )
     .context("building the QuickBooks OAuth client")?;
-    Ok(Providers { tracktik, tracktik_app, quickbooks, quickbooks_oauth })
+    Ok(Providers {
+        tracktik,
+        tracktik_app,
+        quickbooks,
+        quickbooks_oauth,
+    })
 }
 
 impl FromRef<AppState> for PgPool {

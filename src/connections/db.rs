@@ -16,11 +16,16 @@ fn context(id: ConnectionId, which: &str) -> String {
 }
 
 /// The tenant's TrackTik connection.
-pub async fn tracktik_for_tenant(db: impl PgExecutor<'_>, tenant_id: TenantId) -> sqlx::Result<Option<Connection>> {
-    sqlx::query_as(&format!("select {COLUMNS} from connection where tenant_id = $1 and provider = 'tracktik'"))
-        .bind(tenant_id)
-        .fetch_optional(db)
-        .await
+pub async fn tracktik_for_tenant(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+) -> sqlx::Result<Option<Connection>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from connection where tenant_id = $1 and provider = 'tracktik'"
+    ))
+    .bind(tenant_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// The QuickBooks connection of an integration.
@@ -39,12 +44,18 @@ pub async fn quickbooks_for_integration(
 }
 
 /// One connection of the tenant.
-pub async fn get(db: impl PgExecutor<'_>, tenant_id: TenantId, id: ConnectionId) -> sqlx::Result<Option<Connection>> {
-    sqlx::query_as(&format!("select {COLUMNS} from connection where tenant_id = $1 and connection_id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> sqlx::Result<Option<Connection>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from connection where tenant_id = $1 and connection_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Saves the TrackTik connection of a tenant with fresh tokens (first sign-in or a later one).
@@ -103,7 +114,7 @@ pub async fn store_tokens(
     let refresh = cipher.seal(&tokens.refresh, &context(id, "refresh"));
     sqlx::query(
         "update connection set access_token_enc = $3, refresh_token_enc = $4, token_key_id = $5,
-                access_expires_at = $6, refresh_expires_at = $7, refreshed_at = now(),
+                access_expires_at = $6, refresh_expires_at = $7, refreshed_at = clock_timestamp(),
                 health = 'ok', health_reason = null
          where tenant_id = $1 and connection_id = $2",
     )
@@ -141,12 +152,18 @@ pub struct SealedRow {
 
 impl SealedRow {
     /// The access token, in the clear.
-    pub fn access(&self, cipher: &TokenCipher) -> Result<Option<SecretString>, crate::crypto::CryptoError> {
+    pub fn access(
+        &self,
+        cipher: &TokenCipher,
+    ) -> Result<Option<SecretString>, crate::crypto::CryptoError> {
         self.open(cipher, self.access_token_enc.as_ref(), "access")
     }
 
     /// The refresh token, in the clear.
-    pub fn refresh(&self, cipher: &TokenCipher) -> Result<Option<SecretString>, crate::crypto::CryptoError> {
+    pub fn refresh(
+        &self,
+        cipher: &TokenCipher,
+    ) -> Result<Option<SecretString>, crate::crypto::CryptoError> {
         self.open(cipher, self.refresh_token_enc.as_ref(), "refresh")
     }
 
@@ -158,7 +175,13 @@ impl SealedRow {
     ) -> Result<Option<SecretString>, crate::crypto::CryptoError> {
         match (bytes, &self.token_key_id) {
             (Some(bytes), Some(key_id)) => cipher
-                .open(&Sealed { key_id: key_id.clone(), bytes: bytes.clone() }, &context(self.connection_id, which))
+                .open(
+                    &Sealed {
+                        key_id: key_id.clone(),
+                        bytes: bytes.clone(),
+                    },
+                    &context(self.connection_id, which),
+                )
                 .map(Some),
             _ => Ok(None),
         }
@@ -184,7 +207,12 @@ pub async fn sealed(
 }
 
 /// Marks a connection as refused by its provider.
-pub async fn set_needs_reconnect(db: impl PgExecutor<'_>, tenant_id: TenantId, id: ConnectionId, reason: &str) -> sqlx::Result<()> {
+pub async fn set_needs_reconnect(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: ConnectionId,
+    reason: &str,
+) -> sqlx::Result<()> {
     sqlx::query("update connection set health = 'needs_reconnect', health_reason = $3 where tenant_id = $1 and connection_id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -195,7 +223,11 @@ pub async fn set_needs_reconnect(db: impl PgExecutor<'_>, tenant_id: TenantId, i
 }
 
 /// Deletes a connection's tokens and marks it disconnected.
-pub async fn set_disconnected(db: impl PgExecutor<'_>, tenant_id: TenantId, id: ConnectionId) -> sqlx::Result<()> {
+pub async fn set_disconnected(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> sqlx::Result<()> {
     sqlx::query(
         "update connection set health = 'disconnected', health_reason = 'Disconnected by the customer',
                 access_token_enc = null, refresh_token_enc = null, token_key_id = null,
@@ -211,7 +243,10 @@ pub async fn set_disconnected(db: impl PgExecutor<'_>, tenant_id: TenantId, id: 
 
 /// Connections due for a keep-alive refresh: working, and not refreshed in `hours` hours.
 /// Not tenant-scoped: the keep-alive job serves every tenant.
-pub async fn due_for_keep_alive(db: impl PgExecutor<'_>, hours: i64) -> sqlx::Result<Vec<(TenantId, ConnectionId)>> {
+pub async fn due_for_keep_alive(
+    db: impl PgExecutor<'_>,
+    hours: i64,
+) -> sqlx::Result<Vec<(TenantId, ConnectionId)>> {
     sqlx::query_as(
         "select tenant_id, connection_id from connection
          where health in ('ok', 'expiring') and refresh_token_enc is not null
@@ -224,7 +259,10 @@ pub async fn due_for_keep_alive(db: impl PgExecutor<'_>, hours: i64) -> sqlx::Re
 }
 
 /// Every connection whose tokens are sealed under a key other than `current` (for rotation).
-pub async fn sealed_under_other_keys(db: impl PgExecutor<'_>, current: &str) -> sqlx::Result<Vec<(TenantId, ConnectionId)>> {
+pub async fn sealed_under_other_keys(
+    db: impl PgExecutor<'_>,
+    current: &str,
+) -> sqlx::Result<Vec<(TenantId, ConnectionId)>> {
     sqlx::query_as("select tenant_id, connection_id from connection where token_key_id is not null and token_key_id <> $1")
         .bind(current)
         .fetch_all(db)

@@ -103,7 +103,9 @@ impl Connection {
     /// The health to show: stored health, or `Expiring` when the refresh token ends soon.
     pub fn effective_health(&self, now: DateTime<Utc>) -> Health {
         match (self.health, self.refresh_expires_at) {
-            (Health::Ok, Some(end)) if end - now < Duration::days(EXPIRING_WITHIN_DAYS) => Health::Expiring,
+            (Health::Ok, Some(end)) if end - now < Duration::days(EXPIRING_WITHIN_DAYS) => {
+                Health::Expiring
+            }
             (h, _) => h,
         }
     }
@@ -135,7 +137,10 @@ impl From<crate::providers::quickbooks::oauth::TokenSet> for Tokens {
 
 impl Tokens {
     /// From a TrackTik token answer; `previous_refresh` is kept when no new one came back.
-    pub fn from_tracktik(t: crate::providers::tracktik::TokenSet, previous_refresh: Option<&SecretString>) -> Self {
+    pub fn from_tracktik(
+        t: crate::providers::tracktik::TokenSet,
+        previous_refresh: Option<&SecretString>,
+    ) -> Self {
         let refresh = match (&t.refresh_token, previous_refresh) {
             (Some(r), _) => SecretString::from(r.secret().to_owned()),
             (None, Some(p)) => p.clone(),

@@ -20,8 +20,14 @@ use crate::state::AppState;
 const MARGIN_SECONDS: i64 = 120;
 
 /// A working access token for the connection, refreshing it first if it is about to expire.
-pub async fn access_token(state: &AppState, tenant_id: TenantId, id: ConnectionId) -> Result<SecretString, ConnectionError> {
-    let row = db::sealed(&state.db, tenant_id, id, false).await?.ok_or(ConnectionError::NotFound)?;
+pub async fn access_token(
+    state: &AppState,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<SecretString, ConnectionError> {
+    let row = db::sealed(&state.db, tenant_id, id, false)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
     guard_health(&row)?;
     if let (Some(expires), Some(token)) = (row.access_expires_at, row.access(&state.cipher)?) {
         if expires - Utc::now() > Duration::seconds(MARGIN_SECONDS) {
@@ -32,24 +38,37 @@ pub async fn access_token(state: &AppState, tenant_id: TenantId, id: ConnectionI
 }
 
 /// Refreshes now, whatever the expiry (keep-alive, or after a 401 on a token that looked valid).
-pub async fn force_refresh(state: &AppState, tenant_id: TenantId, id: ConnectionId) -> Result<SecretString, ConnectionError> {
+pub async fn force_refresh(
+    state: &AppState,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<SecretString, ConnectionError> {
     refresh(state, tenant_id, id, true).await
 }
 
 fn guard_health(row: &db::SealedRow) -> Result<(), ConnectionError> {
     match row.health {
-        super::Health::NeedsReconnect | super::Health::Disconnected => Err(ConnectionError::NeedsReconnect {
-            provider: row.provider.label(),
-            reason: "the connection was refused earlier".into(),
-        }),
+        super::Health::NeedsReconnect | super::Health::Disconnected => {
+            Err(ConnectionError::NeedsReconnect {
+                provider: row.provider.label(),
+                reason: "the connection was refused earlier".into(),
+            })
+        }
         _ => Ok(()),
     }
 }
 
-async fn refresh(state: &AppState, tenant_id: TenantId, id: ConnectionId, force: bool) -> Result<SecretString, ConnectionError> {
+async fn refresh(
+    state: &AppState,
+    tenant_id: TenantId,
+    id: ConnectionId,
+    force: bool,
+) -> Result<SecretString, ConnectionError> {
     let started = Utc::now();
     let mut tx = state.db.begin().await?;
-    let row = db::sealed(&mut *tx, tenant_id, id, true).await?.ok_or(ConnectionError::NotFound)?;
+    let row = db::sealed(&mut *tx, tenant_id, id, true)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
     guard_health(&row)?;
     // Someone else may have refreshed while we waited for the lock.
     if let (Some(expires), Some(token)) = (row.access_expires_at, row.access(&state.cipher)?) {
@@ -61,17 +80,28 @@ async fn refresh(state: &AppState, tenant_id: TenantId, id: ConnectionId, force:
         }
     }
     let Some(refresh_token) = row.refresh(&state.cipher)? else {
-        return Err(ConnectionError::NeedsReconnect { provider: row.provider.label(), reason: "no refresh token is stored".into() });
+        return Err(ConnectionError::NeedsReconnect {
+            provider: row.provider.label(),
+            reason: "no refresh token is stored".into(),
+        });
     };
 
     let outcome = match row.provider {
-        Provider::Quickbooks => state.providers.quickbooks_oauth.refresh(&refresh_token).await.map(Tokens::from).map_err(|e| match e {
-            QboError::ReauthorizationRequired(reason) => Refusal::Reauthorize(reason),
-            other => Refusal::Transient(other.to_string()),
-        }),
+        Provider::Quickbooks => state
+            .providers
+            .quickbooks_oauth
+            .refresh(&refresh_token)
+            .await
+            .map(Tokens::from)
+            .map_err(|e| match e {
+                QboError::ReauthorizationRequired(reason) => Refusal::Reauthorize(reason),
+                other => Refusal::Transient(other.to_string()),
+            }),
         Provider::Tracktik => {
-            let portal = Portal::new(&row.external_id).map_err(|e| ConnectionError::Provider(e.to_string()))?;
-            let rt = RefreshToken::new(secrecy::ExposeSecret::expose_secret(&refresh_token).to_owned());
+            let portal = Portal::new(&row.external_id)
+                .map_err(|e| ConnectionError::Provider(e.to_string()))?;
+            let rt =
+                RefreshToken::new(secrecy::ExposeSecret::expose_secret(&refresh_token).to_owned());
             state
                 .providers
                 .tracktik
@@ -79,7 +109,9 @@ async fn refresh(state: &AppState, tenant_id: TenantId, id: ConnectionId, force:
                 .await
                 .map(|t| Tokens::from_tracktik(t, Some(&refresh_token)))
                 .map_err(|e| match e {
-                    TrackTikError::ReauthorizationRequired { reason } => Refusal::Reauthorize(reason),
+                    TrackTikError::ReauthorizationRequired { reason } => {
+                        Refusal::Reauthorize(reason)
+                    }
                     other => Refusal::Transient(other.to_string()),
                 })
         }
@@ -90,22 +122,37 @@ async fn refresh(state: &AppState, tenant_id: TenantId, id: ConnectionId, force:
             db::store_tokens(&mut *tx, &state.cipher, tenant_id, id, &tokens).await?;
             tx.commit().await?;
             tracing::info!(tenant.id = %tenant_id, connection.id = %id, provider = row.provider.label(), "token refreshed");
-            state.metrics.record_token_refresh(row.provider.label(), "ok");
+            state
+                .metrics
+                .record_token_refresh(row.provider.label(), "ok");
             Ok(tokens.access)
         }
         Err(Refusal::Reauthorize(reason)) => {
-            let words = format!("{} refused the saved sign-in ({reason}). Reconnect to resume.", row.provider.label());
+            let words = format!(
+                "{} refused the saved sign-in ({reason}). Reconnect to resume.",
+                row.provider.label()
+            );
             db::set_needs_reconnect(&mut *tx, tenant_id, id, &words).await?;
-            let conn = db::get(&mut *tx, tenant_id, id).await?.ok_or(ConnectionError::NotFound)?;
-            integrations::db::mark_needs_reconnect(&mut *tx, tenant_id, conn.integration_id).await?;
+            let conn = db::get(&mut *tx, tenant_id, id)
+                .await?
+                .ok_or(ConnectionError::NotFound)?;
+            integrations::db::mark_needs_reconnect(&mut *tx, tenant_id, conn.integration_id)
+                .await?;
             tx.commit().await?;
             tracing::warn!(tenant.id = %tenant_id, connection.id = %id, provider = row.provider.label(), "connection needs reconnect");
-            state.metrics.record_token_refresh(row.provider.label(), "refused");
-            Err(ConnectionError::NeedsReconnect { provider: row.provider.label(), reason })
+            state
+                .metrics
+                .record_token_refresh(row.provider.label(), "refused");
+            Err(ConnectionError::NeedsReconnect {
+                provider: row.provider.label(),
+                reason,
+            })
         }
         Err(Refusal::Transient(message)) => {
             tx.rollback().await?;
-            state.metrics.record_token_refresh(row.provider.label(), "failed");
+            state
+                .metrics
+                .record_token_refresh(row.provider.label(), "failed");
             Err(ConnectionError::Provider(message))
         }
     }
@@ -136,9 +183,15 @@ pub async fn keep_alive(state: &AppState) -> Result<(usize, usize, usize), Conne
 
 /// Revokes the connection's tokens at the provider (where it offers revocation) and deletes
 /// them here. The integration keeps every setting and waits for a reconnect.
-pub async fn disconnect(state: &AppState, tenant_id: TenantId, id: ConnectionId) -> Result<(), ConnectionError> {
+pub async fn disconnect(
+    state: &AppState,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<(), ConnectionError> {
     let mut tx = state.db.begin().await?;
-    let row = db::sealed(&mut *tx, tenant_id, id, true).await?.ok_or(ConnectionError::NotFound)?;
+    let row = db::sealed(&mut *tx, tenant_id, id, true)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
     if row.provider == Provider::Quickbooks {
         if let Some(refresh) = row.refresh(&state.cipher).ok().flatten() {
             // Revoking the refresh token ends the whole grant at Intuit.
@@ -148,7 +201,9 @@ pub async fn disconnect(state: &AppState, tenant_id: TenantId, id: ConnectionId)
         }
     }
     db::set_disconnected(&mut *tx, tenant_id, id).await?;
-    let conn = db::get(&mut *tx, tenant_id, id).await?.ok_or(ConnectionError::NotFound)?;
+    let conn = db::get(&mut *tx, tenant_id, id)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
     integrations::db::mark_needs_reconnect(&mut *tx, tenant_id, conn.integration_id).await?;
     tx.commit().await?;
     Ok(())
@@ -161,8 +216,15 @@ pub async fn rotate_keys(state: &AppState) -> Result<usize, ConnectionError> {
     let mut n = 0;
     for (tenant_id, id) in rows {
         let mut tx = state.db.begin().await?;
-        let Some(row) = db::sealed(&mut *tx, tenant_id, id, true).await? else { continue };
-        let (access, refresh) = db::reseal_values(&state.cipher, id, row.access(&state.cipher)?, row.refresh(&state.cipher)?);
+        let Some(row) = db::sealed(&mut *tx, tenant_id, id, true).await? else {
+            continue;
+        };
+        let (access, refresh) = db::reseal_values(
+            &state.cipher,
+            id,
+            row.access(&state.cipher)?,
+            row.refresh(&state.cipher)?,
+        );
         db::reseal(&mut *tx, tenant_id, id, access, refresh, &current).await?;
         tx.commit().await?;
         n += 1;

@@ -42,7 +42,9 @@ pub enum FlowError {
 /// from the portal's token endpoint, so its claims are read without verifying the signature.
 pub fn tracktik_user_id(access_token: &SecretString) -> Option<String> {
     let payload = access_token.expose_secret().split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     match claims.get("sub")? {
         serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -61,16 +63,27 @@ pub async fn complete_tracktik_sign_in(
     client_addr: &str,
 ) -> Result<(Tenant, TenantUser), FlowError> {
     let p = &state.providers;
-    let tokens = p.tracktik.exchange_code(portal, &p.tracktik_app, code, Some(pkce_verifier)).await.map_err(|e| match e {
-        TrackTikError::ReauthorizationRequired { reason } => FlowError::CodeRefused(reason),
-        other => FlowError::Provider(other.to_string()),
-    })?;
+    let tokens = p
+        .tracktik
+        .exchange_code(portal, &p.tracktik_app, code, Some(pkce_verifier))
+        .await
+        .map_err(|e| match e {
+            TrackTikError::ReauthorizationRequired { reason } => FlowError::CodeRefused(reason),
+            other => FlowError::Provider(other.to_string()),
+        })?;
     let tokens = Tokens::from_tracktik(tokens, None);
     let user_id = tracktik_user_id(&tokens.access).unwrap_or_else(|| "portal-user".to_owned());
     let token = AccessToken::new(tokens.access.expose_secret().to_owned());
-    let host = reqwest::Url::parse(portal.base_url()).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let host = reqwest::Url::parse(portal.base_url())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     let name = match p.tracktik.regions(portal, &token).await {
-        Ok(regions) => regions.iter().find_map(|r| r.company.clone()).filter(|c| !c.trim().is_empty()).unwrap_or(host),
+        Ok(regions) => regions
+            .iter()
+            .find_map(|r| r.company.clone())
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or(host),
         Err(e) => {
             tracing::warn!(portal = portal.base_url(), error = %e, "could not read the portal's regions at sign-in");
             host
@@ -79,8 +92,21 @@ pub async fn complete_tracktik_sign_in(
 
     let mut tx = state.db.begin().await?;
     let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
-    let user = tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &format!("TrackTik user {user_id}")).await?;
-    db::save_tracktik(&mut tx, &state.cipher, tenant.tenant_id, portal.base_url(), &tokens).await?;
+    let user = tenants::db::upsert_user(
+        &mut *tx,
+        tenant.tenant_id,
+        &user_id,
+        &format!("TrackTik user {user_id}"),
+    )
+    .await?;
+    db::save_tracktik(
+        &mut tx,
+        &state.cipher,
+        tenant.tenant_id,
+        portal.base_url(),
+        &tokens,
+    )
+    .await?;
     integrations::db::restore_after_reconnect(&mut *tx, tenant.tenant_id).await?;
     audit::record(
         &mut *tx,
@@ -105,40 +131,76 @@ pub async fn complete_quickbooks_connect(
     reconnect: Option<IntegrationId>,
 ) -> Result<Integration, FlowError> {
     let p = &state.providers;
-    let tokens: Tokens = p.quickbooks_oauth.exchange_code(code).await.map_err(|e| match e {
-        QboError::ReauthorizationRequired(reason) => FlowError::CodeRefused(reason),
-        other => FlowError::Provider(other.to_string()),
-    })?
-    .into();
-    let co = Company { realm_id, access_token: &tokens.access };
-    let info = p.quickbooks.company_info(&co).await.map_err(|e| FlowError::Provider(e.to_string()))?;
-    let prefs = p.quickbooks.preferences(&co).await.map_err(|e| FlowError::Provider(e.to_string()))?;
+    let tokens: Tokens = p
+        .quickbooks_oauth
+        .exchange_code(code)
+        .await
+        .map_err(|e| match e {
+            QboError::ReauthorizationRequired(reason) => FlowError::CodeRefused(reason),
+            other => FlowError::Provider(other.to_string()),
+        })?
+        .into();
+    let co = Company {
+        realm_id,
+        access_token: &tokens.access,
+    };
+    let info = p
+        .quickbooks
+        .company_info(&co)
+        .await
+        .map_err(|e| FlowError::Provider(e.to_string()))?;
+    let prefs = p
+        .quickbooks
+        .preferences(&co)
+        .await
+        .map_err(|e| FlowError::Provider(e.to_string()))?;
     let profile = CompanyProfile::from_qbo(realm_id, &info, &prefs);
 
     let mut tx = state.db.begin().await?;
     let integration = match reconnect {
         Some(id) => {
-            let existing = integrations::db::get(&mut *tx, tenant_id, id).await?.ok_or(FlowError::NotFound)?;
+            let existing = integrations::db::get(&mut *tx, tenant_id, id)
+                .await?
+                .ok_or(FlowError::NotFound)?;
             if existing.realm_id != realm_id {
                 drop(tx);
                 // We will not keep tokens for a company the customer did not mean to connect.
                 let _ = p.quickbooks_oauth.revoke(&tokens.refresh).await;
-                return Err(FlowError::DifferentCompany { expected: existing.company_name, got: profile.name });
+                return Err(FlowError::DifferentCompany {
+                    expected: existing.company_name,
+                    got: profile.name,
+                });
             }
             integrations::db::update_company(&mut *tx, tenant_id, id, &profile).await?;
             existing
         }
         None => match integrations::db::find_by_realm(&mut *tx, tenant_id, realm_id).await? {
             Some(existing) => {
-                integrations::db::update_company(&mut *tx, tenant_id, existing.integration_id, &profile).await?;
+                integrations::db::update_company(
+                    &mut *tx,
+                    tenant_id,
+                    existing.integration_id,
+                    &profile,
+                )
+                .await?;
                 existing
             }
             None => integrations::db::insert(&mut *tx, tenant_id, &profile).await?,
         },
     };
-    db::save_quickbooks(&mut tx, &state.cipher, tenant_id, integration.integration_id, realm_id, &tokens).await?;
+    db::save_quickbooks(
+        &mut tx,
+        &state.cipher,
+        tenant_id,
+        integration.integration_id,
+        realm_id,
+        &tokens,
+    )
+    .await?;
     integrations::db::restore_after_reconnect(&mut *tx, tenant_id).await?;
-    let integration = integrations::db::get(&mut *tx, tenant_id, integration.integration_id).await?.ok_or(FlowError::NotFound)?;
+    let integration = integrations::db::get(&mut *tx, tenant_id, integration.integration_id)
+        .await?
+        .ok_or(FlowError::NotFound)?;
     tx.commit().await?;
     Ok(integration)
 }
@@ -149,11 +211,18 @@ mod tests {
 
     #[test]
     fn the_user_id_is_read_from_a_jwt_access_token() {
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"1001","iss":"acme"}"#);
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"1001","iss":"acme"}"#);
         let jwt = SecretString::from(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"));
         assert_eq!(tracktik_user_id(&jwt).as_deref(), Some("1001"));
         let numeric = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":42}"#);
-        assert_eq!(tracktik_user_id(&SecretString::from(format!("a.{numeric}.b"))).as_deref(), Some("42"));
-        assert_eq!(tracktik_user_id(&SecretString::from("opaque-token".to_owned())), None);
+        assert_eq!(
+            tracktik_user_id(&SecretString::from(format!("a.{numeric}.b"))).as_deref(),
+            Some("42")
+        );
+        assert_eq!(
+            tracktik_user_id(&SecretString::from("opaque-token".to_owned())),
+            None
+        );
     }
 }

@@ -5,37 +5,54 @@ use sqlx::PgExecutor;
 use super::{CompanyProfile, Integration, IntegrationState};
 use crate::ids::{IntegrationId, TenantId};
 
-const COLUMNS: &str =
-    "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, created_at";
+const COLUMNS: &str = "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, created_at";
 
 /// The tenant's integrations, oldest first.
 pub async fn list(db: impl PgExecutor<'_>, tenant_id: TenantId) -> sqlx::Result<Vec<Integration>> {
-    sqlx::query_as(&format!("select {COLUMNS} from integration where tenant_id = $1 order by created_at, integration_id"))
-        .bind(tenant_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from integration where tenant_id = $1 order by created_at, integration_id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await
 }
 
 /// One integration of the tenant; `None` also when it belongs to another tenant.
-pub async fn get(db: impl PgExecutor<'_>, tenant_id: TenantId, id: IntegrationId) -> sqlx::Result<Option<Integration>> {
-    sqlx::query_as(&format!("select {COLUMNS} from integration where tenant_id = $1 and integration_id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: IntegrationId,
+) -> sqlx::Result<Option<Integration>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from integration where tenant_id = $1 and integration_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// The tenant's integration with this QuickBooks company, if any.
-pub async fn find_by_realm(db: impl PgExecutor<'_>, tenant_id: TenantId, realm_id: &str) -> sqlx::Result<Option<Integration>> {
-    sqlx::query_as(&format!("select {COLUMNS} from integration where tenant_id = $1 and realm_id = $2"))
-        .bind(tenant_id)
-        .bind(realm_id)
-        .fetch_optional(db)
-        .await
+pub async fn find_by_realm(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    realm_id: &str,
+) -> sqlx::Result<Option<Integration>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from integration where tenant_id = $1 and realm_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(realm_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Creates the integration for a newly connected company (a draft).
-pub async fn insert(db: impl PgExecutor<'_>, tenant_id: TenantId, company: &CompanyProfile) -> sqlx::Result<Integration> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    company: &CompanyProfile,
+) -> sqlx::Result<Integration> {
     sqlx::query_as(&format!(
         "insert into integration (tenant_id, realm_id, company_name, country, home_currency, company_prefs)
          values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
@@ -91,7 +108,10 @@ pub async fn mark_needs_reconnect(
 }
 
 /// Restores integrations whose connections all work again to the state they had.
-pub async fn restore_after_reconnect(db: impl PgExecutor<'_>, tenant_id: TenantId) -> sqlx::Result<u64> {
+pub async fn restore_after_reconnect(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query(
         "update integration i set state = coalesce(i.resume_state, 'draft'), resume_state = null
          where i.tenant_id = $1 and i.state = 'needs_reconnect'
@@ -108,7 +128,12 @@ pub async fn restore_after_reconnect(db: impl PgExecutor<'_>, tenant_id: TenantI
 }
 
 /// Sets the state (wizard activation, pause, resume).
-pub async fn set_state(db: impl PgExecutor<'_>, tenant_id: TenantId, id: IntegrationId, state: IntegrationState) -> sqlx::Result<()> {
+pub async fn set_state(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: IntegrationId,
+    state: IntegrationState,
+) -> sqlx::Result<()> {
     sqlx::query("update integration set state = $3 where tenant_id = $1 and integration_id = $2")
         .bind(tenant_id)
         .bind(id)

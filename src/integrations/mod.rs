@@ -77,7 +77,11 @@ impl CompanyPrefs {
             department_tracking: info.track_departments.unwrap_or(false),
             department_terminology: info.department_terminology,
             book_close_date: info.book_close_date,
-            using_sales_tax: prefs.tax_prefs.as_ref().and_then(|t| t.using_sales_tax).unwrap_or(false),
+            using_sales_tax: prefs
+                .tax_prefs
+                .as_ref()
+                .and_then(|t| t.using_sales_tax)
+                .unwrap_or(false),
         }
     }
 }
@@ -105,10 +109,19 @@ impl CompanyProfile {
             .as_ref()
             .and_then(|c| c.home_currency.as_ref())
             .map(|r| r.value.clone())
-            .unwrap_or_else(|| if info.country.as_deref() == Some("CA") { "CAD".into() } else { "USD".into() });
+            .unwrap_or_else(|| {
+                if info.country.as_deref() == Some("CA") {
+                    "CAD".into()
+                } else {
+                    "USD".into()
+                }
+            });
         Self {
             realm_id: realm_id.to_owned(),
-            name: info.company_name.clone().unwrap_or_else(|| format!("QuickBooks company {realm_id}")),
+            name: info
+                .company_name
+                .clone()
+                .unwrap_or_else(|| format!("QuickBooks company {realm_id}")),
             country: info.country.clone().unwrap_or_else(|| "US".into()),
             home_currency,
             prefs: CompanyPrefs::from_qbo(prefs),

@@ -4,6 +4,7 @@
 //! the only coordination point. Job payloads carry ids only, and every job is idempotent.
 
 mod housekeeping;
+mod keep_alive;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use apalis_cron::{CronStream, Schedule};
 use crate::state::AppState;
 
 pub use housekeeping::Housekeeping;
+pub use keep_alive::KeepAlive;
 
 /// Runs every worker until `shutdown` resolves.
 pub async fn run(
@@ -29,12 +31,22 @@ pub async fn run(
         .backend(CronStream::new(schedule))
         .build_fn(housekeeping::run);
 
+    let keep_alive = WorkerBuilder::new("keep-alive")
+        .enable_tracing()
+        .data(state.clone())
+        .backend(CronStream::new(
+            Schedule::from_str(keep_alive::SCHEDULE)
+                .context("the keep-alive schedule is invalid")?,
+        ))
+        .build_fn(keep_alive::run);
+
     tracing::info!(
         concurrency = state.config.worker_concurrency,
         "worker started"
     );
     Monitor::new()
         .register(housekeeping)
+        .register(keep_alive)
         .run_with_signal(async move {
             shutdown.await;
             Ok(())

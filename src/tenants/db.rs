@@ -10,10 +10,14 @@ const USER: &str = "tenant_user_id, tenant_id, tracktik_user_id, display_name";
 
 /// Every tenant, for staff, newest first, optionally filtered by a search on name or portal.
 pub async fn list_all(db: impl PgExecutor<'_>, search: Option<&str>) -> sqlx::Result<Vec<Tenant>> {
-    let pattern = search
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+        format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     sqlx::query_as(&format!(
         "select {TENANT} from tenant
          where $1::text is null or name ilike $1 or portal_url ilike $1
@@ -33,7 +37,11 @@ pub async fn get(db: impl PgExecutor<'_>, tenant_id: TenantId) -> sqlx::Result<O
 }
 
 /// The tenant of this portal, created on first sign-in; a later sign-in refreshes its name.
-pub async fn upsert_by_portal(db: impl PgExecutor<'_>, portal_url: &str, name: &str) -> sqlx::Result<Tenant> {
+pub async fn upsert_by_portal(
+    db: impl PgExecutor<'_>,
+    portal_url: &str,
+    name: &str,
+) -> sqlx::Result<Tenant> {
     sqlx::query_as(&format!(
         "insert into tenant (portal_url, name) values ($1, $2)
          on conflict (portal_url) do update set name = excluded.name
@@ -71,9 +79,11 @@ pub async fn get_user(
     tenant_id: TenantId,
     user_id: TenantUserId,
 ) -> sqlx::Result<Option<TenantUser>> {
-    sqlx::query_as(&format!("select {USER} from tenant_user where tenant_id = $1 and tenant_user_id = $2"))
-        .bind(tenant_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "select {USER} from tenant_user where tenant_id = $1 and tenant_user_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }

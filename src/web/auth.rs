@@ -38,15 +38,25 @@ pub struct SignInForm {
 }
 
 /// `POST /sign-in`: checks the portal address and sends the browser to TrackTik.
-pub async fn sign_in(State(state): State<AppState>, session: Session, Form(form): Form<SignInForm>) -> AppResult<Response> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SignInForm>,
+) -> AppResult<Response> {
     let origin = match tenants::portal_origin(&form.portal, &state.config.tracktik_http_portals) {
         Ok(origin) => origin,
         Err(message) => {
-            let page = LandingPage { chrome: Chrome::public(&session).await?, portal: form.portal, portal_error: Some(message) };
+            let page = LandingPage {
+                chrome: Chrome::public(&session).await?,
+                portal: form.portal,
+                portal_error: Some(message),
+                demo: state.config.demo.clone(),
+            };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let portal = Portal::new(&origin).map_err(|e| anyhow::anyhow!("a validated portal origin was refused: {e}"))?;
+    let portal = Portal::new(&origin)
+        .map_err(|e| anyhow::anyhow!("a validated portal origin was refused: {e}"))?;
     let request = state
         .providers
         .tracktik
@@ -82,7 +92,8 @@ pub async fn tracktik_callback(
 ) -> AppResult<Response> {
     // The pending flow is used once, whatever happens next.
     let pending = session.remove::<PendingTrackTik>(OAUTH_TRACKTIK).await?;
-    let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str())) else {
+    let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str()))
+    else {
         return problem(
             &session,
             StatusCode::BAD_REQUEST,
@@ -97,12 +108,25 @@ pub async fn tracktik_callback(
         } else {
             "TrackTik did not complete the sign-in. Nothing was set up. Try again; if it keeps happening, contact support."
         };
-        return problem(&session, StatusCode::OK, "Sign-in was not completed", message).await;
+        return problem(
+            &session,
+            StatusCode::OK,
+            "Sign-in was not completed",
+            message,
+        )
+        .await;
     }
     let Some(code) = callback.code else {
-        return problem(&session, StatusCode::BAD_REQUEST, "Sign-in was not completed", "TrackTik sent no authorization code. Start again from the home page.").await;
+        return problem(
+            &session,
+            StatusCode::BAD_REQUEST,
+            "Sign-in was not completed",
+            "TrackTik sent no authorization code. Start again from the home page.",
+        )
+        .await;
     };
-    let portal = Portal::new(&pending.portal).map_err(|e| anyhow::anyhow!("stored portal refused: {e}"))?;
+    let portal =
+        Portal::new(&pending.portal).map_err(|e| anyhow::anyhow!("stored portal refused: {e}"))?;
     let verifier = SecretString::from(pending.verifier);
     match signin::complete_tracktik_sign_in(&state, &portal, &code, &verifier, &addr).await {
         Ok((tenant, user)) => {
@@ -133,7 +157,12 @@ pub async fn tracktik_callback(
     }
 }
 
-async fn problem(session: &Session, status: StatusCode, title: &str, message: &str) -> AppResult<Response> {
+async fn problem(
+    session: &Session,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> AppResult<Response> {
     let page = ProblemPage {
         chrome: Chrome::public(session).await?,
         title: title.to_owned(),

@@ -35,12 +35,16 @@ pub struct IntegrationView {
 impl IntegrationView {
     /// The QuickBooks side's health.
     pub fn quickbooks_health(&self) -> Health {
-        self.quickbooks.as_ref().map_or(Health::Disconnected, |c| c.effective_health(chrono::Utc::now()))
+        self.quickbooks.as_ref().map_or(Health::Disconnected, |c| {
+            c.effective_health(chrono::Utc::now())
+        })
     }
 
     /// The TrackTik side's health.
     pub fn tracktik_health(&self) -> Health {
-        self.tracktik.as_ref().map_or(Health::Disconnected, |c| c.effective_health(chrono::Utc::now()))
+        self.tracktik.as_ref().map_or(Health::Disconnected, |c| {
+            c.effective_health(chrono::Utc::now())
+        })
     }
 
     /// Why a side needs attention, in words.
@@ -54,11 +58,21 @@ impl IntegrationView {
 }
 
 /// Loads an integration of this tenant with both connections (404 for anyone else's).
-pub async fn load_view(state: &AppState, tenant_id: crate::ids::TenantId, id: IntegrationId) -> AppResult<IntegrationView> {
-    let integration = integrations::db::get(&state.db, tenant_id, id).await?.ok_or(AppError::NotFound)?;
+pub async fn load_view(
+    state: &AppState,
+    tenant_id: crate::ids::TenantId,
+    id: IntegrationId,
+) -> AppResult<IntegrationView> {
+    let integration = integrations::db::get(&state.db, tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let quickbooks = connections::db::quickbooks_for_integration(&state.db, tenant_id, id).await?;
     let tracktik = connections::db::tracktik_for_tenant(&state.db, tenant_id).await?;
-    Ok(IntegrationView { integration, quickbooks, tracktik })
+    Ok(IntegrationView {
+        integration,
+        quickbooks,
+        tracktik,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,13 +84,21 @@ pub struct ListPage {
 }
 
 /// `GET /integrations`.
-pub async fn list(State(state): State<AppState>, session: Session, current: CurrentUser) -> AppResult<ListPage> {
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    current: CurrentUser,
+) -> AppResult<ListPage> {
     let tenant_id = current.tenant.tenant_id;
     let mut views = Vec::new();
     for integration in integrations::db::list(&state.db, tenant_id).await? {
         views.push(load_view(&state, tenant_id, integration.integration_id).await?);
     }
-    Ok(ListPage { chrome: Chrome::customer(&state, &session, &current).await?, portal: current.tenant.portal_url.clone(), views })
+    Ok(ListPage {
+        chrome: Chrome::customer(&state, &session, &current).await?,
+        portal: current.tenant.portal_url.clone(),
+        views,
+    })
 }
 
 fn random_state() -> String {
@@ -85,14 +107,37 @@ fn random_state() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-async fn send_to_intuit(state: &AppState, session: &Session, reconnect: Option<IntegrationId>) -> AppResult<Response> {
+async fn send_to_intuit(
+    state: &AppState,
+    session: &Session,
+    reconnect: Option<IntegrationId>,
+) -> AppResult<Response> {
     let oauth_state = random_state();
-    session.insert(OAUTH_QUICKBOOKS, PendingQuickBooks { state: oauth_state.clone(), reconnect }).await?;
-    Ok(Redirect::to(state.providers.quickbooks_oauth.authorize_url(&oauth_state).as_str()).into_response())
+    session
+        .insert(
+            OAUTH_QUICKBOOKS,
+            PendingQuickBooks {
+                state: oauth_state.clone(),
+                reconnect,
+            },
+        )
+        .await?;
+    Ok(Redirect::to(
+        state
+            .providers
+            .quickbooks_oauth
+            .authorize_url(&oauth_state)
+            .as_str(),
+    )
+    .into_response())
 }
 
 /// `POST /integrations/connect`: "Connect new account".
-pub async fn connect(State(state): State<AppState>, session: Session, _current: CurrentUser) -> AppResult<Response> {
+pub async fn connect(
+    State(state): State<AppState>,
+    session: Session,
+    _current: CurrentUser,
+) -> AppResult<Response> {
     send_to_intuit(&state, &session, None).await
 }
 
@@ -103,7 +148,9 @@ pub async fn reconnect(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Response> {
-    integrations::db::get(&state.db, current.tenant.tenant_id, id).await?.ok_or(AppError::NotFound)?;
+    integrations::db::get(&state.db, current.tenant.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     send_to_intuit(&state, &session, Some(id)).await
 }
 
@@ -125,8 +172,11 @@ pub async fn quickbooks_callback(
     ClientAddr(addr): ClientAddr,
     QueryParams(callback): QueryParams<Callback>,
 ) -> AppResult<Response> {
-    let pending = session.remove::<PendingQuickBooks>(OAUTH_QUICKBOOKS).await?;
-    let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str())) else {
+    let pending = session
+        .remove::<PendingQuickBooks>(OAUTH_QUICKBOOKS)
+        .await?;
+    let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str()))
+    else {
         return problem(&state, &session, &current, StatusCode::BAD_REQUEST, "This connection link is not valid any more",
             "It was already used, it expired, or it was opened in another browser. Nothing was changed.").await;
     };
@@ -135,8 +185,15 @@ pub async fn quickbooks_callback(
             "You chose not to allow access, so nothing was connected. To continue, connect again and click Allow access.").await;
     }
     let (Some(code), Some(realm_id)) = (callback.code, callback.realm_id) else {
-        return problem(&state, &session, &current, StatusCode::BAD_REQUEST, "QuickBooks Online was not connected",
-            "Intuit did not send back a company. Nothing was changed. Try connecting again.").await;
+        return problem(
+            &state,
+            &session,
+            &current,
+            StatusCode::BAD_REQUEST,
+            "QuickBooks Online was not connected",
+            "Intuit did not send back a company. Nothing was changed. Try connecting again.",
+        )
+        .await;
     };
     let tenant_id = current.tenant.tenant_id;
     match signin::complete_quickbooks_connect(&state, tenant_id, &code, &realm_id, pending.reconnect).await {
@@ -170,7 +227,14 @@ pub async fn quickbooks_callback(
     }
 }
 
-async fn problem(state: &AppState, session: &Session, current: &CurrentUser, status: StatusCode, title: &str, message: &str) -> AppResult<Response> {
+async fn problem(
+    state: &AppState,
+    session: &Session,
+    current: &CurrentUser,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> AppResult<Response> {
     let page = ProblemPage {
         chrome: Chrome::customer(state, session, current).await?,
         title: title.to_owned(),
@@ -196,7 +260,10 @@ pub async fn show(
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<ShowPage> {
     let view = load_view(&state, current.tenant.tenant_id, id).await?;
-    Ok(ShowPage { chrome: Chrome::customer(&state, &session, &current).await?, view })
+    Ok(ShowPage {
+        chrome: Chrome::customer(&state, &session, &current).await?,
+        view,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -214,7 +281,10 @@ pub async fn disconnect_form(
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<DisconnectPage> {
     let view = load_view(&state, current.tenant.tenant_id, id).await?;
-    Ok(DisconnectPage { chrome: Chrome::customer(&state, &session, &current).await?, view })
+    Ok(DisconnectPage {
+        chrome: Chrome::customer(&state, &session, &current).await?,
+        view,
+    })
 }
 
 /// `POST /integrations/{id}/disconnect`: revokes at Intuit, deletes the tokens here.
@@ -227,11 +297,16 @@ pub async fn disconnect(
     let tenant_id = current.tenant.tenant_id;
     let view = load_view(&state, tenant_id, id).await?;
     if let Some(conn) = &view.quickbooks {
-        connections::disconnect(&state, tenant_id, conn.connection_id).await.map_err(|e| anyhow::anyhow!(e))?;
+        connections::disconnect(&state, tenant_id, conn.connection_id)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
     }
     audit::record(
         &state.db,
-        Actor::User(current.user.tenant_user_id, current.user.display_name.clone()),
+        Actor::User(
+            current.user.tenant_user_id,
+            current.user.display_name.clone(),
+        ),
         "integration.disconnected",
         Some(tenant_id),
         serde_json::json!({ "integration": id, "company": view.integration.company_name }),

@@ -55,11 +55,17 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/auth/tracktik/callback", get(auth::tracktik_callback))
-        .route("/auth/quickbooks/callback", get(integrations::quickbooks_callback))
+        .route(
+            "/auth/quickbooks/callback",
+            get(integrations::quickbooks_callback),
+        )
         .route("/integrations", get(integrations::list))
         .route("/integrations/connect", post(integrations::connect))
         .route("/integrations/{id}", get(integrations::show))
-        .route("/integrations/{id}/reconnect", post(integrations::reconnect))
+        .route(
+            "/integrations/{id}/reconnect",
+            post(integrations::reconnect),
+        )
         .route(
             "/integrations/{id}/disconnect",
             get(integrations::disconnect_form).post(integrations::disconnect),

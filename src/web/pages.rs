@@ -54,7 +54,11 @@ impl Chrome {
     }
 
     /// The frame for a signed-in customer's page.
-    pub async fn customer(state: &AppState, session: &Session, current: &CurrentUser) -> AppResult<Self> {
+    pub async fn customer(
+        state: &AppState,
+        session: &Session,
+        current: &CurrentUser,
+    ) -> AppResult<Self> {
         let integrations = crate::integrations::db::list(&state.db, current.tenant.tenant_id)
             .await?
             .into_iter()
@@ -90,16 +94,26 @@ pub struct LandingPage {
     pub(super) chrome: Chrome,
     pub(super) portal: String,
     pub(super) portal_error: Option<String>,
+    pub(super) demo: Option<crate::config::DemoHints>,
 }
 
 /// `GET /`: what Ledgerbridge does, and sign-in with TrackTik. Signed-in customers go on to
 /// their integrations.
-pub async fn landing(session: Session) -> AppResult<axum::response::Response> {
+pub async fn landing(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: Session,
+) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     if session.get::<SignedInUser>(USER).await?.is_some() {
         return Ok(axum::response::Redirect::to("/integrations").into_response());
     }
-    Ok(LandingPage { chrome: Chrome::public(&session).await?, portal: String::new(), portal_error: None }.into_response())
+    Ok(LandingPage {
+        chrome: Chrome::public(&session).await?,
+        portal: String::new(),
+        portal_error: None,
+        demo: state.config.demo.clone(),
+    }
+    .into_response())
 }
 
 /// Any unknown path.

@@ -13,7 +13,11 @@ use crate::state::AppState;
 pub fn content_security_policy(config: &crate::config::Config) -> String {
     let mut form_action = vec!["'self'".to_owned(), "https:".to_owned()];
     form_action.extend(config.tracktik_http_portals.iter().cloned());
-    if let Some(base) = config.quickbooks_base_url.as_deref().filter(|b| b.starts_with("http://")) {
+    if let Some(base) = config
+        .quickbooks_base_url
+        .as_deref()
+        .filter(|b| b.starts_with("http://"))
+    {
         if let Ok(url) = reqwest::Url::parse(base) {
             form_action.push(url.origin().ascii_serialization());
         }

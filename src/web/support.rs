@@ -58,7 +58,9 @@ pub async fn tenant(
     super::extract::ClientAddr(addr): super::extract::ClientAddr,
     super::extract::PathParam(tenant_id): super::extract::PathParam<crate::ids::TenantId>,
 ) -> AppResult<TenantPage> {
-    let tenant = tenants::db::get(&state.db, tenant_id).await?.ok_or(crate::error::AppError::NotFound)?;
+    let tenant = tenants::db::get(&state.db, tenant_id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
     crate::audit::record(
         &state.db,
         crate::audit::Actor::Staff(staff.staff_user_id, staff.email.clone()),
@@ -70,7 +72,13 @@ pub async fn tenant(
     .await?;
     let mut views = Vec::new();
     for integration in crate::integrations::db::list(&state.db, tenant_id).await? {
-        views.push(super::integrations::load_view(&state, tenant_id, integration.integration_id).await?);
+        views.push(
+            super::integrations::load_view(&state, tenant_id, integration.integration_id).await?,
+        );
     }
-    Ok(TenantPage { chrome: Chrome::staff(&session, &staff).await?, tenant, views })
+    Ok(TenantPage {
+        chrome: Chrome::staff(&session, &staff).await?,
+        tenant,
+        views,
+    })
 }

@@ -65,6 +65,43 @@ impl Drop for TestDb {
     }
 }
 
+/// The two sandboxes, in process, on random ports.
+pub struct Sandboxes {
+    pub tracktik: ledgerbridge::sandbox::tracktik::Running,
+    pub quickbooks: ledgerbridge::sandbox::quickbooks::Running,
+}
+
+impl Sandboxes {
+    pub async fn start() -> Self {
+        use ledgerbridge::sandbox::{quickbooks, tracktik};
+        let tracktik = tracktik::start(tracktik::Options {
+            seed: tracktik::SeedConfig::small(),
+            ..Default::default()
+        })
+        .await
+        .expect("TrackTik sandbox starts");
+        let quickbooks = quickbooks::start(quickbooks::Options::default())
+            .await
+            .expect("QuickBooks sandbox starts");
+        Self {
+            tracktik,
+            quickbooks,
+        }
+    }
+
+    /// POSTs JSON to a sandbox's control API.
+    pub async fn control(base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+}
+
 /// A running app with its own database.
 pub struct TestApp {
     pub base_url: String,
@@ -72,6 +109,8 @@ pub struct TestApp {
     pub db_url: String,
     pub db: PgPool,
     pub client: reqwest::Client,
+    pub state: ledgerbridge::state::AppState,
+    pub sandboxes: Option<Sandboxes>,
     _server: tokio::task::JoinHandle<()>,
     _test_db: TestDb,
 }
@@ -87,6 +126,27 @@ impl TestApp {
         Self::spawn_with(TestSettings::default()).await
     }
 
+    /// The app wired to both sandboxes, as `demo` does.
+    pub async fn spawn_with_sandboxes() -> Self {
+        let sandboxes = Sandboxes::start().await;
+        let mut settings = TestSettings::default();
+        settings.env.insert(
+            "TRACKTIK_HTTP_PORTALS",
+            sandboxes.tracktik.base_url().to_owned(),
+        );
+        settings.env.insert(
+            "QUICKBOOKS_BASE_URL",
+            sandboxes.quickbooks.base_url().to_owned(),
+        );
+        let mut app = Self::spawn_with(settings).await;
+        app.sandboxes = Some(sandboxes);
+        app
+    }
+
+    pub fn sandboxes(&self) -> &Sandboxes {
+        self.sandboxes.as_ref().expect("spawned with sandboxes")
+    }
+
     pub async fn spawn_with(settings: TestSettings) -> Self {
         let test_db = TestDb::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -95,6 +155,13 @@ impl TestApp {
         env.insert("DATABASE_URL", test_db.url.clone());
         env.insert("LEDGERBRIDGE_LISTEN", addr.to_string());
         env.insert("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "5".into());
+        // Tests generate their own token key.
+        env.entry("LEDGERBRIDGE_TOKEN_KEYS").or_insert_with(|| {
+            secrecy::ExposeSecret::expose_secret(&ledgerbridge::crypto::TokenCipher::generate_spec(
+                "test",
+            ))
+            .to_owned()
+        });
         let config =
             Config::from_lookup(|name| env.get(name).cloned()).expect("test config is valid");
         let state = ledgerbridge::server::build_state(config)
@@ -113,6 +180,8 @@ impl TestApp {
             db_url: test_db.url.clone(),
             db: state.db.clone(),
             client: client(),
+            state,
+            sandboxes: None,
             _server: server,
             _test_db: test_db,
         }
@@ -205,4 +274,196 @@ pub fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// `(name, value)` of every `<input>` with a name in `html` (hidden fields of a form).
+pub fn inputs(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in html.split("<input").skip(1) {
+        let tag = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            tag.find(&key).map(|i| {
+                let rest = &tag[i + key.len()..];
+                unescape(&rest[..rest.find('"').unwrap_or(rest.len())])
+            })
+        };
+        if let Some(name) = attr("name") {
+            if attr("type").as_deref() == Some("hidden") {
+                out.push((name, attr("value").unwrap_or_default()));
+            }
+        }
+    }
+    out
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+impl TestApp {
+    /// Signs in through the TrackTik sandbox's sign-in and Allow pages; returns the final
+    /// response of our callback.
+    pub async fn sign_in_with_tracktik(&self) -> reqwest::Response {
+        let tt = self.sandboxes().tracktik.base_url().to_owned();
+        let start = self.post_form("/", "/sign-in", &[("portal", &tt)]).await;
+        assert_eq!(start.status(), 303, "sign-in sends the browser to TrackTik");
+        let authorize = location(&start);
+        assert!(authorize.starts_with(&tt), "{authorize}");
+        self.tracktik_consent(&authorize, "allow").await
+    }
+
+    /// Drives the TrackTik sandbox's pages for `authorize` and answers `decision`; returns our
+    /// callback's response.
+    pub async fn tracktik_consent(&self, authorize: &str, decision: &str) -> reqwest::Response {
+        let tt = self.sandboxes().tracktik.base_url().to_owned();
+        let sandbox = client();
+        let form = sandbox
+            .get(authorize)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut fields = inputs(&form);
+        fields.push((
+            "username".into(),
+            ledgerbridge::sandbox::tracktik::DEMO_USERNAME.into(),
+        ));
+        fields.push((
+            "password".into(),
+            ledgerbridge::sandbox::tracktik::DEMO_PASSWORD.into(),
+        ));
+        let allow = sandbox
+            .post(format!("{tt}/rest/oauth2/authorize"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let allow_html = allow.text().await.unwrap();
+        let mut fields = inputs(&allow_html);
+        fields.push(("decision".into(), decision.into()));
+        let back = sandbox
+            .post(format!("{tt}/rest/oauth2/authorize/decision"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            back.status().is_redirection(),
+            "the Allow page redirects back: {}",
+            back.status()
+        );
+        let callback = location(&back);
+        assert!(callback.starts_with(&self.base_url), "{callback}");
+        self.client.get(callback).send().await.unwrap()
+    }
+
+    /// Connects a QuickBooks company through the sandbox's consent page; returns our callback's
+    /// response. `reconnect` names an integration to reconnect instead of "Connect new account".
+    pub async fn connect_quickbooks(
+        &self,
+        realm_id: &str,
+        reconnect: Option<&str>,
+    ) -> reqwest::Response {
+        let start = match reconnect {
+            Some(id) => {
+                self.post_form(
+                    &format!("/integrations/{id}"),
+                    &format!("/integrations/{id}/reconnect"),
+                    &[],
+                )
+                .await
+            }
+            None => {
+                self.post_form("/integrations", "/integrations/connect", &[])
+                    .await
+            }
+        };
+        assert_eq!(start.status(), 303);
+        let authorize = location(&start);
+        self.quickbooks_consent(&authorize, realm_id, "allow").await
+    }
+
+    /// Answers the QuickBooks sandbox's consent page.
+    pub async fn quickbooks_consent(
+        &self,
+        authorize: &str,
+        realm_id: &str,
+        decision: &str,
+    ) -> reqwest::Response {
+        let qbo = self.sandboxes().quickbooks.base_url().to_owned();
+        assert!(authorize.starts_with(&qbo), "{authorize}");
+        let sandbox = client();
+        let page = sandbox
+            .get(authorize)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut fields = inputs(&page);
+        fields.push(("realm_id".into(), realm_id.into()));
+        fields.push(("decision".into(), decision.into()));
+        let back = sandbox
+            .post(format!("{qbo}/connect/oauth2"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            back.status().is_redirection(),
+            "consent redirects back: {}",
+            back.status()
+        );
+        let callback = location(&back);
+        assert!(callback.starts_with(&self.base_url), "{callback}");
+        self.client.get(callback).send().await.unwrap()
+    }
+}
+
+/// Every (schema.table) whose rows, as text, contain one of `needles` in the clear or as hex.
+pub async fn scan_database_for(db: &PgPool, needles: &[String]) -> Vec<String> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "select table_schema::text, table_name::text from information_schema.tables
+         where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert!(
+        tables.iter().any(|(_, t)| t == "connection"),
+        "the scan sees our tables"
+    );
+    let hex: Vec<String> = needles
+        .iter()
+        .map(|n| n.bytes().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let mut hits = Vec::new();
+    for (schema, table) in tables {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("select t::text from \"{schema}\".\"{table}\" t"))
+                .fetch_all(db)
+                .await
+                .unwrap();
+        for row in rows {
+            if needles
+                .iter()
+                .chain(hex.iter())
+                .any(|n| row.contains(n.as_str()))
+            {
+                hits.push(format!("{schema}.{table}"));
+                break;
+            }
+        }
+    }
+    hits
 }
