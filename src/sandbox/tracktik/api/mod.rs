@@ -110,7 +110,7 @@ fn list_inner(
     let portal = shared.portal();
     region_filter(&portal, res, headers, &mut query)?;
     let (count, rows) = query.run(&portal, res);
-    let mut renderer = Renderer::new(&portal);
+    let mut renderer = Renderer::new(&portal, &shared.base_url);
     let data: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -191,7 +191,7 @@ fn render_one(
     let n: i64 = id.parse().map_err(|_| not_found(res, id))?;
     let portal = shared.portal();
     let row = portal.get(res.tag, n).ok_or_else(|| not_found(res, id))?;
-    let v = Renderer::new(&portal).render(res, row, &query.includes);
+    let v = Renderer::new(&portal, &shared.base_url).render(res, row, &query.includes);
     Ok(match &query.fields {
         Some(f) => select(v, f),
         None => v,

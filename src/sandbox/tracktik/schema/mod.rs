@@ -206,9 +206,13 @@ pub const INVOICES: Resource = Resource {
         f("status", Str),
         f("documentNumber", Str),
         f("invoiceDate", Date),
+        // Deprecated in favour of `invoiceDate` and `servicePeriod*Date`, still sent.
+        f("date", Date),
         f("dueDate", Date),
         f("servicePeriodStartDate", Date),
+        f("servicePeriodStart", Date),
         f("servicePeriodEndDate", Date),
+        f("servicePeriodEnd", Date),
         rel("taxClass", "tax-classes"),
         f("contract", Int),
         f("subTotal", Num),
@@ -378,6 +382,9 @@ pub static ALL: &[&Resource] = &[
     &PAYROLL_CODES,
     &EMPLOYEES,
 ];
+
+/// On-demand fields every record has (`include=uri,resourceType`).
+pub const COMMON_ON_DEMAND: &[&str] = &["uri", "resourceType"];
 
 pub fn resource(tag: &str) -> Option<&'static Resource> {
     ALL.iter().copied().find(|r| r.tag == tag)

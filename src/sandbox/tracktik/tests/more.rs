@@ -115,3 +115,20 @@ async fn fields_can_flatten_an_included_relation_and_q_searches_text() {
             .all(|c| c["company"].as_str().unwrap().contains("Harbourview"))
     );
 }
+
+#[tokio::test]
+async fn every_record_can_include_its_uri_and_resource_type() {
+    let sb = sandbox().await;
+    let base = sb.base_url();
+    let t = token(base).await;
+    let (status, body) = get(base, &t, "invoices/9001?include=uri,resourceType").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["uri"], format!("{base}/rest/v1/invoices/9001"));
+    assert_eq!(body["data"]["resourceType"], "invoices");
+    let (_, plain) = get(base, &t, "invoices/9001").await;
+    assert!(plain["data"].get("uri").is_none());
+    assert_eq!(
+        plain["data"]["date"], plain["data"]["invoiceDate"],
+        "deprecated twin still sent"
+    );
+}

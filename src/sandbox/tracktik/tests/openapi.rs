@@ -101,14 +101,18 @@ impl Spec {
 
 /// (collection path, includes used on the collection, includes used on one record)
 const ENDPOINTS: &[(&str, &str, &str)] = &[
-    ("regions", "", "timeZone,prefix,parentRegion"),
+    (
+        "regions",
+        "uri,resourceType",
+        "timeZone,prefix,parentRegion,uri,resourceType",
+    ),
     ("back-office-settings", "region", "region,billingTaxClass"),
     (
         "clients",
         "region,parentClient",
         "name,timeZone,parentClient,region",
     ),
-    ("bill-items", "", "region"),
+    ("bill-items", "", "region,uri,resourceType"),
     (
         "billable-items",
         "billItem",
