@@ -297,6 +297,7 @@ async fn access_token(
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
     let now = shared.now();
     let ip = addr.ip();
+    let admin = shared.portal().admin_employee;
     let mut auth = shared.auth();
     let grant = get("grant_type");
     match grant {
@@ -348,7 +349,7 @@ async fn access_token(
                 auth.fail(ip, now);
                 return invalid_grant("The user credentials were incorrect.");
             }
-            shared.portal().admin_employee
+            admin
         }
         "authorization_code" => {
             let Some(code) = auth.codes.remove(get("code")) else {
