@@ -134,6 +134,44 @@ pub const CLIENTS: Resource = Resource {
     ],
 };
 
+pub const ACCOUNTS: Resource = Resource {
+    tag: "accounts",
+    routed: true,
+    fields: &[
+        f("id", Int),
+        f("name", Str),
+        f("customId", Str),
+        f("type", Str),
+        f("subType", Str),
+        rel("region", "regions"),
+        od("timeZone", Str),
+        od("status", Str),
+        f("closedDate", Date),
+        od("createdOn", Ts),
+        od("updatedOn", Ts),
+    ],
+};
+
+pub const CLIENT_BILLING_SETTINGS: Resource = Resource {
+    tag: "client-billing-settings",
+    routed: true,
+    fields: &[
+        f("id", Int),
+        f("useMainAddress", Bool),
+        f("distributeByMail", Bool),
+        f("distributeByEmail", Bool),
+        f("emailList", Json),
+        rel("client", "clients"),
+        rel("taxClass", "tax-classes"),
+        f("paymentTerm", Str),
+        f("taxExempt", Bool),
+        f("taxExemptCode", Str),
+        f("invoicePermanentMemo", Str),
+        f("invoiceAttentionOf", Str),
+        f("flagForReview", Bool),
+    ],
+};
+
 pub const BILL_ITEMS: Resource = Resource {
     tag: "bill-items",
     routed: true,
@@ -302,7 +340,7 @@ pub const PAYROLL_PAYRUN_ITEMS: Resource = Resource {
         rel("employee", "employees"),
         f("department", Int),
         f("shift", Int),
-        f("account", Int),
+        rel("account", "accounts"),
         rel("customPayCode", "payroll-codes"),
         f("payrollCodeLabel", Str),
         f("quantity", Num),
@@ -370,6 +408,8 @@ pub static ALL: &[&Resource] = &[
     &REGIONS,
     &BACK_OFFICE_SETTINGS,
     &CLIENTS,
+    &ACCOUNTS,
+    &CLIENT_BILLING_SETTINGS,
     &BILL_ITEMS,
     &BILLABLE_ITEMS,
     &TAX_CLASSES,

@@ -102,6 +102,16 @@ impl Spec {
 /// (collection path, includes used on the collection, includes used on one record)
 const ENDPOINTS: &[(&str, &str, &str)] = &[
     (
+        "accounts",
+        "region,timeZone,status",
+        "region,timeZone,status,createdOn",
+    ),
+    (
+        "client-billing-settings",
+        "client,taxClass",
+        "client,taxClass",
+    ),
+    (
         "regions",
         "uri,resourceType",
         "timeZone,prefix,parentRegion,uri,resourceType",
@@ -138,7 +148,7 @@ const ENDPOINTS: &[(&str, &str, &str)] = &[
     (
         "payroll-payrun-items",
         "employee,customPayCode",
-        "employee,customPayCode,payrun",
+        "employee,customPayCode,payrun,account",
     ),
     ("payroll-codes", "", "region"),
     ("employees", "region", "region,username"),
