@@ -88,3 +88,18 @@ fn generation_is_linear_enough_for_big_portals() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_few_invoices_have_document_numbers_longer_than_qbo_allows() {
+    let p = generate(&SeedConfig::default());
+    let numbers: Vec<&str> = p.tables["invoices"]
+        .values()
+        .filter_map(|i| i["documentNumber"].as_str())
+        .collect();
+    let long = numbers.iter().filter(|n| n.len() > 21).count();
+    assert!(
+        long > 0 && long * 10 < numbers.len(),
+        "{long} long of {}",
+        numbers.len()
+    );
+}
