@@ -49,8 +49,7 @@ fn pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|_| ApiError::bad("Malformed query string"))
 }
 
-fn meta(res: &Resource, request: Vec<String>, shared: &Shared) -> serde_json::Map<String, Value> {
-    let _ = shared;
+fn meta(res: &Resource, request: Vec<String>) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("request".into(), json!(request));
     m.insert(
@@ -121,7 +120,7 @@ fn list_inner(
             }
         })
         .collect();
-    let mut m = meta(res, vec![res.tag.to_owned()], shared);
+    let mut m = meta(res, vec![res.tag.to_owned()]);
     m.insert("count".into(), json!(count));
     m.insert("itemCount".into(), json!(data.len()));
     m.insert("limit".into(), json!(query.limit));
@@ -218,7 +217,7 @@ fn one_inner(
     let mut query = Query::parse(res, &pairs(raw)?, false)?;
     single_record_defaults(res, &mut query);
     let data = render_one(shared, res, id, &query)?;
-    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()], shared);
+    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()]);
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }
 
@@ -260,7 +259,6 @@ fn action_inner(
             "actions".into(),
             action.into(),
         ],
-        shared,
     );
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }
