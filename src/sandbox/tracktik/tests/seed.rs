@@ -68,6 +68,22 @@ fn some_invoices_are_regenerated_with_a_new_id_and_the_same_number() {
     let gaps = (9001..=max).filter(|id| !invoices.contains_key(id)).count();
     assert!(gaps > 0, "deleted invoices leave gaps");
     assert_eq!(invoices.len() + gaps, (max - 9001 + 1) as usize);
+    // Each gap has a regenerated twin: a later id carrying an earlier (reused) number.
+    let number = |r: &serde_json::Map<String, serde_json::Value>| {
+        r["documentNumber"].as_str().unwrap()[4..10]
+            .parse::<u32>()
+            .unwrap()
+    };
+    let mut highest = 0;
+    let mut reused = 0;
+    for r in invoices.values() {
+        let n = number(r);
+        if n < highest {
+            reused += 1;
+        }
+        highest = highest.max(n);
+    }
+    assert_eq!(reused, gaps);
 }
 
 #[test]
