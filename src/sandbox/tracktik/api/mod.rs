@@ -49,8 +49,7 @@ fn pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|_| ApiError::bad("Malformed query string"))
 }
 
-fn meta(res: &Resource, request: Vec<String>, shared: &Shared) -> serde_json::Map<String, Value> {
-    let _ = shared;
+fn meta(res: &Resource, request: Vec<String>) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("request".into(), json!(request));
     m.insert(
@@ -110,7 +109,7 @@ fn list_inner(
     let portal = shared.portal();
     region_filter(&portal, res, headers, &mut query)?;
     let (count, rows) = query.run(&portal, res);
-    let mut renderer = Renderer::new(&portal);
+    let mut renderer = Renderer::new(&portal, &shared.base_url);
     let data: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -121,7 +120,7 @@ fn list_inner(
             }
         })
         .collect();
-    let mut m = meta(res, vec![res.tag.to_owned()], shared);
+    let mut m = meta(res, vec![res.tag.to_owned()]);
     m.insert("count".into(), json!(count));
     m.insert("itemCount".into(), json!(data.len()));
     m.insert("limit".into(), json!(query.limit));
@@ -191,7 +190,7 @@ fn render_one(
     let n: i64 = id.parse().map_err(|_| not_found(res, id))?;
     let portal = shared.portal();
     let row = portal.get(res.tag, n).ok_or_else(|| not_found(res, id))?;
-    let v = Renderer::new(&portal).render(res, row, &query.includes);
+    let v = Renderer::new(&portal, &shared.base_url).render(res, row, &query.includes);
     Ok(match &query.fields {
         Some(f) => select(v, f),
         None => v,
@@ -218,7 +217,7 @@ fn one_inner(
     let mut query = Query::parse(res, &pairs(raw)?, false)?;
     single_record_defaults(res, &mut query);
     let data = render_one(shared, res, id, &query)?;
-    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()], shared);
+    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()]);
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }
 
@@ -260,7 +259,6 @@ fn action_inner(
             "actions".into(),
             action.into(),
         ],
-        shared,
     );
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }

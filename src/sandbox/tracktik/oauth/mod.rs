@@ -3,6 +3,7 @@
 //! `refresh_token` with single-use rotating refresh tokens, password). Failed sign-ins are
 //! counted per client address: 40 within 2 minutes lock it out for 2 hours.
 
+mod grant;
 mod pages;
 mod sha256;
 
@@ -13,11 +14,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, header};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -167,9 +168,15 @@ impl AuthState {
         self.clients.get(id).filter(|c| c.client_secret == secret)
     }
 
-    fn issue(&mut self, client_id: &str, user: i64, now: DateTime<Utc>, shared: &Shared) -> Value {
-        let ttl = Duration::from_std(shared.token_ttl).unwrap_or(Duration::hours(1));
-        let access = jwt(client_id, user, now, ttl, &shared.base_url);
+    fn issue(
+        &mut self,
+        client_id: &str,
+        user: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        iss: &str,
+    ) -> Value {
+        let access = jwt(client_id, user, now, ttl, iss);
         let refresh = format!("def50200{}", random_hex(160));
         self.access.insert(
             access.clone(),
@@ -234,173 +241,21 @@ pub fn router() -> Router<Arc<Shared>> {
     r
 }
 
-/// An OAuth error in the shape of the PHP League server TrackTik runs.
-fn oauth_error(status: u16, error: &str, description: &str, hint: &str) -> Response {
-    json_response(
-        status,
-        json!({"error": error, "error_description": description, "hint": hint, "message": description}),
-    )
-}
-
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let mut out: HashMap<String, String> = if is_json {
-        serde_json::from_slice::<serde_json::Map<String, Value>>(body)
-            .map(|m| {
-                m.into_iter()
-                    .map(|(k, v)| match v {
-                        Value::String(s) => (k, s),
-                        other => (k, other.to_string()),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-            .map(|v| v.into_iter().collect())
-            .unwrap_or_default()
-    };
-    // Client credentials may also come as HTTP Basic.
-    if let Some((id, secret)) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| STANDARD.decode(b.trim()).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
-    {
-        out.entry("client_id".into()).or_insert(id);
-        out.entry("client_secret".into()).or_insert(secret);
-    }
-    out
-}
-
-fn locked_out(until: DateTime<Utc>) -> Response {
-    oauth_error(
-        429,
-        "access_denied",
-        "Too many failed sign-in attempts from this address.",
-        &format!("Try again after {}", until.to_rfc3339()),
-    )
-}
-
 async fn access_token(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let p = parse_body(&headers, &body);
-    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    let params = grant::parse_body(&headers, &body);
     let now = shared.now();
-    let ip = addr.ip();
+    let admin = shared.portal().admin_employee;
+    let ttl = Duration::from_std(shared.token_ttl).unwrap_or(Duration::hours(1));
     let mut auth = shared.auth();
-    let grant = get("grant_type");
-    match grant {
-        "authorization_code" | "refresh_token" | "password" => {}
-        "" => {
-            return oauth_error(
-                400,
-                "invalid_request",
-                "The request is missing a required parameter.",
-                "Check the `grant_type` parameter",
-            );
-        }
-        _ => {
-            return oauth_error(
-                400,
-                "unsupported_grant_type",
-                "The authorization grant type is not supported by the authorization server.",
-                "Check that all required parameters have been provided",
-            );
-        }
+    let issued = grant::token(&mut auth, &params, addr.ip(), now, admin)
+        .map(|(client_id, user)| auth.issue(&client_id, user, now, ttl, &shared.base_url));
+    match issued {
+        Ok(body) => json_response(200, body),
+        Err(e) => e.into_response(),
     }
-    if let Some(until) = auth.locked(ip, now) {
-        return locked_out(until);
-    }
-    let client_id = get("client_id").to_owned();
-    if client_id.is_empty() {
-        return oauth_error(
-            400,
-            "invalid_request",
-            "The request is missing a required parameter.",
-            "Check the `client_id` parameter",
-        );
-    }
-    if auth.client(&client_id, get("client_secret")).is_none() {
-        auth.fail(ip, now);
-        return oauth_error(401, "invalid_client", "Client authentication failed", "");
-    }
-    let invalid_grant = |hint: &str| {
-        oauth_error(
-            400,
-            "invalid_grant",
-            "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
-            hint,
-        )
-    };
-    let user = match grant {
-        "password" => {
-            if !AuthState::check_user(get("username"), get("password")) {
-                auth.fail(ip, now);
-                return invalid_grant("The user credentials were incorrect.");
-            }
-            shared.portal().admin_employee
-        }
-        "authorization_code" => {
-            let Some(code) = auth.codes.remove(get("code")) else {
-                return invalid_grant("Authorization code is invalid or has already been used");
-            };
-            if code.expires <= now {
-                return invalid_grant("Authorization code has expired");
-            }
-            if code.client_id != client_id {
-                return invalid_grant("Authorization code was not issued to this client");
-            }
-            if code.redirect_uri != get("redirect_uri") {
-                return invalid_grant("Invalid redirect URI");
-            }
-            if let Some((challenge, method)) = &code.challenge {
-                let verifier = get("code_verifier");
-                if verifier.is_empty() {
-                    return oauth_error(
-                        400,
-                        "invalid_request",
-                        "The request is missing a required parameter.",
-                        "Check the `code_verifier` parameter",
-                    );
-                }
-                let computed = match method.as_str() {
-                    "plain" => verifier.to_owned(),
-                    _ => URL_SAFE_NO_PAD.encode(sha256::digest(verifier.as_bytes())),
-                };
-                if &computed != challenge {
-                    return invalid_grant("Failed to verify `code_verifier`.");
-                }
-            }
-            code.user
-        }
-        _ => {
-            let token = get("refresh_token");
-            let Some(r) = auth.refresh.get_mut(token) else {
-                return invalid_grant("Token has been revoked");
-            };
-            if r.used {
-                return invalid_grant("Token has been revoked");
-            }
-            if r.expires <= now {
-                return invalid_grant("Token has expired");
-            }
-            if r.client_id != client_id {
-                return invalid_grant("Token is not linked to client");
-            }
-            r.used = true;
-            r.user
-        }
-    };
-    let body = auth.issue(&client_id, user, now, &shared);
-    json_response(200, body)
 }

@@ -182,7 +182,10 @@ pub async fn sign_in(
     if let Err(r) = check(&shared, &p) {
         return *r;
     }
-    let portal = shared.portal().name.clone();
+    let (portal, user) = {
+        let p = shared.portal();
+        (p.name.clone(), p.admin_employee)
+    };
     let now = shared.now();
     let mut auth = shared.auth();
     if let Some(until) = auth.locked(addr.ip(), now) {
@@ -213,7 +216,6 @@ pub async fn sign_in(
         .render();
         return page(StatusCode::UNAUTHORIZED, html);
     }
-    let user = shared.portal().admin_employee;
     let ticket = random_hex(24);
     auth.tickets.retain(|_, t| t.expires > now);
     auth.tickets.insert(

@@ -35,6 +35,9 @@ pub struct Filter {
     pub path: Vec<String>,
     pub ty: Ty,
     pub op: Op,
+    /// Parsed bounds of the range operators: (lower or single value, upper end).
+    lo: Option<Key>,
+    hi: Option<Key>,
 }
 
 /// The type of the last field of a (checked) dotted path.
@@ -54,8 +57,8 @@ fn path_type(res: &'static Resource, path: &[String]) -> Ty {
 }
 
 impl Filter {
-    pub fn parse(res: &'static Resource, key: &str, value: &str) -> Result<Filter, ApiError> {
-        let (field, op) = key.split_once(':').unwrap_or((key, ""));
+    pub fn parse(res: &'static Resource, param: &str, value: &str) -> Result<Filter, ApiError> {
+        let (field, op) = param.split_once(':').unwrap_or((param, ""));
         check_path(res, field)?;
         let v = value.to_owned();
         let op = match op {
@@ -99,29 +102,27 @@ impl Filter {
         };
         let path: Vec<String> = field.split('.').map(str::to_owned).collect();
         let ty = path_type(res, &path);
-        let filter = Filter { path, ty, op };
-        filter.validate()?;
-        Ok(filter)
-    }
-
-    /// Rejects values that cannot be compared with the field's type.
-    fn validate(&self) -> Result<(), ApiError> {
-        let name = self.path.join(".");
-        let check = |v: &str, upper: bool| {
-            if key(self.ty, v, upper).is_none() {
-                Err(ApiError::bad(format!(
-                    "{v} is not a valid value for {name}"
-                )))
-            } else {
-                Ok(())
-            }
+        let name = field;
+        let parse = |v: &str, upper: bool| {
+            key(ty, v, upper)
+                .map(Some)
+                .ok_or_else(|| ApiError::bad(format!("{v} is not a valid value for {name}")))
         };
-        match &self.op {
-            Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Before(v) | Op::After(v) => check(v, false),
-            Op::Lte(v) => check(v, true),
-            Op::Between(a, b) => check(a, false).and(check(b, true)),
-            _ => Ok(()),
-        }
+        let (lo, hi) = match &op {
+            Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Before(v) | Op::After(v) => {
+                (parse(v, false)?, None)
+            }
+            Op::Lte(v) => (None, parse(v, true)?),
+            Op::Between(a, b) => (parse(a, false)?, parse(b, true)?),
+            _ => (None, None),
+        };
+        Ok(Filter {
+            path,
+            ty,
+            op,
+            lo,
+            hi,
+        })
     }
 
     /// Whether `row` (a record of `res`) passes the filter.
@@ -139,19 +140,20 @@ impl Filter {
     }
 
     fn test(&self, op: &Op, v: &Value) -> bool {
-        let cmp = |x: &str, upper: bool| -> Option<Ordering> {
-            Some(key(self.ty, &text(v), false)?.cmp(&key(self.ty, x, upper)?))
-        };
+        let row = || key(self.ty, &text(v), false);
+        let vs = |bound: &Option<Key>| -> Option<Ordering> { Some(row()?.cmp(bound.as_ref()?)) };
+        use Ordering::{Equal, Greater, Less};
         match op {
             Op::Eq(x) => equals(self.ty, v, x),
             Op::In(xs) => xs.iter().any(|x| equals(self.ty, v, x)),
-            Op::Gt(x) | Op::After(x) => cmp(x, false) == Some(Ordering::Greater),
-            Op::Gte(x) => matches!(cmp(x, false), Some(Ordering::Greater | Ordering::Equal)),
-            Op::Lt(x) | Op::Before(x) => cmp(x, false) == Some(Ordering::Less),
-            Op::Lte(x) => matches!(cmp(x, true), Some(Ordering::Less | Ordering::Equal)),
-            Op::Between(a, b) => {
-                matches!(cmp(a, false), Some(Ordering::Greater | Ordering::Equal))
-                    && matches!(cmp(b, true), Some(Ordering::Less | Ordering::Equal))
+            Op::Gt(_) | Op::After(_) => vs(&self.lo) == Some(Greater),
+            Op::Gte(_) => matches!(vs(&self.lo), Some(Greater | Equal)),
+            Op::Lt(_) | Op::Before(_) => vs(&self.lo) == Some(Less),
+            Op::Lte(_) => matches!(vs(&self.hi), Some(Less | Equal)),
+            Op::Between(..) => {
+                let Some(r) = row() else { return false };
+                self.lo.as_ref().is_some_and(|lo| r >= *lo)
+                    && self.hi.as_ref().is_some_and(|hi| r <= *hi)
             }
             Op::Contains(x) => text(v).to_lowercase().contains(x.as_str()),
             Op::StartsWith(x) => text(v).to_lowercase().starts_with(x.as_str()),
@@ -213,7 +215,7 @@ fn text(v: &Value) -> String {
 
 /// A comparable form of a value of type `ty`. `upper`: a date-only bound on a timestamp
 /// field means the end of that day (so `:between=2024-07-01|2024-07-01` is the whole day).
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
     Num(Decimal),
     Date(NaiveDate),

@@ -102,7 +102,12 @@ fn parse_includes(res: &'static Resource, raw: &str, into: &mut Includes) -> Res
     for path in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let mut current = res;
         let mut node = &mut *into;
-        for seg in path.split('.') {
+        let mut segments = path.split('.').peekable();
+        while let Some(seg) = segments.next() {
+            if segments.peek().is_none() && super::schema::COMMON_ON_DEMAND.contains(&seg) {
+                node.0.entry(seg.to_owned()).or_default();
+                break;
+            }
             let field = current.field(seg).ok_or_else(|| {
                 ApiError::bad(format!("{path} is not a valid include in {}", res.tag))
             })?;
@@ -146,6 +151,7 @@ impl Query {
                             // Included children (`lines`) may be selected too.
                             match res.field(src).map(|f| f.kind) {
                                 Some(Kind::Children(..)) => Ok(()),
+                                _ if super::schema::COMMON_ON_DEMAND.contains(&src) => Ok(()),
                                 _ => Err(e),
                             }
                         })?;

@@ -15,13 +15,16 @@ type ChildIndex = HashMap<i64, Vec<i64>>;
 /// index built once per request, so including them on a large page stays linear.
 pub struct Renderer<'p> {
     portal: &'p Portal,
+    base_url: &'p str,
     children: HashMap<(&'static str, &'static str), ChildIndex>,
 }
 
 impl<'p> Renderer<'p> {
-    pub fn new(portal: &'p Portal) -> Self {
+    /// A renderer for records of `portal`; `uri` fields are made absolute with `base_url`.
+    pub fn new(portal: &'p Portal, base_url: &'p str) -> Self {
         Renderer {
             portal,
+            base_url,
             children: HashMap::new(),
         }
     }
@@ -98,6 +101,13 @@ impl<'p> Renderer<'p> {
                 }
             };
             out.insert(f.name.to_owned(), v);
+        }
+        if inc.get("uri").is_some() {
+            let uri = format!("{}/rest/v1/{}/{id}", self.base_url, res.tag);
+            out.insert("uri".into(), uri.into());
+        }
+        if inc.get("resourceType").is_some() {
+            out.insert("resourceType".into(), res.tag.into());
         }
         Value::Object(out)
     }

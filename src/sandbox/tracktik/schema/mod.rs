@@ -134,6 +134,44 @@ pub const CLIENTS: Resource = Resource {
     ],
 };
 
+pub const ACCOUNTS: Resource = Resource {
+    tag: "accounts",
+    routed: true,
+    fields: &[
+        f("id", Int),
+        f("name", Str),
+        f("customId", Str),
+        f("type", Str),
+        f("subType", Str),
+        rel("region", "regions"),
+        od("timeZone", Str),
+        od("status", Str),
+        f("closedDate", Date),
+        od("createdOn", Ts),
+        od("updatedOn", Ts),
+    ],
+};
+
+pub const CLIENT_BILLING_SETTINGS: Resource = Resource {
+    tag: "client-billing-settings",
+    routed: true,
+    fields: &[
+        f("id", Int),
+        f("useMainAddress", Bool),
+        f("distributeByMail", Bool),
+        f("distributeByEmail", Bool),
+        f("emailList", Json),
+        rel("client", "clients"),
+        rel("taxClass", "tax-classes"),
+        f("paymentTerm", Str),
+        f("taxExempt", Bool),
+        f("taxExemptCode", Str),
+        f("invoicePermanentMemo", Str),
+        f("invoiceAttentionOf", Str),
+        f("flagForReview", Bool),
+    ],
+};
+
 pub const BILL_ITEMS: Resource = Resource {
     tag: "bill-items",
     routed: true,
@@ -206,9 +244,13 @@ pub const INVOICES: Resource = Resource {
         f("status", Str),
         f("documentNumber", Str),
         f("invoiceDate", Date),
+        // Deprecated in favour of `invoiceDate` and `servicePeriod*Date`, still sent.
+        f("date", Date),
         f("dueDate", Date),
         f("servicePeriodStartDate", Date),
+        f("servicePeriodStart", Date),
         f("servicePeriodEndDate", Date),
+        f("servicePeriodEnd", Date),
         rel("taxClass", "tax-classes"),
         f("contract", Int),
         f("subTotal", Num),
@@ -298,7 +340,7 @@ pub const PAYROLL_PAYRUN_ITEMS: Resource = Resource {
         rel("employee", "employees"),
         f("department", Int),
         f("shift", Int),
-        f("account", Int),
+        rel("account", "accounts"),
         rel("customPayCode", "payroll-codes"),
         f("payrollCodeLabel", Str),
         f("quantity", Num),
@@ -366,6 +408,8 @@ pub static ALL: &[&Resource] = &[
     &REGIONS,
     &BACK_OFFICE_SETTINGS,
     &CLIENTS,
+    &ACCOUNTS,
+    &CLIENT_BILLING_SETTINGS,
     &BILL_ITEMS,
     &BILLABLE_ITEMS,
     &TAX_CLASSES,
@@ -378,6 +422,9 @@ pub static ALL: &[&Resource] = &[
     &PAYROLL_CODES,
     &EMPLOYEES,
 ];
+
+/// On-demand fields every record has (`include=uri,resourceType`).
+pub const COMMON_ON_DEMAND: &[&str] = &["uri", "resourceType"];
 
 pub fn resource(tag: &str) -> Option<&'static Resource> {
     ALL.iter().copied().find(|r| r.tag == tag)

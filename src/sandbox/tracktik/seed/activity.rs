@@ -105,17 +105,25 @@ pub(super) fn invoices(config: &SeedConfig, rng: &mut Rng, p: &mut Portal, refs:
             );
             let approve = approved_on < today_start && !rng.chance(8);
             let redo = approve && rng.chance(3);
+            // Now and then a long number (QBO keeps 21 characters).
+            let document_number = rng.chance(2).then(|| {
+                let n = p.next_document_number();
+                format!("{n}-C{client_id}-CONSOLIDATED")
+            });
             let new = NewInvoice {
                 client: *client_id,
                 invoice_date: day,
-                document_number: None,
+                document_number,
                 lines,
                 created_on,
             };
             if redo {
                 // The first version was approved, then deleted: its id is gone for good and a
                 // regenerated invoice with a new id carries the same document number.
-                let number = p.next_document_number();
+                let number = match new.document_number.clone() {
+                    Some(n) => n,
+                    None => p.next_document_number(),
+                };
                 p.allocate_id("invoices");
                 let redo_on = approved_on + Duration::days(1);
                 regenerated.push((

@@ -2,6 +2,7 @@
 //! identical [`Portal`]; it never reads the wall clock (`today` is a parameter).
 
 mod activity;
+mod clients;
 mod names;
 
 use chrono::{Datelike, NaiveDate, Utc};
@@ -352,56 +353,7 @@ pub fn generate(config: &SeedConfig) -> Portal {
         );
     }
 
-    let a = names::COMPANY_A.len();
-    let b = names::COMPANY_B.len();
-    for i in 0..config.clients {
-        let (region, tz) = refs.regions[i % refs.regions.len()];
-        let exempt_client = config.tax_exempt_client && i == 1.min(config.clients - 1);
-        let mut company = if exempt_client {
-            "Harbourview Public Library".to_owned()
-        } else {
-            format!(
-                "{} {}",
-                names::COMPANY_A[i % a],
-                names::COMPANY_B[(i / a + i) % b]
-            )
-        };
-        if i >= a * b {
-            company = format!("{company} {}", i / (a * b) + 1);
-        }
-        let custom = format!("C{:04}", i + 1);
-        let client = p.insert(
-            "clients",
-            client_row(&company, &custom, None, "CLIENT", region, tz, &created_ts),
-        );
-        if exempt_client {
-            p.exempt_client = Some(client);
-        }
-        let mut sites = Vec::with_capacity(config.sites_per_client);
-        for k in 0..config.sites_per_client {
-            let site_name = format!("{company} - {}", names::SITES[(i + k) % names::SITES.len()]);
-            let site_custom = format!("{custom}-{}", k + 1);
-            let parent = Some(client);
-            let site = p.insert(
-                "clients",
-                client_row(
-                    &site_name,
-                    &site_custom,
-                    parent,
-                    "SERVICE_LOCATION",
-                    region,
-                    tz,
-                    &created_ts,
-                ),
-            );
-            sites.push(site);
-        }
-        if sites.is_empty() {
-            sites.push(client);
-        }
-        refs.clients
-            .push((client, sites, rng.money(2600, 3400, 25)));
-    }
+    clients::clients(config, &mut rng, &mut p, &mut refs, &created_ts);
 
     for i in 0..config.employees {
         let (region, _) = refs.regions[i % refs.regions.len()];
@@ -442,38 +394,6 @@ pub fn generate(config: &SeedConfig) -> Portal {
     activity::invoices(config, &mut rng, &mut p, &refs);
     activity::payruns(config, &mut rng, &mut p, &refs);
     p
-}
-
-fn client_row(
-    company: &str,
-    custom: &str,
-    parent: Option<i64>,
-    kind: &str,
-    region: i64,
-    tz: &str,
-    created: &Value,
-) -> super::store::Row {
-    let slug: String = company
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(16)
-        .collect::<String>()
-        .to_lowercase();
-    row([
-        ("name", company.into()),
-        ("company", company.into()),
-        ("customId", custom.into()),
-        ("parentClient", parent.map_or(Value::Null, Value::from)),
-        ("type", kind.into()),
-        ("region", region.into()),
-        ("status", "ACTIVE".into()),
-        ("email", format!("ap@{slug}.example").into()),
-        ("primaryPhone", Value::Null),
-        ("timeZone", tz.into()),
-        ("closedDate", Value::Null),
-        ("createdOn", created.clone()),
-        ("updatedOn", created.clone()),
-    ])
 }
 
 /// The last Saturday strictly before `today` (pay periods end on Saturdays).

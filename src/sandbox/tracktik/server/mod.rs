@@ -62,7 +62,7 @@ struct Saved {
 #[derive(Serialize)]
 struct SavedRef<'a> {
     portal: &'a Portal,
-    auth: &'a AuthState,
+    auth: &'a serde_json::Value,
     seed: &'a SeedConfig,
     clock_offset_ms: i64,
 }
@@ -187,10 +187,12 @@ impl Shared {
         if !self.dirty.swap(false, Ordering::Relaxed) {
             return Ok(());
         }
+        // Never hold the auth lock and the portal lock together here: token handlers take
+        // them in the other order.
+        let auth = serde_json::to_value(&*lock(&self.auth))?;
+        let seed = self.seed_config();
         let bytes = {
             let portal = self.portal();
-            let auth = lock(&self.auth);
-            let seed = self.seed_config();
             let saved = SavedRef {
                 portal: &portal,
                 auth: &auth,

@@ -205,9 +205,12 @@ impl Portal {
             ("status", "DRAFT".into()),
             ("documentNumber", document_number.into()),
             ("invoiceDate", date(inv.invoice_date)),
+            ("date", date(inv.invoice_date)),
             ("dueDate", date(inv.invoice_date + Duration::days(30))),
             ("servicePeriodStartDate", date(first_day)),
+            ("servicePeriodStart", date(first_day)),
             ("servicePeriodEndDate", date(last_day)),
+            ("servicePeriodEnd", date(last_day)),
             ("taxClass", opt_id(tax_class)),
             ("contract", Value::Null),
             ("subTotal", num(sub_total)),
@@ -262,6 +265,8 @@ impl Portal {
         patch: &serde_json::Map<String, Value>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // `subTotal`/`taxTotal`/`total` may be set directly, to produce the one-cent
+        // discrepancies a reconciliation must report.
         const EDITABLE: &[&str] = &[
             "documentNumber",
             "dueDate",
@@ -269,12 +274,32 @@ impl Portal {
             "aging",
             "invoiceBatchId",
             "status",
+            "subTotal",
+            "taxTotal",
+            "total",
         ];
-        if let Some(bad) = patch.keys().find(|k| !EDITABLE.contains(&k.as_str())) {
-            return Err(StoreError::Invalid(format!(
-                "{bad} cannot be edited (editable: {})",
-                EDITABLE.join(", ")
-            )));
+        for (k, v) in patch {
+            let ok = match k.as_str() {
+                "documentNumber" | "aging" => v.is_string(),
+                "dueDate" => v
+                    .as_str()
+                    .is_some_and(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()),
+                "distributed" => v.is_boolean(),
+                "invoiceBatchId" => v.is_i64() || v.is_null(),
+                "status" => matches!(v.as_str(), Some("APPROVED" | "DRAFT")),
+                "subTotal" | "taxTotal" | "total" => v.is_number(),
+                _ => {
+                    return Err(StoreError::Invalid(format!(
+                        "{k} cannot be edited (editable: {})",
+                        EDITABLE.join(", ")
+                    )));
+                }
+            };
+            if !ok {
+                return Err(StoreError::Invalid(format!(
+                    "{v} is not a valid value for {k}"
+                )));
+            }
         }
         let admin = self.admin_employee;
         let r = self
@@ -283,9 +308,16 @@ impl Portal {
         for (k, v) in patch {
             r.insert(k.clone(), v.clone());
         }
-        if r.get("status").and_then(Value::as_str) == Some("DRAFT") {
-            r.insert("approvedOn".into(), Value::Null);
-            r.insert("approvedBy".into(), Value::Null);
+        match r.get("status").and_then(Value::as_str) {
+            Some("DRAFT") => {
+                r.insert("approvedOn".into(), Value::Null);
+                r.insert("approvedBy".into(), Value::Null);
+            }
+            _ if r.get("approvedOn").is_none_or(Value::is_null) => {
+                r.insert("approvedOn".into(), ts(at));
+                r.insert("approvedBy".into(), admin.into());
+            }
+            _ => {}
         }
         r.insert("updatedBy".into(), admin.into());
         r.insert("updatedOn".into(), ts(at));

@@ -98,6 +98,15 @@ impl Portal {
         id
     }
 
+    /// Inserts `row` under a given id (records that mirror another resource's ids).
+    pub fn insert_with_id(&mut self, tag: &str, id: i64, mut row: Row) {
+        row.insert("id".into(), Value::from(id));
+        self.tables
+            .entry(tag.to_owned())
+            .or_default()
+            .insert(id, row);
+    }
+
     /// Removes one record.
     pub fn remove(&mut self, tag: &str, id: i64) -> Option<Row> {
         self.tables.get_mut(tag).and_then(|t| t.remove(&id))
@@ -127,6 +136,7 @@ fn id_base(tag: &str) -> i64 {
     match tag {
         "regions" => 1,
         "back-office-settings" => 7,
+        "client-billing-settings" => 201,
         "tax-classes" => 3,
         "tax-class-items" => 31,
         "bill-items" => 11,

@@ -185,14 +185,20 @@ async fn every_filter_operator_selects_what_it_should() {
             pick(&|r| r["approvedOn"].as_str() == Some(approved_on.as_str())),
         ),
     ];
+    // A filter that keeps everything or nothing proves little: most cases must split the list.
+    let splitting = cases
+        .iter()
+        .filter(|(_, w)| !w.is_empty() && w.len() < all.len())
+        .count();
+    assert!(
+        splitting + 2 >= cases.len(),
+        "only {splitting} of {} cases split",
+        cases.len()
+    );
     for (filter, want) in cases {
         let encoded = filter.replace('+', "%2B");
         let got = ids(&rows(base, &t, &format!("invoices?limit=1000&{encoded}")).await);
         assert_eq!(got, want, "{filter}");
-        assert!(
-            !filter.contains("status=") || !got.is_empty(),
-            "{filter} selects something"
-        );
     }
 }
 

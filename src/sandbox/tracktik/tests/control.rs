@@ -95,6 +95,30 @@ async fn the_control_api_creates_approves_edits_and_deletes_an_invoice() {
             .starts_with("2026-01-18T09:30")
     );
     assert_eq!(edited["data"]["dueDate"], "2026-03-01");
+    let (status, _) = control(
+        base,
+        Method::PATCH,
+        &format!("invoices/{id}"),
+        json!({"status": "PAID"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "invalid values are refused"
+    );
+    let (_, off) = control(
+        base,
+        Method::PATCH,
+        &format!("invoices/{id}"),
+        json!({"total": 337.01}),
+    )
+    .await;
+    assert_eq!(
+        off["data"]["total"],
+        json!(337.01),
+        "a one-cent discrepancy can be made"
+    );
 
     let (status, _) = control(base, Method::DELETE, &format!("invoices/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::OK);

@@ -115,3 +115,58 @@ async fn fields_can_flatten_an_included_relation_and_q_searches_text() {
             .all(|c| c["company"].as_str().unwrap().contains("Harbourview"))
     );
 }
+
+#[tokio::test]
+async fn every_record_can_include_its_uri_and_resource_type() {
+    let sb = sandbox().await;
+    let base = sb.base_url();
+    let t = token(base).await;
+    let (status, body) = get(base, &t, "invoices/9001?include=uri,resourceType").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["uri"], format!("{base}/rest/v1/invoices/9001"));
+    assert_eq!(body["data"]["resourceType"], "invoices");
+    let (_, plain) = get(base, &t, "invoices/9001").await;
+    assert!(plain["data"].get("uri").is_none());
+    assert_eq!(
+        plain["data"]["date"], plain["data"]["invoiceDate"],
+        "deprecated twin still sent"
+    );
+}
+
+#[tokio::test]
+async fn billing_settings_mark_the_exempt_client_and_accounts_mirror_clients_and_sites() {
+    let sb = sandbox().await;
+    let base = sb.base_url();
+    let t = token(base).await;
+    let exempt = rows(
+        base,
+        &t,
+        "client-billing-settings?taxExempt=true&include=client",
+    )
+    .await;
+    assert_eq!(exempt.len(), 1);
+    assert_eq!(exempt[0]["client"]["company"], "Harbourview Public Library");
+    let class = exempt[0]["taxClass"].as_i64().unwrap();
+    let invoices = rows(
+        base,
+        &t,
+        &format!("invoices?client={}&limit=1000", exempt[0]["client"]["id"]),
+    )
+    .await;
+    assert!(!invoices.is_empty());
+    assert!(
+        invoices
+            .iter()
+            .all(|i| i["taxClass"] == class && i["taxTotal"] == 0)
+    );
+    let item = &rows(
+        base,
+        &t,
+        "payroll-payrun-items?payrollCodeLabel=REG&limit=1&include=account",
+    )
+    .await[0];
+    assert_eq!(item["account"]["subType"], "SITE");
+    let id = item["account"]["id"].as_i64().unwrap();
+    let (_, site) = get(base, &t, &format!("clients/{id}")).await;
+    assert_eq!(site["data"]["type"], "SERVICE_LOCATION");
+}

@@ -396,3 +396,48 @@ async fn the_v1_prefixed_oauth_paths_work_too() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn authorization_codes_expire_after_ten_minutes() {
+    let sb = sandbox().await;
+    let base = sb.base_url();
+    let location = consent(base, &[], "allow").await;
+    let code = query_param(&location, "code").unwrap();
+    control(
+        base,
+        reqwest::Method::POST,
+        "clock",
+        json!({"advanceSeconds": 601}),
+    )
+    .await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", DEMO_CLIENT_ID),
+        ("client_secret", DEMO_CLIENT_SECRET),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let (status, body) = exchange(base, &form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn the_access_token_claims_name_the_client_the_user_and_the_lifetime() {
+    let sb = sandbox().await;
+    let t = token(sb.base_url()).await;
+    let claims = t.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], DEMO_CLIENT_ID);
+    assert_eq!(claims["sub"], "1001");
+    assert_eq!(claims["iss"], sb.base_url());
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+}

@@ -76,10 +76,10 @@ impl Spec {
         to_json_schema(s)
     }
 
-    fn check(&self, schema: Value, instance: &Value, what: &str) {
-        let mut root = match schema {
-            Value::Object(m) => m,
-            _ => unreachable!(),
+    /// Up to five validation errors of `instance` against `schema`.
+    fn errors(&self, schema: Value, instance: &Value) -> Vec<String> {
+        let Value::Object(mut root) = schema else {
+            unreachable!("schemas are objects")
         };
         root.insert("components".into(), json!({"schemas": self.schemas}));
         let validator = jsonschema::options()
@@ -87,11 +87,15 @@ impl Spec {
             .should_ignore_unknown_formats(true)
             .build(&Value::Object(root))
             .expect("schema compiles");
-        let errors: Vec<String> = validator
+        validator
             .iter_errors(instance)
             .take(5)
             .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+            .collect()
+    }
+
+    fn check(&self, schema: Value, instance: &Value, what: &str) {
+        let errors = self.errors(schema, instance);
         assert!(
             errors.is_empty(),
             "{what} does not match its OpenAPI schema: {errors:#?}"
@@ -101,14 +105,28 @@ impl Spec {
 
 /// (collection path, includes used on the collection, includes used on one record)
 const ENDPOINTS: &[(&str, &str, &str)] = &[
-    ("regions", "", "timeZone,prefix,parentRegion"),
+    (
+        "accounts",
+        "region,timeZone,status",
+        "region,timeZone,status,createdOn",
+    ),
+    (
+        "client-billing-settings",
+        "client,taxClass",
+        "client,taxClass",
+    ),
+    (
+        "regions",
+        "uri,resourceType",
+        "timeZone,prefix,parentRegion,uri,resourceType",
+    ),
     ("back-office-settings", "region", "region,billingTaxClass"),
     (
         "clients",
         "region,parentClient",
         "name,timeZone,parentClient,region",
     ),
-    ("bill-items", "", "region"),
+    ("bill-items", "", "region,uri,resourceType"),
     (
         "billable-items",
         "billItem",
@@ -134,7 +152,7 @@ const ENDPOINTS: &[(&str, &str, &str)] = &[
     (
         "payroll-payrun-items",
         "employee,customPayCode",
-        "employee,customPayCode,payrun",
+        "employee,customPayCode,payrun,account",
     ),
     ("payroll-codes", "", "region"),
     ("employees", "region", "region,username"),
@@ -226,9 +244,9 @@ fn the_schema_check_rejects_a_wrong_type() {
     };
     let schema = spec.response("/invoices/{id}", "get");
     let bad = json!({"id": 1, "status": "PAID", "subTotal": "12.00", "invoiceDate": "yesterday"});
-    let result = std::panic::catch_unwind(|| spec.check(schema, &bad, "a bad invoice"));
+    let errors = spec.errors(schema, &bad);
     assert!(
-        result.is_err(),
+        errors.len() >= 3,
         "a wrong enum, a string amount and a bad date must fail validation"
     );
 }

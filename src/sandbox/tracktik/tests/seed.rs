@@ -68,6 +68,22 @@ fn some_invoices_are_regenerated_with_a_new_id_and_the_same_number() {
     let gaps = (9001..=max).filter(|id| !invoices.contains_key(id)).count();
     assert!(gaps > 0, "deleted invoices leave gaps");
     assert_eq!(invoices.len() + gaps, (max - 9001 + 1) as usize);
+    // Each gap has a regenerated twin: a later id carrying an earlier (reused) number.
+    let number = |r: &serde_json::Map<String, serde_json::Value>| {
+        r["documentNumber"].as_str().unwrap()[4..10]
+            .parse::<u32>()
+            .unwrap()
+    };
+    let mut highest = 0;
+    let mut reused = 0;
+    for r in invoices.values() {
+        let n = number(r);
+        if n < highest {
+            reused += 1;
+        }
+        highest = highest.max(n);
+    }
+    assert_eq!(reused, gaps);
 }
 
 #[test]
@@ -86,5 +102,20 @@ fn generation_is_linear_enough_for_big_portals() {
         started.elapsed().as_secs() < 60,
         "took {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn a_few_invoices_have_document_numbers_longer_than_qbo_allows() {
+    let p = generate(&SeedConfig::default());
+    let numbers: Vec<&str> = p.tables["invoices"]
+        .values()
+        .filter_map(|i| i["documentNumber"].as_str())
+        .collect();
+    let long = numbers.iter().filter(|n| n.len() > 21).count();
+    assert!(
+        long > 0 && long * 10 < numbers.len(),
+        "{long} long of {}",
+        numbers.len()
     );
 }
