@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{AuthState, sha256};
+use super::AuthState;
 use crate::sandbox::tracktik::server::json as json_response;
 
 const INVALID_GRANT: &str = "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
@@ -213,7 +213,7 @@ fn code(
         }
         let computed = match method.as_str() {
             "plain" => verifier.to_owned(),
-            _ => URL_SAFE_NO_PAD.encode(sha256::digest(verifier.as_bytes())),
+            _ => URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes())),
         };
         if &computed != challenge {
             return Err(OAuthError::invalid_grant(

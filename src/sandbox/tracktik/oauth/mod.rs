@@ -5,7 +5,6 @@
 
 mod grant;
 mod pages;
-mod sha256;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
