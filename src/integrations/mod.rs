@@ -1,6 +1,7 @@
 //! Integrations: one QuickBooks Online company connected by a tenant, with its state.
 
 pub mod db;
+pub mod settings;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
