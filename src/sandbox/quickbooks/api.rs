@@ -244,7 +244,7 @@ fn dispatch(
                 "MalformedByteSequenceException: Invalid UTF-8",
             )),
         },
-        (&Method::POST, ["batch"]) => batch::run(co, body, &ctx),
+        (&Method::POST, ["batch"]) => batch::run(co, body, &ctx, requestid.is_some()),
         (&Method::GET, [seg, id]) => match Kind::from_segment(seg) {
             Some(kind) => entities::read(co, kind, id).map(|e| {
                 (

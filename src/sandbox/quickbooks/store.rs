@@ -187,9 +187,9 @@ pub struct Company {
     /// Name uniqueness index: (namespace, lower-case name) → id.
     #[serde(skip)]
     pub names: HashMap<(String, String), Id>,
-    /// DocNumber index: (kind, DocNumber) → id.
+    /// DocNumber index: (kind, lower-case DocNumber) → ids (several with allowduplicatedocnum).
     #[serde(skip)]
-    pub doc_numbers: HashMap<(Kind, String), Id>,
+    pub doc_numbers: HashMap<(Kind, String), Vec<Id>>,
 }
 
 impl Company {
@@ -307,8 +307,9 @@ impl Company {
             && let Some(d) = str_field(e, "DocNumber")
         {
             self.doc_numbers
-                .entry((kind, d.to_string()))
-                .or_insert(id.clone());
+                .entry((kind, d.to_lowercase()))
+                .or_default()
+                .push(id.clone());
         }
     }
 
@@ -320,19 +321,21 @@ impl Company {
             }
         }
         if let Some(d) = str_field(e, "DocNumber") {
-            let key = (kind, d.to_string());
-            if self.doc_numbers.get(&key).is_some_and(|i| i.0 == id) {
-                self.doc_numbers.remove(&key);
-                // Another transaction may share the number (allowduplicatedocnum).
-                let other = self.all(kind).find_map(|o| {
-                    (str_field(o, "DocNumber") == Some(d) && str_field(o, "Id") != Some(id))
-                        .then(|| Id(str_field(o, "Id").unwrap_or_default().to_string()))
-                });
-                if let Some(other) = other {
-                    self.doc_numbers.insert(key, other);
+            let key = (kind, d.to_lowercase());
+            if let Some(ids) = self.doc_numbers.get_mut(&key) {
+                ids.retain(|i| i.0 != id);
+                if ids.is_empty() {
+                    self.doc_numbers.remove(&key);
                 }
             }
         }
+    }
+
+    /// Ids of the transactions of `kind` using a DocNumber (case-insensitive).
+    pub fn by_doc_number(&self, kind: Kind, doc: &str) -> &[Id] {
+        self.doc_numbers
+            .get(&(kind, doc.to_lowercase()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Rebuilds the indexes (after loading a state file).

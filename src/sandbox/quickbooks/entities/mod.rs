@@ -1,6 +1,7 @@
 //! Entity operations (create, read, full/sparse update, delete, void) and the rules they share:
 //! unknown properties, references, lengths, names, SyncToken, MetaData.
 
+mod account_types;
 mod lines;
 mod names;
 mod props;

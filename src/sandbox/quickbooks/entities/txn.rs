@@ -6,8 +6,8 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::account_types::CURRENCIES;
 use super::lines::{self, Lines};
-use super::names::CURRENCIES;
 use super::{Ctx, Entity, check_len, date_field, money_field, resolve};
 use crate::sandbox::quickbooks::fault::QboError;
 use crate::sandbox::quickbooks::json::{cents, decimal_of, money, ref_value, reference, str_field};
@@ -57,8 +57,10 @@ pub fn transaction(
     let self_id = old.and_then(|o| str_field(o, "Id"));
     if let Some(doc) = str_field(&e, "DocNumber")
         && !ctx.allow_dup_doc
-        && let Some(other) = co.doc_numbers.get(&(kind, doc.to_string()))
-        && Some(other.0.as_str()) != self_id
+        && let Some(other) = co
+            .by_doc_number(kind, doc)
+            .iter()
+            .find(|i| Some(i.0.as_str()) != self_id)
     {
         let other_e = co.get(kind, &other.0);
         let label = other_e.map_or("Invoice", |o| txn_type_label(kind, o));

@@ -348,3 +348,79 @@ async fn a_token_used_on_another_realm_gets_403_with_code_3100() {
             .contains("ApplicationAuthorizationFailed")
     );
 }
+
+#[tokio::test]
+async fn a_client_registered_through_the_control_api_can_connect_with_its_exact_redirect_uri() {
+    let sb = Sb::start().await;
+    sb.control(
+        "clients",
+        json!({"client_id": "acme-app", "client_secret": "s3cret", "redirect_uris": ["https://app.example.com/qbo/callback"]}),
+    )
+    .await;
+    let q = serde_urlencoded::to_string([
+        ("client_id", "acme-app"),
+        ("redirect_uri", "https://app.example.com/qbo/callback"),
+        ("response_type", "code"),
+        ("scope", "com.intuit.quickbooks.accounting"),
+        ("state", "s"),
+    ])
+    .expect("encode");
+    let r = sb
+        .http
+        .get(sb.url(&format!("/connect/oauth2?{q}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), StatusCode::OK);
+    let other = q.replace("app.example.com", "other.example.com");
+    let r = sb
+        .http
+        .get(sb.url(&format!("/connect/oauth2?{other}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = sb
+        .http
+        .post(sb.url("/oauth2/v1/tokens/bearer"))
+        .basic_auth("acme-app", Some("s3cret"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "unknown"),
+        ])
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "authenticated, but the grant is invalid"
+    );
+}
+
+#[tokio::test]
+async fn the_hard_expiry_is_reported_only_when_asked_for() {
+    let sb = Sb::start().await;
+    let code = sb.code(US_REALM_ID).await;
+    let r = sb
+        .http
+        .post(sb.url("/oauth2/v1/tokens/bearer"))
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .header("x-include-refresh-token-hard-expires-in", "true")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .expect("call");
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert!(v["x_refresh_token_hard_expires_in"].as_i64().expect("hard") > 4 * 365 * 86_400);
+    assert!(
+        sb.connect(US_REALM_ID)
+            .await
+            .get("x_refresh_token_hard_expires_in")
+            .is_none()
+    );
+}
