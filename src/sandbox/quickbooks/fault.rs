@@ -56,6 +56,18 @@ impl QboError {
         )
     }
 
+    /// 2010 as QBO's deserialiser reports it: a value that cannot be read (bad date, bad number).
+    pub fn unparseable(element: &str, value: &str) -> Self {
+        Self::new(
+            "2010",
+            "Request has invalid or unsupported property",
+            format!(
+                "Property Name:Can not parse value {value} for {element} specified is unsupported or invalid"
+            ),
+            element,
+        )
+    }
+
     /// 2170: a value outside an enumeration.
     pub fn bad_enum(element: &str, value: &str) -> Self {
         Self::new(

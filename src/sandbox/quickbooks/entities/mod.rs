@@ -4,6 +4,7 @@
 mod account_types;
 mod lines;
 mod names;
+mod postings;
 mod props;
 mod txn;
 
@@ -220,8 +221,14 @@ fn normalize(
     }
 }
 
-/// Keeps customer/vendor `Balance` in step with open invoices and bills.
+/// Keeps customer/vendor `Balance` and balance-sheet `CurrentBalance` in step with transactions.
 fn after_write(co: &mut Company, kind: Kind, old: Option<&Entity>, new: &Entity) {
+    if kind.is_transaction() {
+        if let Some(o) = old {
+            postings::apply(co, kind, o, -rust_decimal::Decimal::ONE);
+        }
+        postings::apply(co, kind, new, rust_decimal::Decimal::ONE);
+    }
     let (party_key, party_kind) = match kind {
         Kind::Invoice => ("CustomerRef", Kind::Customer),
         Kind::Bill => ("VendorRef", Kind::Vendor),
@@ -325,10 +332,14 @@ pub fn date_field(e: &Entity, key: &str) -> Result<Option<NaiveDate>, QboError> 
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| QboError::bad_enum(key, s)),
-        Some(other) => Err(QboError::bad_enum(key, &other.to_string())),
+            .map_err(|_| QboError::unparseable(key, s)),
+        Some(other) => Err(QboError::unparseable(key, &other.to_string())),
     }
 }
+
+/// Amounts at or above this are refused (keeps every product and sum far from `Decimal`'s range).
+const MAX_AMOUNT: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(1_316_134_912, 2_328, 0, false, 0); // 10^13
 
 /// Normalises a money field to its stored decimal-string form; rejects non-numbers.
 pub fn money_field(e: &mut Entity, key: &str, element: &str) -> Result<(), QboError> {
@@ -339,9 +350,9 @@ pub fn money_field(e: &mut Entity, key: &str, element: &str) -> Result<(), QboEr
             Ok(())
         }
         Some(v) => {
-            let d = decimal_of(v).ok_or_else(|| {
-                QboError::business(&format!("{element} must be a number"), element)
-            })?;
+            let d = decimal_of(v)
+                .filter(|d| d.abs() < MAX_AMOUNT)
+                .ok_or_else(|| QboError::unparseable(element, &v.to_string()))?;
             e.insert(key.into(), money(d));
             Ok(())
         }

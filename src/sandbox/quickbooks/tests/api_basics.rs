@@ -297,3 +297,99 @@ async fn minorversion_and_requestid_are_recorded_in_the_request_log_with_old_ver
     assert!(rows[2]["minorversion"].is_null());
     assert_eq!(rows[2]["effective_minorversion"], 75);
 }
+
+#[tokio::test]
+async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
+    let sb = Sb::start().await;
+    let api = sb.fresh("us").await;
+    let ids = api.ids().await;
+    let balance = |entity: &'static str, id: String| {
+        let api = &api;
+        async move {
+            let v = api
+                .get(&format!("{}/{id}", entity.to_lowercase()))
+                .await
+                .json();
+            let key = if entity == "Account" {
+                "CurrentBalance"
+            } else {
+                "Balance"
+            };
+            v[entity][key].clone()
+        }
+    };
+    let b = api.create("bill", super::bill(&ids, "BAL-1", 250.75)).await;
+    assert_eq!(balance("Account", ids.ap.clone()).await, json!(250.75));
+    assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(250.75));
+    assert_eq!(
+        balance("Account", ids.payroll_expense.clone()).await,
+        json!(0),
+        "P&L accounts carry no balance"
+    );
+    let purchase = json!({"PaymentType": "CreditCard", "AccountRef": {"value": ids.card},
+        "Line": [{"DetailType": "AccountBasedExpenseLineDetail", "Amount": 99.5,
+                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]});
+    api.create("purchase", purchase).await;
+    assert_eq!(balance("Account", ids.card.clone()).await, json!(99.5));
+    api.create("invoice", invoice(&ids, "BAL-INV", 40.0)).await;
+    assert_eq!(balance("Account", ids.ar.clone()).await, json!(40));
+    assert_eq!(balance("Customer", ids.customer.clone()).await, json!(40));
+    api.post(
+        "bill?operation=delete",
+        json!({"Id": b["Id"], "SyncToken": "0"}),
+    )
+    .await;
+    assert_eq!(balance("Account", ids.ap.clone()).await, json!(0));
+    assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(0));
+}
+
+#[tokio::test]
+async fn us_sales_tax_applies_the_transaction_tax_code_to_tax_lines_only() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let code = api
+        .query("select * from TaxCode where Name = 'California'")
+        .await
+        .json()["QueryResponse"]["TaxCode"][0]["Id"]
+        .clone();
+    let mut inv = invoice(&ids, "TAX-1", 100.0);
+    inv["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "TAX"});
+    inv["Line"].as_array_mut().expect("lines").push(json!({"DetailType": "SalesItemLineDetail", "Amount": 50,
+        "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}, "TaxCodeRef": {"value": "NON"}}}));
+    inv["TxnTaxDetail"] = json!({"TxnTaxCodeRef": {"value": code}});
+    let v = api.create("invoice", inv).await;
+    assert_eq!(v["TxnTaxDetail"]["TotalTax"], json!(7.25));
+    assert_eq!(v["TotalAmt"], json!(157.25));
+    let mut bad = invoice(&ids, "TAX-2", 1.0);
+    bad["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "GST"});
+    let r = api.post("invoice", bad).await;
+    assert_eq!(
+        (r.code(), r.element()),
+        (
+            "2500".to_string(),
+            "Line.SalesItemLineDetail.TaxCodeRef".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_date_or_amount_is_2010() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let mut inv = invoice(&ids, "DT-1", 1.0);
+    inv["TxnDate"] = json!("20/11/2026");
+    let r = api.post("invoice", inv).await;
+    assert_eq!(
+        (r.code(), r.element()),
+        ("2010".to_string(), "TxnDate".to_string())
+    );
+    let mut inv = invoice(&ids, "DT-2", 1.0);
+    inv["Line"][0]["Amount"] = json!("lots");
+    let r = api.post("invoice", inv).await;
+    assert_eq!(
+        (r.code(), r.element()),
+        ("2010".to_string(), "Line.Amount".to_string())
+    );
+}

@@ -6,6 +6,7 @@ mod canada;
 mod idempotency;
 mod limits_and_faults;
 mod oauth;
+mod perf;
 mod query;
 mod state_and_pages;
 mod validation;
