@@ -393,3 +393,37 @@ async fn an_unreadable_date_or_amount_is_2010() {
         ("2010".to_string(), "Line.Amount".to_string())
     );
 }
+
+#[tokio::test]
+async fn seeded_companies_have_deterministic_ids() {
+    let sb = Sb::start().await;
+    let us = sb.api(US_REALM_ID).await;
+    let ids = us.ids().await;
+    assert_eq!(
+        [
+            ids.checking.as_str(),
+            ids.ap.as_str(),
+            ids.card.as_str(),
+            ids.guard_item.as_str(),
+            ids.vendor.as_str(),
+            ids.customer.as_str(),
+            ids.employee.as_str()
+        ],
+        ["6", "9", "10", "22", "25", "28", "30"]
+    );
+    let ca = sb.api(super::CA_REALM_ID).await;
+    let code = ca
+        .query("select * from TaxCode where Name = 'GST/PST BC'")
+        .await
+        .json();
+    assert_eq!(code["QueryResponse"]["TaxCode"][0]["Id"], "11");
+    let ca_ids = ca.ids().await;
+    assert_eq!(
+        [
+            ca_ids.checking.as_str(),
+            ca_ids.ap.as_str(),
+            ca_ids.customer.as_str()
+        ],
+        ["14", "17", "39"]
+    );
+}
