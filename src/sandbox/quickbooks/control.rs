@@ -240,7 +240,7 @@ async fn expire_tokens(
 
 fn clock_json(state: &SandboxState) -> Json<Value> {
     Json(state.with_store(
-        |s| json!({"now": s.clock.now().to_rfc3339(), "offset_seconds": s.clock.offset_seconds}),
+        |s| json!({"now": s.clock.now().to_rfc3339(), "offset_seconds": s.clock.offset_seconds, "frozen": s.clock.frozen_at.is_some()}),
     ))
 }
 
@@ -251,12 +251,16 @@ async fn get_clock(State(state): State<SandboxState>) -> Json<Value> {
 #[derive(Deserialize)]
 struct ClockChange {
     offset_seconds: Option<i64>,
+    freeze: Option<bool>,
     advance_seconds: Option<i64>,
     now: Option<DateTime<Utc>>,
 }
 
 async fn set_clock(State(state): State<SandboxState>, Json(c): Json<ClockChange>) -> Json<Value> {
     state.with_store(|s| {
+        if let Some(f) = c.freeze {
+            s.clock.set_frozen(f);
+        }
         if let Some(o) = c.offset_seconds {
             s.clock.offset_seconds = o;
         }
@@ -264,7 +268,7 @@ async fn set_clock(State(state): State<SandboxState>, Json(c): Json<ClockChange>
             s.clock.offset_seconds += a;
         }
         if let Some(n) = c.now {
-            s.clock.offset_seconds = (n - Utc::now()).num_seconds();
+            s.clock.set_now(n);
         }
     });
     state.save();

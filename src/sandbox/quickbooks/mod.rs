@@ -108,7 +108,7 @@ struct Inner {
 impl SandboxState {
     /// Builds the state: loads the state file if there is one, else seeds the three companies.
     pub fn new(options: &Options) -> anyhow::Result<Self> {
-        let mut store = match &options.state_file {
+        let store = match &options.state_file {
             Some(path) if path.exists() => {
                 let bytes =
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -121,6 +121,7 @@ impl SandboxState {
                 let mut s = Store {
                     clock: store::Clock {
                         offset_seconds: options.clock_offset_seconds,
+                        frozen_at: None,
                     },
                     ..Store::default()
                 };
@@ -128,9 +129,6 @@ impl SandboxState {
                 s
             }
         };
-        if options.state_file.is_none() {
-            store.clock.offset_seconds = options.clock_offset_seconds;
-        }
         Ok(Self(Arc::new(Inner {
             store: Mutex::new(store),
             runtime: Mutex::new(Runtime::default()),

@@ -353,17 +353,43 @@ impl Company {
     }
 }
 
-/// The sandbox clock: real time plus an offset the control API can set.
+/// The sandbox clock: real time plus an offset the control API can set; it can also be frozen
+/// (then it only moves when told to), which makes time-window tests deterministic.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Clock {
     /// Offset from real time, in seconds.
     pub offset_seconds: i64,
+    /// While frozen, the offset is measured from this real instant instead of from "now".
+    #[serde(default)]
+    pub frozen_at: Option<DateTime<Utc>>,
 }
 
 impl Clock {
     /// Sandbox "now".
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds)
+        self.frozen_at.unwrap_or_else(Utc::now) + Duration::seconds(self.offset_seconds)
+    }
+
+    /// Freezes (at the current sandbox time) or thaws (continuing from the current sandbox time).
+    pub fn set_frozen(&mut self, frozen: bool) {
+        let now = self.now();
+        match (frozen, self.frozen_at) {
+            (true, None) => {
+                self.frozen_at = Some(Utc::now());
+                self.offset_seconds = (now - Utc::now()).num_seconds();
+            }
+            (false, Some(_)) => {
+                self.frozen_at = None;
+                self.offset_seconds = (now - Utc::now()).num_seconds();
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets sandbox time to `at`.
+    pub fn set_now(&mut self, at: DateTime<Utc>) {
+        let base = self.frozen_at.unwrap_or_else(Utc::now);
+        self.offset_seconds = (at - base).num_seconds();
     }
 }
 
