@@ -16,7 +16,7 @@ use super::json::{envelope, envelope_time, to_wire};
 use super::oauth::TokenProblem;
 use super::runtime::{FaultKind, Tid, entry};
 use super::store::{Company, Kind, Stored};
-use super::{batch, query};
+use super::{batch, cdc, query};
 
 /// A computed answer: status and exact JSON body.
 pub struct Answer {
@@ -274,6 +274,7 @@ fn dispatch(
                 "MalformedByteSequenceException: Invalid UTF-8",
             )),
         },
+        (&Method::GET, ["cdc"]) => cdc::respond(co, params, now),
         (&Method::POST, ["batch"]) => batch::run(co, body, &ctx, requestid.is_some()),
         (&Method::GET, [seg, id]) => match Kind::from_segment(seg) {
             Some(kind) => entities::read(co, kind, id).map(|e| {

@@ -6,6 +6,7 @@
 
 mod api;
 mod batch;
+mod cdc;
 mod control;
 mod entities;
 mod fault;

@@ -176,8 +176,8 @@ pub struct Company {
     pub prefs: Map<String, Value>,
     /// Entities by kind and id.
     pub entities: BTreeMap<Kind, BTreeMap<Id, Map<String, Value>>>,
-    /// Ids of deleted transactions (610 on later use).
-    pub deleted: BTreeMap<Id, Kind>,
+    /// Deleted transactions: id → (kind, when), for CDC.
+    pub deleted: BTreeMap<Id, (Kind, DateTime<Utc>)>,
     /// Next numeric id.
     pub next_id: u64,
     /// `requestid` → original response.
@@ -260,7 +260,7 @@ impl Company {
     }
 
     /// Removes a transaction (delete), keeping a tombstone.
-    pub fn remove(&mut self, kind: Kind, id: &str) {
+    pub fn remove(&mut self, kind: Kind, id: &str, at: DateTime<Utc>) {
         if let Some(old) = self
             .entities
             .get_mut(&kind)
@@ -268,7 +268,7 @@ impl Company {
         {
             self.unindex(kind, &old);
         }
-        self.deleted.insert(Id(id.to_string()), kind);
+        self.deleted.insert(Id(id.to_string()), (kind, at));
     }
 
     /// The uniqueness namespace of a name-list kind and the field that must be unique.

@@ -114,7 +114,7 @@ pub fn delete(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
     let old = existing(co, kind, &body, ctx)?;
     txn::check_books_open(co, &old)?;
     after_write(co, kind, Some(&old), &Map::new());
-    co.remove(kind, str_field(&old, "Id").unwrap_or_default());
+    co.remove(kind, str_field(&old, "Id").unwrap_or_default(), ctx.now);
     let mut stub = Map::new();
     stub.insert("status".into(), json!("Deleted"));
     stub.insert("domain".into(), json!("QBO"));
