@@ -427,3 +427,53 @@ async fn seeded_companies_have_deterministic_ids() {
         ["14", "17", "39"]
     );
 }
+
+#[tokio::test]
+async fn every_entity_read_back_can_be_posted_again_as_a_full_update() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let inv = api.create("invoice", invoice(&ids, "RT-1", 10.0)).await;
+    let bill = api.create("bill", super::bill(&ids, "RT-1", 10.0)).await;
+    let purchase = api
+        .create("purchase", json!({"PaymentType": "CreditCard", "AccountRef": {"value": ids.card},
+            "Line": [{"DetailType": "AccountBasedExpenseLineDetail", "Amount": 5,
+                      "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]}))
+        .await;
+    let je = api
+        .create("journalentry", json!({"Line": [
+            {"DetailType": "JournalEntryLineDetail", "Amount": 5, "JournalEntryLineDetail": {"PostingType": "Debit", "AccountRef": {"value": ids.payroll_expense}}},
+            {"DetailType": "JournalEntryLineDetail", "Amount": 5, "JournalEntryLineDetail": {"PostingType": "Credit", "AccountRef": {"value": ids.checking}}}]}))
+        .await;
+    let cases = [
+        ("invoice", "Invoice", inv["Id"].clone()),
+        ("bill", "Bill", bill["Id"].clone()),
+        ("purchase", "Purchase", purchase["Id"].clone()),
+        ("journalentry", "JournalEntry", je["Id"].clone()),
+        ("account", "Account", json!(ids.checking)),
+        ("item", "Item", json!(ids.guard_item)),
+        ("vendor", "Vendor", json!(ids.vendor)),
+        ("customer", "Customer", json!(ids.customer)),
+        ("employee", "Employee", json!(ids.employee)),
+    ];
+    for (segment, name, id) in cases {
+        let read = api
+            .get(&format!("{segment}/{}", id.as_str().expect("id")))
+            .await
+            .json()[name]
+            .clone();
+        let r = api.post(segment, read.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{segment}: {}", r.text);
+        let again = &r.json()[name];
+        let next = read["SyncToken"]
+            .as_str()
+            .expect("sync")
+            .parse::<u32>()
+            .expect("n")
+            + 1;
+        assert_eq!(again["SyncToken"], json!(next.to_string()), "{segment}");
+        for key in ["TotalAmt", "Balance", "DisplayName", "Name", "Line"] {
+            assert_eq!(again.get(key), read.get(key), "{segment}.{key} unchanged");
+        }
+    }
+}
