@@ -159,14 +159,7 @@ fn gate(
     }
     let enforce = state.rate_limits_enforced();
     if !state.with_runtime(|r| r.admit(realm, is_batch, now, enforce)) {
-        return Some(
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::CONTENT_TYPE, "application/xml")],
-                throttle_xml(&now.to_rfc3339()),
-            )
-                .into_response(),
-        );
+        return Some(throttled(now));
     }
     None
 }
@@ -177,6 +170,25 @@ enum Injected {
     Answer(Response),
     /// Process; maybe drop the connection afterwards.
     Proceed { drop_after: bool },
+}
+
+fn gateway_page(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let html = format!(
+        "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        code = status.as_u16()
+    );
+    (status, Html(html)).into_response()
+}
+
+/// The 429 answer: XML `ThrottleExceeded`, whatever `Accept` says.
+fn throttled(now: chrono::DateTime<chrono::Utc>) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::CONTENT_TYPE, "application/xml")],
+        throttle_xml(&now.to_rfc3339()),
+    )
+        .into_response()
 }
 
 /// Applies the first armed fault matching the call.
@@ -197,6 +209,15 @@ async fn inject(state: &SandboxState, method: &Method, uri: &Uri) -> Injected {
             )
                 .into_response(),
         ),
+        FaultKind::BadGateway => Injected::Answer(gateway_page(StatusCode::BAD_GATEWAY)),
+        FaultKind::GatewayTimeout => Injected::Answer(gateway_page(StatusCode::GATEWAY_TIMEOUT)),
+        FaultKind::Throttle => {
+            if let Some(realm) = super::runtime::realm_of(uri.path()) {
+                state.with_runtime(|r| r.count_throttled(&realm));
+            }
+            let now = state.with_store(|s| s.clock.now());
+            Injected::Answer(throttled(now))
+        }
         FaultKind::Timeout => {
             tokio::time::sleep(std::time::Duration::from_secs(fault.seconds)).await;
             Injected::Proceed { drop_after: false }
@@ -235,6 +256,13 @@ fn dispatch(
             };
             return (a, false, None);
         }
+    }
+    if is_write && co.subscription_lapsed {
+        return (
+            fault_answer(co, &QboError::subscription_lapsed(), now),
+            false,
+            None,
+        );
     }
     let mut ctx = Ctx::new(now);
     ctx.allow_dup_doc = params.get("include").is_some_and(|v| {

@@ -121,6 +121,7 @@ struct Settings {
     #[serde(default, deserialize_with = "serde_with_option::deserialize")]
     book_close_date: Option<Option<String>>,
     reject_payroll_wage_expenses: Option<bool>,
+    subscription_lapsed: Option<bool>,
     use_account_numbers: Option<bool>,
     multicurrency: Option<bool>,
     class_tracking: Option<bool>,
@@ -167,6 +168,9 @@ async fn settings(
         if let Some(b) = req.reject_payroll_wage_expenses {
             co.reject_payroll_wage = b;
         }
+        if let Some(b) = req.subscription_lapsed {
+            co.subscription_lapsed = b;
+        }
         if let Some(b) = req.use_account_numbers {
             set(co, "AccountingInfoPrefs", "UseAccountNumbers", json!(b));
         }
@@ -174,12 +178,21 @@ async fn settings(
             set(co, "CurrencyPrefs", "MultiCurrencyEnabled", json!(b));
         }
         if let Some(b) = req.class_tracking {
-            set(co, "AccountingInfoPrefs", "ClassTrackingPerTxnLine", json!(b));
+            set(
+                co,
+                "AccountingInfoPrefs",
+                "ClassTrackingPerTxnLine",
+                json!(b),
+            );
         }
         if let Some(b) = req.department_tracking {
             set(co, "AccountingInfoPrefs", "TrackDepartments", json!(b));
         }
-        Some(json!({"Preferences": co.prefs, "reject_payroll_wage_expenses": co.reject_payroll_wage}))
+        Some(json!({
+            "Preferences": co.prefs,
+            "reject_payroll_wage_expenses": co.reject_payroll_wage,
+            "subscription_lapsed": co.subscription_lapsed,
+        }))
     });
     match prefs {
         Some(p) => {

@@ -174,6 +174,16 @@ impl QboError {
         )
     }
 
+    /// 6190: the company's subscription ended (control API switch).
+    pub fn subscription_lapsed() -> Self {
+        Self::new(
+            "6190",
+            "Invalid Company Status",
+            "Subscription period has ended or canceled or there was a billing problem : You can't add data to QuickBooks Online because your trial or subscription period ended, you canceled your subscription, or there was a billing problem.",
+            "",
+        )
+    }
+
     /// 6000: a business rule.
     pub fn business(detail: &str, element: &str) -> Self {
         Self::new(

@@ -58,6 +58,15 @@ pub enum FaultKind {
     /// 503 with the load balancer's HTML page.
     #[serde(alias = "503")]
     Unavailable,
+    /// 502 with an HTML gateway page.
+    #[serde(alias = "502")]
+    BadGateway,
+    /// 504 with an HTML gateway page, at once.
+    #[serde(alias = "504")]
+    GatewayTimeout,
+    /// 429 with the XML ThrottleExceeded body, whatever the windows say (counted as throttled).
+    #[serde(alias = "429")]
+    Throttle,
     /// Hold the request `seconds`, then process it normally.
     Timeout,
     /// Process (and commit) the request, then drop the connection without answering.
@@ -186,6 +195,14 @@ impl Runtime {
             batches.push_back(now);
         }
         true
+    }
+
+    /// Counts an injected 429.
+    pub fn count_throttled(&mut self, realm: &str) {
+        *self
+            .throttled_per_realm
+            .entry(realm.to_string())
+            .or_default() += 1;
     }
 
     /// Forgets the rate windows (control API).

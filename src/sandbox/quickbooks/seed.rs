@@ -79,6 +79,7 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         next_id: 1,
         request_ids: HashMap::new(),
         reject_payroll_wage: flavour == Flavour::UsNoAcctNum,
+        subscription_lapsed: false,
         names: HashMap::new(),
         doc_numbers: HashMap::new(),
     };

@@ -184,6 +184,9 @@ pub struct Company {
     pub request_ids: HashMap<String, Stored>,
     /// Refuse `AccountSubType: PayrollWageExpenses` (control API switch).
     pub reject_payroll_wage: bool,
+    /// Every write answers 6190 (control API switch).
+    #[serde(default)]
+    pub subscription_lapsed: bool,
     /// Name uniqueness index: (namespace, lower-case name) → id.
     #[serde(skip)]
     pub names: HashMap<(String, String), Id>,

@@ -173,3 +173,38 @@ async fn a_missing_bearer_is_401_with_the_gateway_body() {
     );
     assert!(v["intuitObject"].is_null() && v["warnings"].is_null());
 }
+
+#[tokio::test]
+async fn injected_gateway_errors_and_throttles_answer_like_the_real_edge() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    for (kind, status) in [
+        ("502", StatusCode::BAD_GATEWAY),
+        ("gateway_timeout", StatusCode::GATEWAY_TIMEOUT),
+        ("throttle", StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        sb.control("faults", json!({"kind": kind})).await;
+        let r = api.get("preferences").await;
+        assert_eq!(r.status, status, "{kind}");
+    }
+    let stats = sb.control_get("stats").await;
+    assert_eq!(stats["throttled"], 1);
+    assert_eq!(api.get("preferences").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_lapsed_subscription_refuses_writes_with_6190_but_still_answers_reads() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    sb.control(
+        &format!("companies/{US_REALM_ID}/settings"),
+        json!({"subscription_lapsed": true}),
+    )
+    .await;
+    let r = api.post("vendor", json!({"DisplayName": "Anyone"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "6190".to_string())
+    );
+    assert_eq!(api.get("preferences").await.status, StatusCode::OK);
+}
