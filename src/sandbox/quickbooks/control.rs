@@ -36,6 +36,7 @@ pub fn routes() -> Router<SandboxState> {
         .route("/__sandbox/clients", post(register_client))
         .route("/__sandbox/rate-limits", post(rate_limits))
         .route("/__sandbox/oauth/code", post(issue_code))
+        .route("/__sandbox/oauth/auto-consent", post(auto_consent))
 }
 
 fn bad(msg: &str) -> Response {
@@ -232,7 +233,7 @@ async fn revoke_tokens(
     Json(t): Json<TokenTarget>,
 ) -> Json<Value> {
     let n = state.with_store(|s| match &t.token {
-        Some(tok) => usize::from(s.oauth.revoke_token(tok)),
+        Some(tok) => usize::from(s.oauth.revoke_token(tok, None)),
         None => s.oauth.revoke_realm(t.realm_id.as_deref()),
     });
     state.save();
@@ -369,4 +370,19 @@ async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest
     });
     state.save();
     Json(json!({"code": code, "realmId": c.realm_id})).into_response()
+}
+
+#[derive(Deserialize)]
+struct AutoConsent {
+    realm_id: Option<String>,
+}
+
+async fn auto_consent(State(state): State<SandboxState>, Json(a): Json<AutoConsent>) -> Response {
+    if let Some(r) = &a.realm_id
+        && !state.has_company(r)
+    {
+        return bad("no such company");
+    }
+    state.with_runtime(|rt| rt.auto_consent.clone_from(&a.realm_id));
+    Json(json!({"auto_consent": a.realm_id})).into_response()
 }

@@ -179,11 +179,25 @@ impl SandboxState {
             .any(|c| c.client_id == client_id && c.redirect_uris.iter().any(|u| u == redirect_uri))
     }
 
-    fn client_secret_ok(&self, client_id: &str, secret: &str) -> bool {
+    /// Checks Basic credentials. RFC 6749 §2.3.1 clients (the `oauth2` crate) form-encode id and
+    /// secret before Base64; Intuit's own SDKs do not. Both forms are accepted.
+    fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<String> {
+        let decode = |s: &str| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+                .ok()
+                .and_then(|mut v| v.pop())
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| s.to_string())
+        };
+        let (id2, secret2) = (decode(client_id), decode(secret));
         let clients = self.0.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients
             .iter()
-            .any(|c| c.client_id == client_id && c.client_secret == secret)
+            .find(|c| {
+                (c.client_id == client_id && c.client_secret == secret)
+                    || (c.client_id == id2 && c.client_secret == secret2)
+            })
+            .map(|c| c.client_id.clone())
     }
 
     fn register_client(&self, client: OAuthClient) {

@@ -123,6 +123,8 @@ pub struct Runtime {
     /// Creates per realm and entity.
     pub creates: BTreeMap<String, BTreeMap<String, u64>>,
     windows: HashMap<String, Windows>,
+    /// When set, `GET /connect/oauth2` skips the page and consents for this realm at once.
+    pub auto_consent: Option<String>,
 }
 
 impl Runtime {

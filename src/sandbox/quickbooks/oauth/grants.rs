@@ -98,14 +98,18 @@ impl OAuthStore {
         Ok(grant.realm_id.clone())
     }
 
-    /// Revokes the grant owning `token` (access or refresh). Returns whether one was found.
-    pub fn revoke_token(&mut self, token: &str) -> bool {
+    /// Revokes the grant owning `token` (access or refresh), if it belongs to `client_id` (any
+    /// client when `None`). Returns whether a grant was revoked.
+    pub fn revoke_token(&mut self, token: &str, client_id: Option<&str>) -> bool {
         let grant = self
             .access
             .get(token)
             .map(|a| a.grant)
             .or_else(|| self.refresh.get(token).map(|r| r.grant));
-        match grant.and_then(|g| self.grants.get_mut(&g)) {
+        match grant
+            .and_then(|g| self.grants.get_mut(&g))
+            .filter(|g| client_id.is_none_or(|c| c == g.client_id))
+        {
             Some(g) => {
                 g.revoked = true;
                 true

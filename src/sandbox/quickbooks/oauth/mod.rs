@@ -97,6 +97,17 @@ pub async fn authorize(
         ))
         .into_response();
     }
+    if let Some(realm) = state.with_runtime(|r| r.auto_consent.clone()) {
+        let code = state.with_store(|s| {
+            let now = s.clock.now();
+            s.oauth.issue_code(&client_id, &redirect_uri, &realm, now)
+        });
+        state.save();
+        return found(&with_params(
+            &redirect_uri,
+            &[("code", &code), ("state", &st), ("realmId", &realm)],
+        ));
+    }
     let companies = state.company_names();
     let page = ConsentPage {
         client_id,
@@ -175,26 +186,25 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
+/// The registered client id behind the request's Basic credentials.
+fn authenticated_client(state: &SandboxState, headers: &HeaderMap) -> Option<String> {
+    let (id, secret) = basic_client(headers)?;
+    state.authenticate_client(&id, &secret)
+}
+
 /// `POST /oauth2/v1/tokens/bearer`.
 pub async fn token(
     State(state): State<SandboxState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some((client_id, secret)) = basic_client(&headers) else {
+    let Some(client_id) = authenticated_client(&state, &headers) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
     };
-    if !state.client_secret_ok(&client_id, &secret) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "Client authentication failed",
-        );
-    }
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let hard = headers
         .get("x-include-refresh-token-hard-expires-in")
@@ -242,17 +252,22 @@ pub async fn revoke(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let ok = basic_client(&headers).is_some_and(|(id, s)| state.client_secret_ok(&id, &s));
-    if !ok {
+    let Some(client_id) = authenticated_client(&state, &headers) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
-    }
+    };
+    // Intuit documents a JSON body; RFC 7009 clients (e.g. the `oauth2` crate) send a form. Both work.
     let token = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string));
+        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string))
+        .or_else(|| {
+            serde_urlencoded::from_bytes::<HashMap<String, String>>(&body)
+                .ok()
+                .and_then(|f| f.get("token").cloned())
+        });
     let Some(token) = token else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -260,7 +275,7 @@ pub async fn revoke(
             "token is required",
         );
     };
-    state.with_store(|s| s.oauth.revoke_token(&token));
+    state.with_store(|s| s.oauth.revoke_token(&token, Some(&client_id)));
     state.save();
     StatusCode::OK.into_response()
 }

@@ -424,3 +424,104 @@ async fn the_hard_expiry_is_reported_only_when_asked_for() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn with_auto_consent_the_authorize_url_redirects_straight_back_with_a_code() {
+    let sb = Sb::start().await;
+    sb.control("oauth/auto-consent", json!({"realm_id": CA_REALM_ID}))
+        .await;
+    let r = sb
+        .http
+        .get(authorize_url(&sb, "com.intuit.quickbooks.accounting"))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = location(&r);
+    assert_eq!(loc.params["realmId"], CA_REALM_ID);
+    assert_eq!(loc.params["state"], "st-123");
+    let (status, _) = sb
+        .token_call(&[
+            ("grant_type", "authorization_code"),
+            ("code", &loc.params["code"]),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoke_also_accepts_an_rfc_7009_form_body_and_form_encoded_basic_credentials() {
+    let sb = Sb::start().await;
+    let redirect = "https://app.example.com/cb";
+    sb.control(
+        "clients",
+        json!({"client_id": "app id", "client_secret": "s/e:c", "redirect_uris": [redirect]}),
+    )
+    .await;
+    let code = sb
+        .control(
+            "oauth/code",
+            json!({"client_id": "app id", "redirect_uri": redirect, "realm_id": US_REALM_ID}),
+        )
+        .await["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let tokens: serde_json::Value = sb
+        .http
+        .post(sb.url("/oauth2/v1/tokens/bearer"))
+        .basic_auth("app id", Some("s/e:c"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let rt = tokens["refresh_token"].as_str().expect("rt");
+    let demo = sb.connect(US_REALM_ID).await;
+    let revoke = |token: String| {
+        sb.http
+            .post(sb.url("/v2/oauth2/tokens/revoke"))
+            .basic_auth("app+id", Some("s%2Fe%3Ac"))
+            .form(&[("token", token)])
+            .send()
+    };
+    let other = revoke(demo["refresh_token"].as_str().expect("rt").to_string())
+        .await
+        .expect("revoke");
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "unknown-to-this-client tokens are a no-op (RFC 7009)"
+    );
+    let (status, _) = sb
+        .token_call(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", demo["refresh_token"].as_str().expect("rt")),
+        ])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another client's grant is untouched"
+    );
+    assert_eq!(
+        revoke(rt.to_string()).await.expect("revoke").status(),
+        StatusCode::OK
+    );
+    let r = sb
+        .http
+        .post(sb.url("/oauth2/v1/tokens/bearer"))
+        .basic_auth("app id", Some("s/e:c"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
