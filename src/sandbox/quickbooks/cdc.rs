@@ -76,7 +76,6 @@ pub fn respond(
         if !rows.is_empty() {
             qr.insert("startPosition".into(), json!(1));
             qr.insert("maxResults".into(), json!(rows.len()));
-            qr.insert("totalCount".into(), json!(rows.len()));
             qr.insert(kind.name().into(), Value::Array(rows));
         }
         responses.push(Value::Object(qr));

@@ -382,7 +382,8 @@ pub fn respond(
     ))
 }
 
-/// Runs a query; returns the `QueryResponse` object.
+/// Runs a query; returns the `QueryResponse` object. Like QBO, a `SELECT *` page carries
+/// `startPosition` and `maxResults` (rows returned) but no `totalCount`; only `count(*)` does.
 pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
     let p = parse(q)?;
     let rows: Vec<&Map<String, Value>> = match p.entity.as_str() {
@@ -423,7 +424,6 @@ pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
             if *desc { ord.reverse() } else { ord }
         });
     }
-    let total = rows.len();
     let page: Vec<Value> = rows
         .into_iter()
         .skip(p.start - 1)
@@ -436,7 +436,6 @@ pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
     let mut m = Map::new();
     m.insert("startPosition".into(), json!(p.start));
     m.insert("maxResults".into(), json!(page.len()));
-    m.insert("totalCount".into(), json!(total));
     m.insert(p.entity.clone(), Value::Array(page));
     Ok(Value::Object(m))
 }
