@@ -281,7 +281,7 @@ fn dispatch(
                     vec![],
                 ))
             } else {
-                Err(QboError::not_found("Id"))
+                Err(QboError::not_found(""))
             }
         }
         (&Method::GET, ["preferences"]) => Ok((
@@ -311,7 +311,7 @@ fn dispatch(
                     vec![],
                 )
             }),
-            None => Err(unsupported_path(rest)),
+            None => Err(unsupported_path(&co.realm_id, rest)),
         },
         (&Method::POST, [seg]) => match Kind::from_segment(seg) {
             Some(kind) if content_type.is_empty() || content_type.contains("json") => entity_write(
@@ -324,9 +324,9 @@ fn dispatch(
             Some(_) => Err(QboError::unsupported(
                 "Content-Type must be application/json for entity requests",
             )),
-            None => Err(unsupported_path(rest)),
+            None => Err(unsupported_path(&co.realm_id, rest)),
         },
-        _ => Err(unsupported_path(rest)),
+        _ => Err(unsupported_path(&co.realm_id, rest)),
     };
     let (answer, created) = match result {
         Ok((v, created)) => (
@@ -350,9 +350,10 @@ fn dispatch(
     (answer, is_write, created)
 }
 
-fn unsupported_path(rest: &str) -> QboError {
+fn unsupported_path(realm: &str, rest: &str) -> QboError {
+    let relative = format!("/v3/company/{realm}/{rest}");
     QboError::unsupported(&format!(
-        "Could not find resource for relative : /{rest} of full path"
+        "Operation Could not find resource for relative : {relative} of full path: https://sandbox.qbo.intuit.com/qbo1{relative} is not supported."
     ))
 }
 

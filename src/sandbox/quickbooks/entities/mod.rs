@@ -56,7 +56,7 @@ pub fn read(co: &Company, kind: Kind, id: &str) -> Result<Entity, QboError> {
     }
     co.get(kind, id)
         .cloned()
-        .ok_or_else(|| QboError::not_found("Id"))
+        .ok_or_else(|| QboError::not_found(""))
 }
 
 /// `POST /{entity}` without `Id`.
@@ -165,7 +165,7 @@ fn existing(co: &Company, kind: Kind, body: &Entity, ctx: &Ctx) -> Result<Entity
         .get(kind, &id)
         .filter(|_| ctx.visible(&id))
         .cloned()
-        .ok_or_else(|| QboError::not_found("Id"))?;
+        .ok_or_else(|| QboError::not_found(""))?;
     let sync = match body.get("SyncToken") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),

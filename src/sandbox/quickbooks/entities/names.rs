@@ -334,6 +334,7 @@ pub fn person(
     e.entry("PrintOnCheckName").or_insert(json!(shown));
     match kind {
         Kind::Vendor => {
+            e.entry("Vendor1099").or_insert(json!(false));
             resolve(co, ctx, &mut e, "TermRef", &[Kind::Term], "TermRef")?;
             resolve(
                 co,
@@ -364,6 +365,7 @@ pub fn person(
             e.entry("Taxable").or_insert(json!(co.is_us()));
             e.entry("Job").or_insert(json!(false));
             e.entry("BillWithParent").or_insert(json!(false));
+            e.entry("PreferredDeliveryMethod").or_insert(json!("Print"));
         }
         _ => {}
     }

@@ -131,6 +131,16 @@ pub fn transaction(
             "DetailType": "SubTotalLineDetail",
             "SubTotalLineDetail": {}
         }));
+        for key in [
+            "AllowIPNPayment",
+            "AllowOnlinePayment",
+            "AllowOnlineCreditCardPayment",
+            "AllowOnlineACHPayment",
+            "ApplyTaxAfterDiscount",
+        ] {
+            e.entry(key).or_insert(json!(false));
+        }
+        e.entry("LinkedTxn").or_insert(json!([]));
         e.entry("PrintStatus").or_insert(json!("NotSet"));
         e.entry("EmailStatus").or_insert(json!("NotSet"));
         if str_field(&e, "EmailStatus") == Some("NeedToSend") && !e.contains_key("BillEmail") {
@@ -389,7 +399,10 @@ fn taxes(
             }
         }));
     }
-    let mut detail = json!({"TotalTax": money(total_tax), "TaxLine": tax_lines});
+    let mut detail = json!({"TotalTax": money(total_tax)});
+    if !tax_lines.is_empty() {
+        detail["TaxLine"] = Value::Array(tax_lines);
+    }
     if let Some(code) = txn_code {
         detail["TxnTaxCodeRef"] = code;
     }
@@ -433,7 +446,7 @@ pub fn voided(old: &Entity) -> Entity {
     e.insert("Balance".into(), money(Decimal::ZERO));
     if let Some(Value::Object(t)) = e.get_mut("TxnTaxDetail") {
         t.insert("TotalTax".into(), money(Decimal::ZERO));
-        t.insert("TaxLine".into(), json!([]));
+        t.remove("TaxLine");
     }
     e.insert("PrivateNote".into(), json!("Voided"));
     e

@@ -70,6 +70,9 @@ async fn creating_an_invoice_computes_totals_appends_a_subtotal_line_and_ignores
     assert_eq!(inv["domain"], "QBO");
     assert_eq!(inv["sparse"], false);
     assert_eq!(inv["Balance"], json!(103.85));
+    assert_eq!(inv["TxnTaxDetail"], json!({"TotalTax": 0}));
+    assert_eq!(inv["LinkedTxn"], json!([]));
+    assert_eq!(inv["AllowOnlinePayment"], false);
     assert_eq!(
         inv["DueDate"], "2026-12-05",
         "Net 15 from the customer's terms"
