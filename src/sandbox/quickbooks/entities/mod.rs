@@ -94,8 +94,12 @@ pub fn update(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         body
     };
     let mut e = normalize(co, kind, merged, Some(&old), ctx)?;
-    let next = next_sync(&old);
     e.insert("Id".into(), old["Id"].clone());
+    if unchanged(&e, &old) {
+        // QBO keeps the SyncToken (and LastUpdatedTime) when an update changes nothing.
+        return Ok(old);
+    }
+    let next = next_sync(&old);
     stamp(co, &mut e, &next, old.get("MetaData"), ctx.now);
     after_write(co, kind, Some(&old), &e);
     co.put(kind, e.clone());
@@ -177,6 +181,19 @@ fn existing(co: &Company, kind: Kind, body: &Entity, ctx: &Ctx) -> Result<Entity
     Ok(old)
 }
 
+/// Whether a normalised update equals the stored entity, bookkeeping fields aside.
+fn unchanged(new: &Entity, old: &Entity) -> bool {
+    let mut candidate = new.clone();
+    for key in ["SyncToken", "MetaData", "domain", "sparse"] {
+        match old.get(key) {
+            Some(v) => candidate.insert(key.into(), v.clone()),
+            None => candidate.remove(key),
+        };
+    }
+    candidate.remove("status");
+    &candidate == old
+}
+
 fn next_sync(old: &Entity) -> String {
     let n: u64 = str_field(old, "SyncToken")
         .and_then(|s| s.parse().ok())
@@ -254,6 +271,9 @@ fn after_write(co: &mut Company, kind: Kind, old: Option<&Entity>, new: &Entity)
         {
             let bal = p.get("Balance").and_then(decimal_of).unwrap_or_default() + delta;
             p.insert("Balance".into(), money(bal));
+            if party_kind == Kind::Customer {
+                p.insert("BalanceWithJobs".into(), money(bal));
+            }
         }
     }
 }

@@ -428,7 +428,7 @@ async fn seeded_companies_have_deterministic_ids() {
 }
 
 #[tokio::test]
-async fn every_entity_read_back_can_be_posted_again_as_a_full_update() {
+async fn every_entity_read_back_can_be_posted_again_and_an_unchanged_update_keeps_its_sync_token() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
@@ -463,6 +463,20 @@ async fn every_entity_read_back_can_be_posted_again_as_a_full_update() {
             .clone();
         let r = api.post(segment, read.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{segment}: {}", r.text);
+        assert_eq!(
+            r.json()[name],
+            read,
+            "{segment}: nothing changed, nothing bumped"
+        );
+        let note_key = match name {
+            "Account" | "Item" => "Description",
+            "Vendor" | "Customer" | "Employee" => "Notes",
+            _ => "PrivateNote",
+        };
+        let mut changed = read.clone();
+        changed[note_key] = json!("changed");
+        let r = api.post(segment, changed).await;
+        assert_eq!(r.status, StatusCode::OK, "{segment}: {}", r.text);
         let again = &r.json()[name];
         let next = read["SyncToken"]
             .as_str()
@@ -471,6 +485,7 @@ async fn every_entity_read_back_can_be_posted_again_as_a_full_update() {
             .expect("n")
             + 1;
         assert_eq!(again["SyncToken"], json!(next.to_string()), "{segment}");
+        assert_eq!(again[note_key], "changed");
         for key in ["TotalAmt", "Balance", "DisplayName", "Name", "Line"] {
             assert_eq!(again.get(key), read.get(key), "{segment}.{key} unchanged");
         }
