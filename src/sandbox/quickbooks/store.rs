@@ -43,11 +43,13 @@ pub enum Kind {
     TaxRate,
     /// Payment terms (read only).
     Term,
+    /// Tax agencies (read only).
+    TaxAgency,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Account,
         Kind::Item,
         Kind::Vendor,
@@ -62,6 +64,7 @@ impl Kind {
         Kind::TaxCode,
         Kind::TaxRate,
         Kind::Term,
+        Kind::TaxAgency,
     ];
 
     /// The JSON envelope key and query entity name.
@@ -81,6 +84,7 @@ impl Kind {
             Kind::TaxCode => "TaxCode",
             Kind::TaxRate => "TaxRate",
             Kind::Term => "Term",
+            Kind::TaxAgency => "TaxAgency",
         }
     }
 
@@ -120,6 +124,7 @@ impl Kind {
             Kind::TaxCode => "TaxCodes",
             Kind::TaxRate => "TaxRates",
             Kind::Term => "Terms",
+            Kind::TaxAgency => "TaxAgencies",
             _ => "Transactions",
         }
     }

@@ -147,10 +147,12 @@ pub fn void(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<Enti
 
 fn check_writable(kind: Kind) -> Result<(), QboError> {
     match kind {
-        Kind::TaxCode | Kind::TaxRate | Kind::Term => Err(QboError::unsupported(&format!(
-            "Operation Create/Update is not supported for {} through this endpoint",
-            kind.name()
-        ))),
+        Kind::TaxCode | Kind::TaxRate | Kind::Term | Kind::TaxAgency => {
+            Err(QboError::unsupported(&format!(
+                "Operation Create/Update is not supported for {} through this endpoint",
+                kind.name()
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -234,7 +236,9 @@ fn normalize(
         Kind::Bill | Kind::Invoice | Kind::Purchase | Kind::JournalEntry => {
             txn::transaction(co, kind, body, old, ctx)
         }
-        Kind::TaxCode | Kind::TaxRate | Kind::Term => Err(QboError::unsupported("read only")),
+        Kind::TaxCode | Kind::TaxRate | Kind::Term | Kind::TaxAgency => {
+            Err(QboError::unsupported("read only"))
+        }
     }
 }
 
