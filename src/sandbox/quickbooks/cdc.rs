@@ -57,7 +57,7 @@ pub fn respond(
     let mut responses = Vec::new();
     for name in names.split(',').map(str::trim) {
         let kind = Kind::from_query_name(name)
-            .filter(|k| !matches!(k, Kind::TaxCode | Kind::TaxRate))
+            .filter(|k| !matches!(k, Kind::TaxCode | Kind::TaxRate | Kind::TaxAgency))
             .ok_or_else(|| QboError::bad_enum("entities", name))?;
         let mut rows: Vec<Value> = co
             .all(kind)
