@@ -16,7 +16,7 @@ use super::json::{envelope, envelope_time, to_wire};
 use super::oauth::TokenProblem;
 use super::runtime::{FaultKind, Tid, entry};
 use super::store::{Company, Kind, Stored};
-use super::{batch, query};
+use super::{batch, cdc, query};
 
 /// A computed answer: status and exact JSON body.
 pub struct Answer {
@@ -69,73 +69,13 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let (now, auth) = state.with_store(|s| {
-        let now = s.clock.now();
-        let auth = match &token {
-            None => Err(TokenProblem::Unauthorized(
-                "Authorization header is missing or is not a Bearer token".into(),
-            )),
-            Some(t) => s.oauth.check_access(t, Some(&realm), now),
-        };
-        let auth = auth.and_then(|r| {
-            if s.companies.contains_key(&r) {
-                Ok(r)
-            } else {
-                Err(TokenProblem::WrongRealm)
-            }
-        });
-        (now, auth)
-    });
-    match auth {
-        Err(TokenProblem::Unauthorized(d)) => {
-            return auth_response(401, &d, now.timestamp_millis());
-        }
-        Err(TokenProblem::WrongRealm) => {
-            return auth_response(
-                403,
-                "The application is not authorized to access this company (realmId).",
-                now.timestamp_millis(),
-            );
-        }
-        Ok(_) => {}
+    if let Some(refused) = gate(&state, &headers, &realm, rest == "batch") {
+        return refused;
     }
-    let is_batch = rest == "batch";
-    let enforce = state.rate_limits_enforced();
-    if !state.with_runtime(|r| r.admit(&realm, is_batch, now, enforce)) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, "application/xml")],
-            throttle_xml(&now.to_rfc3339()),
-        )
-            .into_response();
-    }
-    let fault = state.with_runtime(|r| r.take_fault(method.as_str(), uri.path()));
-    let mut drop_after = false;
-    match fault.as_ref().map(|f| f.kind) {
-        Some(FaultKind::ServerError) => {
-            let err = QboError::system();
-            let body = serde_json::json!({"Fault": err.fault_value(), "time": now.to_rfc3339()});
-            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
-        }
-        Some(FaultKind::Unavailable) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html(SERVICE_UNAVAILABLE_HTML),
-            )
-                .into_response();
-        }
-        Some(FaultKind::Timeout) => {
-            let secs = fault.as_ref().map_or(130, |f| f.seconds);
-            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
-        }
-        Some(FaultKind::Drop) => drop_after = true,
-        None => {}
-    }
+    let drop_after = match inject(&state, &method, &uri).await {
+        Injected::Proceed { drop_after } => drop_after,
+        Injected::Answer(injected) => return injected,
+    };
     let params: HashMap<String, String> =
         serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let content_type = headers
@@ -143,11 +83,22 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let (answer, wrote, created) = state.with_store(|s| {
+    let outcome = state.with_store(|s| {
         let now = s.clock.now();
-        let co = s.companies.get_mut(&realm).expect("realm checked above");
-        dispatch(co, &method, &rest, &params, &content_type, &body, now)
+        let co = s.companies.get_mut(&realm)?;
+        Some(dispatch(
+            co,
+            &method,
+            &rest,
+            &params,
+            &content_type,
+            &body,
+            now,
+        ))
     });
+    let Some((answer, wrote, created)) = outcome else {
+        return auth_response(403, "The company no longer exists.", 0);
+    };
     if wrote {
         state.save();
     }
@@ -159,20 +110,120 @@ pub async fn handle(
         });
     }
     if drop_after {
-        let e = entry(
-            &state,
-            method.as_str(),
-            uri.path(),
-            uri.query().unwrap_or_default(),
-            0,
-            &tid.0,
-        );
+        let query = uri.query().unwrap_or_default();
+        let e = entry(&state, method.as_str(), uri.path(), query, 0, &tid.0);
         state.with_runtime(|r| r.log(e));
         // Unwinding out of the connection task closes the socket without a response; with
         // `resume_unwind` no panic hook runs, so nothing is printed.
         std::panic::resume_unwind(Box::new("sandbox fault injection: connection dropped"));
     }
     answer.into_response()
+}
+
+/// Authentication (401/403) and throttling (429), in that order, as Intuit's gateway does.
+fn gate(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    realm: &str,
+    is_batch: bool,
+) -> Option<Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let (now, auth) = state.with_store(|s| {
+        let now = s.clock.now();
+        let auth = match token {
+            None => Err(TokenProblem::Unauthorized(
+                "Authorization header is missing or is not a Bearer token".into(),
+            )),
+            Some(t) => s.oauth.check_access(t, Some(realm), now),
+        };
+        let auth = auth.and_then(|r| {
+            if s.companies.contains_key(&r) {
+                Ok(r)
+            } else {
+                Err(TokenProblem::WrongRealm)
+            }
+        });
+        (now, auth)
+    });
+    let millis = now.timestamp_millis();
+    match auth {
+        Err(TokenProblem::Unauthorized(d)) => return Some(auth_response(401, &d, millis)),
+        Err(TokenProblem::WrongRealm) => {
+            let detail = "The application is not authorized to access this company (realmId).";
+            return Some(auth_response(403, detail, millis));
+        }
+        Ok(_) => {}
+    }
+    let enforce = state.rate_limits_enforced();
+    if !state.with_runtime(|r| r.admit(realm, is_batch, now, enforce)) {
+        return Some(throttled(now));
+    }
+    None
+}
+
+/// What fault injection decided.
+enum Injected {
+    /// Answer with this instead of processing.
+    Answer(Response),
+    /// Process; maybe drop the connection afterwards.
+    Proceed { drop_after: bool },
+}
+
+fn gateway_page(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let html = format!(
+        "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        code = status.as_u16()
+    );
+    (status, Html(html)).into_response()
+}
+
+/// The 429 answer: XML `ThrottleExceeded`, whatever `Accept` says.
+fn throttled(now: chrono::DateTime<chrono::Utc>) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::CONTENT_TYPE, "application/xml")],
+        throttle_xml(&now.to_rfc3339()),
+    )
+        .into_response()
+}
+
+/// Applies the first armed fault matching the call.
+async fn inject(state: &SandboxState, method: &Method, uri: &Uri) -> Injected {
+    let Some(fault) = state.with_runtime(|r| r.take_fault(method.as_str(), uri.path())) else {
+        return Injected::Proceed { drop_after: false };
+    };
+    match fault.kind {
+        FaultKind::ServerError => {
+            let now = state.with_store(|s| s.clock.now());
+            let body = serde_json::json!({"Fault": QboError::system().fault_value(), "time": now.to_rfc3339()});
+            Injected::Answer((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response())
+        }
+        FaultKind::Unavailable => Injected::Answer(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(SERVICE_UNAVAILABLE_HTML),
+            )
+                .into_response(),
+        ),
+        FaultKind::BadGateway => Injected::Answer(gateway_page(StatusCode::BAD_GATEWAY)),
+        FaultKind::GatewayTimeout => Injected::Answer(gateway_page(StatusCode::GATEWAY_TIMEOUT)),
+        FaultKind::Throttle => {
+            if let Some(realm) = super::runtime::realm_of(uri.path()) {
+                state.with_runtime(|r| r.count_throttled(&realm));
+            }
+            let now = state.with_store(|s| s.clock.now());
+            Injected::Answer(throttled(now))
+        }
+        FaultKind::Timeout => {
+            tokio::time::sleep(std::time::Duration::from_secs(fault.seconds)).await;
+            Injected::Proceed { drop_after: false }
+        }
+        FaultKind::Drop => Injected::Proceed { drop_after: true },
+    }
 }
 
 /// Routes one API call; returns the answer, whether state changed, and the kinds created.
@@ -206,6 +257,13 @@ fn dispatch(
             return (a, false, None);
         }
     }
+    if is_write && co.subscription_lapsed {
+        return (
+            fault_answer(co, &QboError::subscription_lapsed(), now),
+            false,
+            None,
+        );
+    }
     let mut ctx = Ctx::new(now);
     ctx.allow_dup_doc = params.get("include").is_some_and(|v| {
         v.split(',')
@@ -223,7 +281,7 @@ fn dispatch(
                     vec![],
                 ))
             } else {
-                Err(QboError::not_found("Id"))
+                Err(QboError::not_found(""))
             }
         }
         (&Method::GET, ["preferences"]) => Ok((
@@ -244,7 +302,8 @@ fn dispatch(
                 "MalformedByteSequenceException: Invalid UTF-8",
             )),
         },
-        (&Method::POST, ["batch"]) => batch::run(co, body, &ctx),
+        (&Method::GET, ["cdc"]) => cdc::respond(co, params, now),
+        (&Method::POST, ["batch"]) => batch::run(co, body, &ctx, requestid.is_some()),
         (&Method::GET, [seg, id]) => match Kind::from_segment(seg) {
             Some(kind) => entities::read(co, kind, id).map(|e| {
                 (
@@ -252,7 +311,7 @@ fn dispatch(
                     vec![],
                 )
             }),
-            None => Err(unsupported_path(rest)),
+            None => Err(unsupported_path(&co.realm_id, rest)),
         },
         (&Method::POST, [seg]) => match Kind::from_segment(seg) {
             Some(kind) if content_type.is_empty() || content_type.contains("json") => entity_write(
@@ -265,9 +324,9 @@ fn dispatch(
             Some(_) => Err(QboError::unsupported(
                 "Content-Type must be application/json for entity requests",
             )),
-            None => Err(unsupported_path(rest)),
+            None => Err(unsupported_path(&co.realm_id, rest)),
         },
-        _ => Err(unsupported_path(rest)),
+        _ => Err(unsupported_path(&co.realm_id, rest)),
     };
     let (answer, created) = match result {
         Ok((v, created)) => (
@@ -291,9 +350,10 @@ fn dispatch(
     (answer, is_write, created)
 }
 
-fn unsupported_path(rest: &str) -> QboError {
+fn unsupported_path(realm: &str, rest: &str) -> QboError {
+    let relative = format!("/v3/company/{realm}/{rest}");
     QboError::unsupported(&format!(
-        "Could not find resource for relative : /{rest} of full path"
+        "Operation Could not find resource for relative : {relative} of full path: https://sandbox.qbo.intuit.com/qbo1{relative} is not supported."
     ))
 }
 

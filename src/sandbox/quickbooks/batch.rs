@@ -15,7 +15,13 @@ use super::store::{Company, Kind};
 pub const MAX_ITEMS: usize = 30;
 
 /// Runs a batch; `Err` only for a malformed or oversized batch (HTTP 400).
-pub fn run(co: &mut Company, body: &[u8], base: &Ctx) -> Result<(Value, Vec<Kind>), QboError> {
+/// With a `requestid`, every `bId` must be at most 10 characters (requestid + bId ≤ 50 at Intuit).
+pub fn run(
+    co: &mut Company,
+    body: &[u8],
+    base: &Ctx,
+    with_requestid: bool,
+) -> Result<(Value, Vec<Kind>), QboError> {
     let parsed: Value = serde_json::from_slice(body).map_err(|e| {
         QboError::unknown_property(&format!("(unparseable JSON: {e})"), "BatchItemRequest")
     })?;
@@ -30,6 +36,17 @@ pub fn run(co: &mut Company, body: &[u8], base: &Ctx) -> Result<(Value, Vec<Kind
             ),
             "BatchItemRequest",
         ));
+    }
+    if with_requestid {
+        for item in items {
+            let len = item
+                .get("bId")
+                .and_then(Value::as_str)
+                .map_or(0, |s| s.chars().count());
+            if len > 10 {
+                return Err(QboError::too_long("bId", 10, len));
+            }
+        }
     }
     let mut ctx = base.clone();
     ctx.visible_below = Some(co.next_id);

@@ -36,6 +36,7 @@ pub fn routes() -> Router<SandboxState> {
         .route("/__sandbox/clients", post(register_client))
         .route("/__sandbox/rate-limits", post(rate_limits))
         .route("/__sandbox/oauth/code", post(issue_code))
+        .route("/__sandbox/oauth/auto-consent", post(auto_consent))
 }
 
 fn bad(msg: &str) -> Response {
@@ -121,6 +122,7 @@ struct Settings {
     #[serde(default, deserialize_with = "serde_with_option::deserialize")]
     book_close_date: Option<Option<String>>,
     reject_payroll_wage_expenses: Option<bool>,
+    subscription_lapsed: Option<bool>,
     use_account_numbers: Option<bool>,
     multicurrency: Option<bool>,
     class_tracking: Option<bool>,
@@ -167,6 +169,9 @@ async fn settings(
         if let Some(b) = req.reject_payroll_wage_expenses {
             co.reject_payroll_wage = b;
         }
+        if let Some(b) = req.subscription_lapsed {
+            co.subscription_lapsed = b;
+        }
         if let Some(b) = req.use_account_numbers {
             set(co, "AccountingInfoPrefs", "UseAccountNumbers", json!(b));
         }
@@ -174,12 +179,21 @@ async fn settings(
             set(co, "CurrencyPrefs", "MultiCurrencyEnabled", json!(b));
         }
         if let Some(b) = req.class_tracking {
-            set(co, "AccountingInfoPrefs", "ClassTrackingPerTxnLine", json!(b));
+            set(
+                co,
+                "AccountingInfoPrefs",
+                "ClassTrackingPerTxnLine",
+                json!(b),
+            );
         }
         if let Some(b) = req.department_tracking {
             set(co, "AccountingInfoPrefs", "TrackDepartments", json!(b));
         }
-        Some(json!({"Preferences": co.prefs, "reject_payroll_wage_expenses": co.reject_payroll_wage}))
+        Some(json!({
+            "Preferences": co.prefs,
+            "reject_payroll_wage_expenses": co.reject_payroll_wage,
+            "subscription_lapsed": co.subscription_lapsed,
+        }))
     });
     match prefs {
         Some(p) => {
@@ -219,7 +233,7 @@ async fn revoke_tokens(
     Json(t): Json<TokenTarget>,
 ) -> Json<Value> {
     let n = state.with_store(|s| match &t.token {
-        Some(tok) => usize::from(s.oauth.revoke_token(tok)),
+        Some(tok) => usize::from(s.oauth.revoke_token(tok, None)),
         None => s.oauth.revoke_realm(t.realm_id.as_deref()),
     });
     state.save();
@@ -240,7 +254,7 @@ async fn expire_tokens(
 
 fn clock_json(state: &SandboxState) -> Json<Value> {
     Json(state.with_store(
-        |s| json!({"now": s.clock.now().to_rfc3339(), "offset_seconds": s.clock.offset_seconds}),
+        |s| json!({"now": s.clock.now().to_rfc3339(), "offset_seconds": s.clock.offset_seconds, "frozen": s.clock.frozen_at.is_some()}),
     ))
 }
 
@@ -251,12 +265,16 @@ async fn get_clock(State(state): State<SandboxState>) -> Json<Value> {
 #[derive(Deserialize)]
 struct ClockChange {
     offset_seconds: Option<i64>,
+    freeze: Option<bool>,
     advance_seconds: Option<i64>,
     now: Option<DateTime<Utc>>,
 }
 
 async fn set_clock(State(state): State<SandboxState>, Json(c): Json<ClockChange>) -> Json<Value> {
     state.with_store(|s| {
+        if let Some(f) = c.freeze {
+            s.clock.set_frozen(f);
+        }
         if let Some(o) = c.offset_seconds {
             s.clock.offset_seconds = o;
         }
@@ -264,7 +282,7 @@ async fn set_clock(State(state): State<SandboxState>, Json(c): Json<ClockChange>
             s.clock.offset_seconds += a;
         }
         if let Some(n) = c.now {
-            s.clock.offset_seconds = (n - Utc::now()).num_seconds();
+            s.clock.set_now(n);
         }
     });
     state.save();
@@ -352,4 +370,19 @@ async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest
     });
     state.save();
     Json(json!({"code": code, "realmId": c.realm_id})).into_response()
+}
+
+#[derive(Deserialize)]
+struct AutoConsent {
+    realm_id: Option<String>,
+}
+
+async fn auto_consent(State(state): State<SandboxState>, Json(a): Json<AutoConsent>) -> Response {
+    if let Some(r) = &a.realm_id
+        && !state.has_company(r)
+    {
+        return bad("no such company");
+    }
+    state.with_runtime(|rt| rt.auto_consent.clone_from(&a.realm_id));
+    Json(json!({"auto_consent": a.realm_id})).into_response()
 }

@@ -18,6 +18,8 @@ pub struct QboError {
     pub detail: String,
     /// `element`: the offending field path, or empty.
     pub element: String,
+    /// QBO leaves `element` out of some faults (2010, 6240, 500 in recorded traffic).
+    pub omit_element: bool,
     /// `Fault.type`.
     pub fault_type: &'static str,
 }
@@ -30,8 +32,14 @@ impl QboError {
             message: message.into(),
             detail: detail.into(),
             element: element.into(),
+            omit_element: false,
             fault_type: "ValidationFault",
         }
+    }
+
+    fn without_element(mut self) -> Self {
+        self.omit_element = true;
+        self
     }
 
     /// 2020: a required field is missing.
@@ -44,13 +52,26 @@ impl QboError {
         )
     }
 
-    /// 2010: a property the entity does not have.
+    /// 2010: a property the entity does not have. Like QBO, the field is named in `Detail` only.
     pub fn unknown_property(element: &str, entity: &str) -> Self {
         Self::new(
             "2010",
             "Request has invalid or unsupported property",
             format!(
-                "Property Name:Unrecognized field \"{element}\" specified is unsupported or invalid for {entity}"
+                "Property Name:Unrecognized field \"{element}\" (class com.intuit.schema.finance.v3.{entity}), not marked as ignorable specified is unsupported or invalid"
+            ),
+            element,
+        )
+        .without_element()
+    }
+
+    /// 2010 as QBO's deserialiser reports it: a value that cannot be read (bad date, bad number).
+    pub fn unparseable(element: &str, value: &str) -> Self {
+        Self::new(
+            "2010",
+            "Request has invalid or unsupported property",
+            format!(
+                "Property Name:Can not parse value {value} for {element} specified is unsupported or invalid"
             ),
             element,
         )
@@ -126,6 +147,7 @@ impl QboError {
             format!("The name supplied already exists. : {detail}"),
             "",
         )
+        .without_element()
     }
 
     /// 6140: duplicate document number.
@@ -162,6 +184,16 @@ impl QboError {
         )
     }
 
+    /// 6190: the company's subscription ended (control API switch).
+    pub fn subscription_lapsed() -> Self {
+        Self::new(
+            "6190",
+            "Invalid Company Status",
+            "Subscription period has ended or canceled or there was a billing problem : You can't add data to QuickBooks Online because your trial or subscription period ended, you canceled your subscription, or there was a billing problem.",
+            "",
+        )
+    }
+
     /// 6000: a business rule.
     pub fn business(detail: &str, element: &str) -> Self {
         Self::new(
@@ -194,7 +226,7 @@ impl QboError {
 
     /// 500: unsupported operation or unknown path.
     pub fn unsupported(detail: &str) -> Self {
-        Self::new("500", "Unsupported Operation", detail, "")
+        Self::new("500", "Unsupported Operation", detail, "").without_element()
     }
 
     /// 10000: injected system failure.
@@ -205,18 +237,18 @@ impl QboError {
             message: "An application error has occurred while processing your request".into(),
             detail: "System Failure Error: An unexpected error occurred while accessing or saving your data. Please wait a few minutes and try again. If the problem persists, contact customer support.".into(),
             element: String::new(),
+            omit_element: false,
             fault_type: "SystemFault",
         }
     }
 
     /// The `Fault` object (without `time`).
     pub fn fault_value(&self) -> Value {
-        json!({"Error": [{
-            "Message": self.message,
-            "Detail": self.detail,
-            "code": self.code,
-            "element": self.element,
-        }], "type": self.fault_type})
+        let mut error = json!({"Message": self.message, "Detail": self.detail, "code": self.code});
+        if !self.omit_element {
+            error["element"] = json!(self.element);
+        }
+        json!({"Error": [error], "type": self.fault_type})
     }
 }
 

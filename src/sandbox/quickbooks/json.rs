@@ -122,11 +122,13 @@ pub fn envelope(name: &str, entity: Value, time: String) -> Value {
     Value::Object(m)
 }
 
-/// Follows a dotted path (`MetaData.LastUpdatedTime`); references resolve to their `value`.
-pub fn lookup<'a>(entity: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = entity;
-    for part in path.split('.') {
-        cur = get_ci(cur, part)?;
+/// Follows a dotted path (`MetaData.LastUpdatedTime`) from an entity; references resolve to
+/// their `value`. Field names match exactly first, then case-insensitively.
+pub fn lookup<'a>(entity: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = get_ci(entity, parts.next()?)?;
+    for part in parts {
+        cur = get_ci(cur.as_object()?, part)?;
     }
     match cur {
         Value::Object(m) if m.contains_key("value") => m.get("value"),
@@ -134,9 +136,7 @@ pub fn lookup<'a>(entity: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
-/// Field lookup, exact first, then case-insensitive.
-fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    let m = v.as_object()?;
+fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).or_else(|| {
         m.iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))

@@ -6,6 +6,7 @@
 
 mod api;
 mod batch;
+mod cdc;
 mod control;
 mod entities;
 mod fault;
@@ -108,7 +109,7 @@ struct Inner {
 impl SandboxState {
     /// Builds the state: loads the state file if there is one, else seeds the three companies.
     pub fn new(options: &Options) -> anyhow::Result<Self> {
-        let mut store = match &options.state_file {
+        let store = match &options.state_file {
             Some(path) if path.exists() => {
                 let bytes =
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -121,6 +122,7 @@ impl SandboxState {
                 let mut s = Store {
                     clock: store::Clock {
                         offset_seconds: options.clock_offset_seconds,
+                        frozen_at: None,
                     },
                     ..Store::default()
                 };
@@ -128,9 +130,6 @@ impl SandboxState {
                 s
             }
         };
-        if options.state_file.is_none() {
-            store.clock.offset_seconds = options.clock_offset_seconds;
-        }
         Ok(Self(Arc::new(Inner {
             store: Mutex::new(store),
             runtime: Mutex::new(Runtime::default()),
@@ -180,11 +179,25 @@ impl SandboxState {
             .any(|c| c.client_id == client_id && c.redirect_uris.iter().any(|u| u == redirect_uri))
     }
 
-    fn client_secret_ok(&self, client_id: &str, secret: &str) -> bool {
+    /// Checks Basic credentials. RFC 6749 §2.3.1 clients (the `oauth2` crate) form-encode id and
+    /// secret before Base64; Intuit's own SDKs do not. Both forms are accepted.
+    fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<String> {
+        let decode = |s: &str| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+                .ok()
+                .and_then(|mut v| v.pop())
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| s.to_string())
+        };
+        let (id2, secret2) = (decode(client_id), decode(secret));
         let clients = self.0.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients
             .iter()
-            .any(|c| c.client_id == client_id && c.client_secret == secret)
+            .find(|c| {
+                (c.client_id == client_id && c.client_secret == secret)
+                    || (c.client_id == id2 && c.client_secret == secret2)
+            })
+            .map(|c| c.client_id.clone())
     }
 
     fn register_client(&self, client: OAuthClient) {

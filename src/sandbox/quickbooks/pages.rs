@@ -21,6 +21,10 @@ pub fn routes() -> Router<SandboxState> {
         .route("/__sandbox", get(|| async { Redirect::to("/__sandbox/") }))
         .route("/__sandbox/", get(index))
         .route("/__sandbox/companies/{realm}", get(company))
+        .route(
+            "/__sandbox/companies/{realm}/{segment}/{id}",
+            get(entity_json),
+        )
 }
 
 struct CompanyRow {
@@ -41,6 +45,7 @@ struct IndexPage {
 
 struct Section {
     title: &'static str,
+    segment: String,
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
     total: Option<String>,
@@ -117,6 +122,7 @@ fn section(
         .collect();
     Section {
         title,
+        segment: kind.name().to_lowercase(),
         headers: cols.iter().map(|(h, _)| *h).collect(),
         rows,
         total: total_of.map(|_| total.to_string()),
@@ -217,5 +223,26 @@ async fn company(State(state): State<SandboxState>, Path(realm): Path<String>) -
     match page {
         Some(p) => render(&p),
         None => (StatusCode::NOT_FOUND, Html("No such company".to_string())).into_response(),
+    }
+}
+
+/// One entity as the API would return it, pretty-printed (linked from the company page).
+async fn entity_json(
+    State(state): State<SandboxState>,
+    Path((realm, segment, id)): Path<(String, String, String)>,
+) -> Response {
+    let found = state.with_store(|s| {
+        let co = s.companies.get(&realm)?;
+        let kind = Kind::from_segment(&segment)?;
+        co.get(kind, &id)
+            .map(|e| super::json::to_wire(&Value::Object(e.clone())))
+    });
+    match found.and_then(|wire| serde_json::from_str::<Value>(&wire).ok()) {
+        Some(v) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string_pretty(&v).unwrap_or_default(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, Html("Not found".to_string())).into_response(),
     }
 }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::fault::QboError;
-use super::json::{envelope_time, lookup, str_field};
+use super::json::{envelope_time, lookup};
 use super::store::{Company, Kind};
 
 const DEFAULT_PAGE: usize = 100;
@@ -327,7 +327,7 @@ fn value_text(v: &Value) -> Option<String> {
     }
 }
 
-fn matches(e: &Value, c: &Cond) -> bool {
+fn matches(e: &Map<String, Value>, c: &Cond) -> bool {
     let Some(actual) = lookup(e, &c.field) else {
         return false;
     };
@@ -352,18 +352,14 @@ fn matches(e: &Value, c: &Cond) -> bool {
     }
 }
 
-/// Candidate rows, narrowed through an index when the query pins DocNumber or a name.
+/// Candidate rows, narrowed through an index when the query pins `DocNumber` or `Id`.
 fn candidates<'a>(co: &'a Company, kind: Kind, conds: &[Cond]) -> Vec<&'a Map<String, Value>> {
     for c in conds.iter().filter(|c| c.op == "=") {
         if kind.is_transaction() && c.field.eq_ignore_ascii_case("DocNumber") {
-            let hit = co.doc_numbers.contains_key(&(kind, c.values[0].clone()));
-            if !hit {
-                return Vec::new();
-            }
-            // Several transactions may share the number (allowduplicatedocnum): scan those only.
             return co
-                .all(kind)
-                .filter(|e| str_field(e, "DocNumber") == Some(c.values[0].as_str()))
+                .by_doc_number(kind, &c.values[0])
+                .iter()
+                .filter_map(|id| co.get(kind, &id.0))
                 .collect();
         }
         if c.field.eq_ignore_ascii_case("Id") {
@@ -386,12 +382,13 @@ pub fn respond(
     ))
 }
 
-/// Runs a query; returns the `QueryResponse` object.
+/// Runs a query; returns the `QueryResponse` object. Like QBO, a `SELECT *` page carries
+/// `startPosition` and `maxResults` (rows returned) but no `totalCount`; only `count(*)` does.
 pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
     let p = parse(q)?;
-    let rows: Vec<Value> = match p.entity.as_str() {
-        "CompanyInfo" => vec![Value::Object(co.info.clone())],
-        "Preferences" => vec![Value::Object(co.prefs.clone())],
+    let rows: Vec<&Map<String, Value>> = match p.entity.as_str() {
+        "CompanyInfo" => vec![&co.info],
+        "Preferences" => vec![&co.prefs],
         name => {
             let kind = Kind::from_query_name(name)
                 .ok_or_else(|| QboError::query(&format!("unknown entity {name}")))?;
@@ -406,11 +403,10 @@ pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
                         || active_filtered
                         || e.get("Active").and_then(Value::as_bool) != Some(false)
                 })
-                .map(|e| Value::Object(e.clone()))
                 .collect()
         }
     };
-    let mut rows: Vec<Value> = rows
+    let mut rows: Vec<&Map<String, Value>> = rows
         .into_iter()
         .filter(|e| p.conds.iter().all(|c| matches(e, c)))
         .collect();
@@ -428,15 +424,18 @@ pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
             if *desc { ord.reverse() } else { ord }
         });
     }
-    let total = rows.len();
-    let page: Vec<Value> = rows.into_iter().skip(p.start - 1).take(p.max).collect();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .skip(p.start - 1)
+        .take(p.max)
+        .map(|e| Value::Object(e.clone()))
+        .collect();
     if page.is_empty() {
         return Ok(json!({}));
     }
     let mut m = Map::new();
     m.insert("startPosition".into(), json!(p.start));
     m.insert("maxResults".into(), json!(page.len()));
-    m.insert("totalCount".into(), json!(total));
     m.insert(p.entity.clone(), Value::Array(page));
     Ok(Value::Object(m))
 }

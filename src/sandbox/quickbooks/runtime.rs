@@ -58,6 +58,15 @@ pub enum FaultKind {
     /// 503 with the load balancer's HTML page.
     #[serde(alias = "503")]
     Unavailable,
+    /// 502 with an HTML gateway page.
+    #[serde(alias = "502")]
+    BadGateway,
+    /// 504 with an HTML gateway page, at once.
+    #[serde(alias = "504")]
+    GatewayTimeout,
+    /// 429 with the XML ThrottleExceeded body, whatever the windows say (counted as throttled).
+    #[serde(alias = "429")]
+    Throttle,
     /// Hold the request `seconds`, then process it normally.
     Timeout,
     /// Process (and commit) the request, then drop the connection without answering.
@@ -114,6 +123,8 @@ pub struct Runtime {
     /// Creates per realm and entity.
     pub creates: BTreeMap<String, BTreeMap<String, u64>>,
     windows: HashMap<String, Windows>,
+    /// When set, `GET /connect/oauth2` skips the page and consents for this realm at once.
+    pub auto_consent: Option<String>,
 }
 
 impl Runtime {
@@ -186,6 +197,14 @@ impl Runtime {
             batches.push_back(now);
         }
         true
+    }
+
+    /// Counts an injected 429.
+    pub fn count_throttled(&mut self, realm: &str) {
+        *self
+            .throttled_per_realm
+            .entry(realm.to_string())
+            .or_default() += 1;
     }
 
     /// Forgets the rate windows (control API).

@@ -79,6 +79,7 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         next_id: 1,
         request_ids: HashMap::new(),
         reject_payroll_wage: flavour == Flavour::UsNoAcctNum,
+        subscription_lapsed: false,
         names: HashMap::new(),
         doc_numbers: HashMap::new(),
     };
@@ -393,5 +394,45 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
             &ctx,
         );
     }
+    add_tax_agencies(&mut co, now);
     co
+}
+
+/// Tax agencies, seeded last so the other seeded ids stay stable; rates point at them.
+fn add_tax_agencies(co: &mut Company, now: DateTime<Utc>) {
+    let agencies: &[(&str, &[&str])] = if co.is_us() {
+        &[(
+            "California Department of Tax and Fee Administration",
+            &["California State Tax"],
+        )]
+    } else {
+        &[
+            (
+                "Canada Revenue Agency",
+                &["GST", "HST ON", "Zero-rated", "Exempt"],
+            ),
+            ("BC Ministry of Finance", &["PST BC"]),
+        ]
+    };
+    let country = if co.is_us() { "US" } else { "CA" };
+    for (name, rates) in agencies {
+        let id = raw(
+            co,
+            Kind::TaxAgency,
+            json!({"DisplayName": name, "TaxTrackedOnSales": true, "TaxTrackedOnPurchases": !co.is_us(), "SalesTaxCountry": country}),
+            None,
+            now,
+        );
+        if let Some(all) = co.entities.get_mut(&Kind::TaxRate) {
+            for rate in all.values_mut() {
+                if rate
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| rates.contains(&n))
+                {
+                    rate.insert("AgencyRef".into(), json!({"value": id}));
+                }
+            }
+        }
+    }
 }

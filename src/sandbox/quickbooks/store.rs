@@ -43,11 +43,13 @@ pub enum Kind {
     TaxRate,
     /// Payment terms (read only).
     Term,
+    /// Tax agencies (read only).
+    TaxAgency,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Account,
         Kind::Item,
         Kind::Vendor,
@@ -62,6 +64,7 @@ impl Kind {
         Kind::TaxCode,
         Kind::TaxRate,
         Kind::Term,
+        Kind::TaxAgency,
     ];
 
     /// The JSON envelope key and query entity name.
@@ -81,6 +84,7 @@ impl Kind {
             Kind::TaxCode => "TaxCode",
             Kind::TaxRate => "TaxRate",
             Kind::Term => "Term",
+            Kind::TaxAgency => "TaxAgency",
         }
     }
 
@@ -120,6 +124,7 @@ impl Kind {
             Kind::TaxCode => "TaxCodes",
             Kind::TaxRate => "TaxRates",
             Kind::Term => "Terms",
+            Kind::TaxAgency => "TaxAgencies",
             _ => "Transactions",
         }
     }
@@ -176,20 +181,23 @@ pub struct Company {
     pub prefs: Map<String, Value>,
     /// Entities by kind and id.
     pub entities: BTreeMap<Kind, BTreeMap<Id, Map<String, Value>>>,
-    /// Ids of deleted transactions (610 on later use).
-    pub deleted: BTreeMap<Id, Kind>,
+    /// Deleted transactions: id → (kind, when), for CDC.
+    pub deleted: BTreeMap<Id, (Kind, DateTime<Utc>)>,
     /// Next numeric id.
     pub next_id: u64,
     /// `requestid` → original response.
     pub request_ids: HashMap<String, Stored>,
     /// Refuse `AccountSubType: PayrollWageExpenses` (control API switch).
     pub reject_payroll_wage: bool,
+    /// Every write answers 6190 (control API switch).
+    #[serde(default)]
+    pub subscription_lapsed: bool,
     /// Name uniqueness index: (namespace, lower-case name) → id.
     #[serde(skip)]
     pub names: HashMap<(String, String), Id>,
-    /// DocNumber index: (kind, DocNumber) → id.
+    /// DocNumber index: (kind, lower-case DocNumber) → ids (several with allowduplicatedocnum).
     #[serde(skip)]
-    pub doc_numbers: HashMap<(Kind, String), Id>,
+    pub doc_numbers: HashMap<(Kind, String), Vec<Id>>,
 }
 
 impl Company {
@@ -260,7 +268,7 @@ impl Company {
     }
 
     /// Removes a transaction (delete), keeping a tombstone.
-    pub fn remove(&mut self, kind: Kind, id: &str) {
+    pub fn remove(&mut self, kind: Kind, id: &str, at: DateTime<Utc>) {
         if let Some(old) = self
             .entities
             .get_mut(&kind)
@@ -268,7 +276,7 @@ impl Company {
         {
             self.unindex(kind, &old);
         }
-        self.deleted.insert(Id(id.to_string()), kind);
+        self.deleted.insert(Id(id.to_string()), (kind, at));
     }
 
     /// The uniqueness namespace of a name-list kind and the field that must be unique.
@@ -307,8 +315,9 @@ impl Company {
             && let Some(d) = str_field(e, "DocNumber")
         {
             self.doc_numbers
-                .entry((kind, d.to_string()))
-                .or_insert(id.clone());
+                .entry((kind, d.to_lowercase()))
+                .or_default()
+                .push(id.clone());
         }
     }
 
@@ -320,19 +329,21 @@ impl Company {
             }
         }
         if let Some(d) = str_field(e, "DocNumber") {
-            let key = (kind, d.to_string());
-            if self.doc_numbers.get(&key).is_some_and(|i| i.0 == id) {
-                self.doc_numbers.remove(&key);
-                // Another transaction may share the number (allowduplicatedocnum).
-                let other = self.all(kind).find_map(|o| {
-                    (str_field(o, "DocNumber") == Some(d) && str_field(o, "Id") != Some(id))
-                        .then(|| Id(str_field(o, "Id").unwrap_or_default().to_string()))
-                });
-                if let Some(other) = other {
-                    self.doc_numbers.insert(key, other);
+            let key = (kind, d.to_lowercase());
+            if let Some(ids) = self.doc_numbers.get_mut(&key) {
+                ids.retain(|i| i.0 != id);
+                if ids.is_empty() {
+                    self.doc_numbers.remove(&key);
                 }
             }
         }
+    }
+
+    /// Ids of the transactions of `kind` using a DocNumber (case-insensitive).
+    pub fn by_doc_number(&self, kind: Kind, doc: &str) -> &[Id] {
+        self.doc_numbers
+            .get(&(kind, doc.to_lowercase()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Rebuilds the indexes (after loading a state file).
@@ -350,17 +361,43 @@ impl Company {
     }
 }
 
-/// The sandbox clock: real time plus an offset the control API can set.
+/// The sandbox clock: real time plus an offset the control API can set; it can also be frozen
+/// (then it only moves when told to), which makes time-window tests deterministic.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Clock {
     /// Offset from real time, in seconds.
     pub offset_seconds: i64,
+    /// While frozen, the offset is measured from this real instant instead of from "now".
+    #[serde(default)]
+    pub frozen_at: Option<DateTime<Utc>>,
 }
 
 impl Clock {
     /// Sandbox "now".
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds)
+        self.frozen_at.unwrap_or_else(Utc::now) + Duration::seconds(self.offset_seconds)
+    }
+
+    /// Freezes (at the current sandbox time) or thaws (continuing from the current sandbox time).
+    pub fn set_frozen(&mut self, frozen: bool) {
+        let now = self.now();
+        match (frozen, self.frozen_at) {
+            (true, None) => {
+                self.frozen_at = Some(Utc::now());
+                self.offset_seconds = (now - Utc::now()).num_seconds();
+            }
+            (false, Some(_)) => {
+                self.frozen_at = None;
+                self.offset_seconds = (now - Utc::now()).num_seconds();
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets sandbox time to `at`.
+    pub fn set_now(&mut self, at: DateTime<Utc>) {
+        let base = self.frozen_at.unwrap_or_else(Utc::now);
+        self.offset_seconds = (at - base).num_seconds();
     }
 }
 

@@ -1,8 +1,10 @@
 //! Entity operations (create, read, full/sparse update, delete, void) and the rules they share:
 //! unknown properties, references, lengths, names, SyncToken, MetaData.
 
+mod account_types;
 mod lines;
 mod names;
+mod postings;
 mod props;
 mod txn;
 
@@ -54,7 +56,7 @@ pub fn read(co: &Company, kind: Kind, id: &str) -> Result<Entity, QboError> {
     }
     co.get(kind, id)
         .cloned()
-        .ok_or_else(|| QboError::not_found("Id"))
+        .ok_or_else(|| QboError::not_found(""))
 }
 
 /// `POST /{entity}` without `Id`.
@@ -92,8 +94,12 @@ pub fn update(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         body
     };
     let mut e = normalize(co, kind, merged, Some(&old), ctx)?;
-    let next = next_sync(&old);
     e.insert("Id".into(), old["Id"].clone());
+    if unchanged(&e, &old) {
+        // QBO keeps the SyncToken (and LastUpdatedTime) when an update changes nothing.
+        return Ok(old);
+    }
+    let next = next_sync(&old);
     stamp(co, &mut e, &next, old.get("MetaData"), ctx.now);
     after_write(co, kind, Some(&old), &e);
     co.put(kind, e.clone());
@@ -112,7 +118,7 @@ pub fn delete(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
     let old = existing(co, kind, &body, ctx)?;
     txn::check_books_open(co, &old)?;
     after_write(co, kind, Some(&old), &Map::new());
-    co.remove(kind, str_field(&old, "Id").unwrap_or_default());
+    co.remove(kind, str_field(&old, "Id").unwrap_or_default(), ctx.now);
     let mut stub = Map::new();
     stub.insert("status".into(), json!("Deleted"));
     stub.insert("domain".into(), json!("QBO"));
@@ -141,10 +147,12 @@ pub fn void(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<Enti
 
 fn check_writable(kind: Kind) -> Result<(), QboError> {
     match kind {
-        Kind::TaxCode | Kind::TaxRate | Kind::Term => Err(QboError::unsupported(&format!(
-            "Operation Create/Update is not supported for {} through this endpoint",
-            kind.name()
-        ))),
+        Kind::TaxCode | Kind::TaxRate | Kind::Term | Kind::TaxAgency => {
+            Err(QboError::unsupported(&format!(
+                "Operation Create/Update is not supported for {} through this endpoint",
+                kind.name()
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -163,7 +171,7 @@ fn existing(co: &Company, kind: Kind, body: &Entity, ctx: &Ctx) -> Result<Entity
         .get(kind, &id)
         .filter(|_| ctx.visible(&id))
         .cloned()
-        .ok_or_else(|| QboError::not_found("Id"))?;
+        .ok_or_else(|| QboError::not_found(""))?;
     let sync = match body.get("SyncToken") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -173,6 +181,19 @@ fn existing(co: &Company, kind: Kind, body: &Entity, ctx: &Ctx) -> Result<Entity
         return Err(QboError::stale());
     }
     Ok(old)
+}
+
+/// Whether a normalised update equals the stored entity, bookkeeping fields aside.
+fn unchanged(new: &Entity, old: &Entity) -> bool {
+    let mut candidate = new.clone();
+    for key in ["SyncToken", "MetaData", "domain", "sparse"] {
+        match old.get(key) {
+            Some(v) => candidate.insert(key.into(), v.clone()),
+            None => candidate.remove(key),
+        };
+    }
+    candidate.remove("status");
+    &candidate == old
 }
 
 fn next_sync(old: &Entity) -> String {
@@ -215,12 +236,20 @@ fn normalize(
         Kind::Bill | Kind::Invoice | Kind::Purchase | Kind::JournalEntry => {
             txn::transaction(co, kind, body, old, ctx)
         }
-        Kind::TaxCode | Kind::TaxRate | Kind::Term => Err(QboError::unsupported("read only")),
+        Kind::TaxCode | Kind::TaxRate | Kind::Term | Kind::TaxAgency => {
+            Err(QboError::unsupported("read only"))
+        }
     }
 }
 
-/// Keeps customer/vendor `Balance` in step with open invoices and bills.
+/// Keeps customer/vendor `Balance` and balance-sheet `CurrentBalance` in step with transactions.
 fn after_write(co: &mut Company, kind: Kind, old: Option<&Entity>, new: &Entity) {
+    if kind.is_transaction() {
+        if let Some(o) = old {
+            postings::apply(co, kind, o, -rust_decimal::Decimal::ONE);
+        }
+        postings::apply(co, kind, new, rust_decimal::Decimal::ONE);
+    }
     let (party_key, party_kind) = match kind {
         Kind::Invoice => ("CustomerRef", Kind::Customer),
         Kind::Bill => ("VendorRef", Kind::Vendor),
@@ -246,6 +275,9 @@ fn after_write(co: &mut Company, kind: Kind, old: Option<&Entity>, new: &Entity)
         {
             let bal = p.get("Balance").and_then(decimal_of).unwrap_or_default() + delta;
             p.insert("Balance".into(), money(bal));
+            if party_kind == Kind::Customer {
+                p.insert("BalanceWithJobs".into(), money(bal));
+            }
         }
     }
 }
@@ -324,10 +356,14 @@ pub fn date_field(e: &Entity, key: &str) -> Result<Option<NaiveDate>, QboError> 
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| QboError::bad_enum(key, s)),
-        Some(other) => Err(QboError::bad_enum(key, &other.to_string())),
+            .map_err(|_| QboError::unparseable(key, s)),
+        Some(other) => Err(QboError::unparseable(key, &other.to_string())),
     }
 }
+
+/// Amounts at or above this are refused (keeps every product and sum far from `Decimal`'s range).
+const MAX_AMOUNT: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(1_316_134_912, 2_328, 0, false, 0); // 10^13
 
 /// Normalises a money field to its stored decimal-string form; rejects non-numbers.
 pub fn money_field(e: &mut Entity, key: &str, element: &str) -> Result<(), QboError> {
@@ -338,9 +374,9 @@ pub fn money_field(e: &mut Entity, key: &str, element: &str) -> Result<(), QboEr
             Ok(())
         }
         Some(v) => {
-            let d = decimal_of(v).ok_or_else(|| {
-                QboError::business(&format!("{element} must be a number"), element)
-            })?;
+            let d = decimal_of(v)
+                .filter(|d| d.abs() < MAX_AMOUNT)
+                .ok_or_else(|| QboError::unparseable(element, &v.to_string()))?;
             e.insert(key.into(), money(d));
             Ok(())
         }

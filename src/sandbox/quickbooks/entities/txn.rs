@@ -6,8 +6,8 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::account_types::CURRENCIES;
 use super::lines::{self, Lines};
-use super::names::CURRENCIES;
 use super::{Ctx, Entity, check_len, date_field, money_field, resolve};
 use crate::sandbox::quickbooks::fault::QboError;
 use crate::sandbox::quickbooks::json::{cents, decimal_of, money, ref_value, reference, str_field};
@@ -57,8 +57,10 @@ pub fn transaction(
     let self_id = old.and_then(|o| str_field(o, "Id"));
     if let Some(doc) = str_field(&e, "DocNumber")
         && !ctx.allow_dup_doc
-        && let Some(other) = co.doc_numbers.get(&(kind, doc.to_string()))
-        && Some(other.0.as_str()) != self_id
+        && let Some(other) = co
+            .by_doc_number(kind, doc)
+            .iter()
+            .find(|i| Some(i.0.as_str()) != self_id)
     {
         let other_e = co.get(kind, &other.0);
         let label = other_e.map_or("Invoice", |o| txn_type_label(kind, o));
@@ -129,6 +131,16 @@ pub fn transaction(
             "DetailType": "SubTotalLineDetail",
             "SubTotalLineDetail": {}
         }));
+        for key in [
+            "AllowIPNPayment",
+            "AllowOnlinePayment",
+            "AllowOnlineCreditCardPayment",
+            "AllowOnlineACHPayment",
+            "ApplyTaxAfterDiscount",
+        ] {
+            e.entry(key).or_insert(json!(false));
+        }
+        e.entry("LinkedTxn").or_insert(json!([]));
         e.entry("PrintStatus").or_insert(json!("NotSet"));
         e.entry("EmailStatus").or_insert(json!("NotSet"));
         if str_field(&e, "EmailStatus") == Some("NeedToSend") && !e.contains_key("BillEmail") {
@@ -387,7 +399,10 @@ fn taxes(
             }
         }));
     }
-    let mut detail = json!({"TotalTax": money(total_tax), "TaxLine": tax_lines});
+    let mut detail = json!({"TotalTax": money(total_tax)});
+    if !tax_lines.is_empty() {
+        detail["TaxLine"] = Value::Array(tax_lines);
+    }
     if let Some(code) = txn_code {
         detail["TxnTaxCodeRef"] = code;
     }
@@ -431,7 +446,7 @@ pub fn voided(old: &Entity) -> Entity {
     e.insert("Balance".into(), money(Decimal::ZERO));
     if let Some(Value::Object(t)) = e.get_mut("TxnTaxDetail") {
         t.insert("TotalTax".into(), money(Decimal::ZERO));
-        t.insert("TaxLine".into(), json!([]));
+        t.remove("TaxLine");
     }
     e.insert("PrivateNote".into(), json!("Voided"));
     e

@@ -70,6 +70,9 @@ async fn creating_an_invoice_computes_totals_appends_a_subtotal_line_and_ignores
     assert_eq!(inv["domain"], "QBO");
     assert_eq!(inv["sparse"], false);
     assert_eq!(inv["Balance"], json!(103.85));
+    assert_eq!(inv["TxnTaxDetail"], json!({"TotalTax": 0}));
+    assert_eq!(inv["LinkedTxn"], json!([]));
+    assert_eq!(inv["AllowOnlinePayment"], false);
     assert_eq!(
         inv["DueDate"], "2026-12-05",
         "Net 15 from the customer's terms"
@@ -296,4 +299,195 @@ async fn minorversion_and_requestid_are_recorded_in_the_request_log_with_old_ver
     assert_eq!(rows[1]["status"], 200);
     assert!(rows[2]["minorversion"].is_null());
     assert_eq!(rows[2]["effective_minorversion"], 75);
+}
+
+#[tokio::test]
+async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
+    let sb = Sb::start().await;
+    let api = sb.fresh("us").await;
+    let ids = api.ids().await;
+    let balance = |entity: &'static str, id: String| {
+        let api = &api;
+        async move {
+            let v = api
+                .get(&format!("{}/{id}", entity.to_lowercase()))
+                .await
+                .json();
+            let key = if entity == "Account" {
+                "CurrentBalance"
+            } else {
+                "Balance"
+            };
+            v[entity][key].clone()
+        }
+    };
+    let b = api.create("bill", super::bill(&ids, "BAL-1", 250.75)).await;
+    assert_eq!(balance("Account", ids.ap.clone()).await, json!(250.75));
+    assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(250.75));
+    assert_eq!(
+        balance("Account", ids.payroll_expense.clone()).await,
+        json!(0),
+        "P&L accounts carry no balance"
+    );
+    let purchase = json!({"PaymentType": "CreditCard", "AccountRef": {"value": ids.card},
+        "Line": [{"DetailType": "AccountBasedExpenseLineDetail", "Amount": 99.5,
+                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]});
+    api.create("purchase", purchase).await;
+    assert_eq!(balance("Account", ids.card.clone()).await, json!(99.5));
+    api.create("invoice", invoice(&ids, "BAL-INV", 40.0)).await;
+    assert_eq!(balance("Account", ids.ar.clone()).await, json!(40));
+    assert_eq!(balance("Customer", ids.customer.clone()).await, json!(40));
+    api.post(
+        "bill?operation=delete",
+        json!({"Id": b["Id"], "SyncToken": "0"}),
+    )
+    .await;
+    assert_eq!(balance("Account", ids.ap.clone()).await, json!(0));
+    assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(0));
+}
+
+#[tokio::test]
+async fn us_sales_tax_applies_the_transaction_tax_code_to_tax_lines_only() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let code = api
+        .query("select * from TaxCode where Name = 'California'")
+        .await
+        .json()["QueryResponse"]["TaxCode"][0]["Id"]
+        .clone();
+    let mut inv = invoice(&ids, "TAX-1", 100.0);
+    inv["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "TAX"});
+    inv["Line"].as_array_mut().expect("lines").push(json!({"DetailType": "SalesItemLineDetail", "Amount": 50,
+        "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}, "TaxCodeRef": {"value": "NON"}}}));
+    inv["TxnTaxDetail"] = json!({"TxnTaxCodeRef": {"value": code}});
+    let v = api.create("invoice", inv).await;
+    assert_eq!(v["TxnTaxDetail"]["TotalTax"], json!(7.25));
+    assert_eq!(v["TotalAmt"], json!(157.25));
+    let mut bad = invoice(&ids, "TAX-2", 1.0);
+    bad["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "GST"});
+    let r = api.post("invoice", bad).await;
+    assert_eq!(
+        (r.code(), r.element()),
+        (
+            "2500".to_string(),
+            "Line.SalesItemLineDetail.TaxCodeRef".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_date_or_amount_is_2010() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let mut inv = invoice(&ids, "DT-1", 1.0);
+    inv["TxnDate"] = json!("20/11/2026");
+    let r = api.post("invoice", inv).await;
+    assert_eq!(r.code(), "2010");
+    assert!(r.detail().contains("for TxnDate"), "{}", r.text);
+    let mut inv = invoice(&ids, "DT-2", 1.0);
+    inv["Line"][0]["Amount"] = json!("lots");
+    let r = api.post("invoice", inv).await;
+    assert_eq!(r.code(), "2010");
+    assert!(r.detail().contains("for Line.Amount"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn seeded_companies_have_deterministic_ids() {
+    let sb = Sb::start().await;
+    let us = sb.api(US_REALM_ID).await;
+    let ids = us.ids().await;
+    assert_eq!(
+        [
+            ids.checking.as_str(),
+            ids.ap.as_str(),
+            ids.card.as_str(),
+            ids.guard_item.as_str(),
+            ids.vendor.as_str(),
+            ids.customer.as_str(),
+            ids.employee.as_str()
+        ],
+        ["6", "9", "10", "22", "25", "28", "30"]
+    );
+    let ca = sb.api(super::CA_REALM_ID).await;
+    let code = ca
+        .query("select * from TaxCode where Name = 'GST/PST BC'")
+        .await
+        .json();
+    assert_eq!(code["QueryResponse"]["TaxCode"][0]["Id"], "11");
+    let ca_ids = ca.ids().await;
+    assert_eq!(
+        [
+            ca_ids.checking.as_str(),
+            ca_ids.ap.as_str(),
+            ca_ids.customer.as_str()
+        ],
+        ["14", "17", "39"]
+    );
+}
+
+#[tokio::test]
+async fn every_entity_read_back_can_be_posted_again_and_an_unchanged_update_keeps_its_sync_token() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let inv = api.create("invoice", invoice(&ids, "RT-1", 10.0)).await;
+    let bill = api.create("bill", super::bill(&ids, "RT-1", 10.0)).await;
+    let purchase = api
+        .create("purchase", json!({"PaymentType": "CreditCard", "AccountRef": {"value": ids.card},
+            "Line": [{"DetailType": "AccountBasedExpenseLineDetail", "Amount": 5,
+                      "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]}))
+        .await;
+    let je = api
+        .create("journalentry", json!({"Line": [
+            {"DetailType": "JournalEntryLineDetail", "Amount": 5, "JournalEntryLineDetail": {"PostingType": "Debit", "AccountRef": {"value": ids.payroll_expense}}},
+            {"DetailType": "JournalEntryLineDetail", "Amount": 5, "JournalEntryLineDetail": {"PostingType": "Credit", "AccountRef": {"value": ids.checking}}}]}))
+        .await;
+    let cases = [
+        ("invoice", "Invoice", inv["Id"].clone()),
+        ("bill", "Bill", bill["Id"].clone()),
+        ("purchase", "Purchase", purchase["Id"].clone()),
+        ("journalentry", "JournalEntry", je["Id"].clone()),
+        ("account", "Account", json!(ids.checking)),
+        ("item", "Item", json!(ids.guard_item)),
+        ("vendor", "Vendor", json!(ids.vendor)),
+        ("customer", "Customer", json!(ids.customer)),
+        ("employee", "Employee", json!(ids.employee)),
+    ];
+    for (segment, name, id) in cases {
+        let read = api
+            .get(&format!("{segment}/{}", id.as_str().expect("id")))
+            .await
+            .json()[name]
+            .clone();
+        let r = api.post(segment, read.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{segment}: {}", r.text);
+        assert_eq!(
+            r.json()[name],
+            read,
+            "{segment}: nothing changed, nothing bumped"
+        );
+        let note_key = match name {
+            "Account" | "Item" => "Description",
+            "Vendor" | "Customer" | "Employee" => "Notes",
+            _ => "PrivateNote",
+        };
+        let mut changed = read.clone();
+        changed[note_key] = json!("changed");
+        let r = api.post(segment, changed).await;
+        assert_eq!(r.status, StatusCode::OK, "{segment}: {}", r.text);
+        let again = &r.json()[name];
+        let next = read["SyncToken"]
+            .as_str()
+            .expect("sync")
+            .parse::<u32>()
+            .expect("n")
+            + 1;
+        assert_eq!(again["SyncToken"], json!(next.to_string()), "{segment}");
+        assert_eq!(again[note_key], "changed");
+        for key in ["TotalAmt", "Balance", "DisplayName", "Name", "Line"] {
+            assert_eq!(again.get(key), read.get(key), "{segment}.{key} unchanged");
+        }
+    }
 }

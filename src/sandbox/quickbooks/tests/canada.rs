@@ -201,3 +201,27 @@ async fn canadian_account_numbers_may_be_20_characters() {
         ("2050".to_string(), "AcctNum".to_string())
     );
 }
+
+#[tokio::test]
+async fn tax_rates_point_at_their_seeded_tax_agencies() {
+    let sb = Sb::start().await;
+    let api = sb.api(CA_REALM_ID).await;
+    let rate = api
+        .query("select * from TaxRate where Name = 'PST BC'")
+        .await
+        .json()["QueryResponse"]["TaxRate"][0]
+        .clone();
+    let agency_id = rate["AgencyRef"]["value"]
+        .as_str()
+        .expect("agency")
+        .to_string();
+    let agency = api.get(&format!("taxagency/{agency_id}")).await.json();
+    assert_eq!(
+        agency["TaxAgency"]["DisplayName"], "BC Ministry of Finance",
+        "{agency} {rate}"
+    );
+    let r = api
+        .post("taxagency", json!({"DisplayName": "New Agency"}))
+        .await;
+    assert_eq!(r.code(), "500", "tax agencies are read-only here");
+}

@@ -9,6 +9,7 @@ use super::{Sb, US_REALM_ID};
 async fn a_burst_beyond_10_requests_a_second_gets_the_xml_429_and_is_counted() {
     let sb = Sb::strict().await;
     let api = sb.api(US_REALM_ID).await;
+    sb.control("clock", json!({"freeze": true})).await;
     let mut statuses = Vec::new();
     let mut throttled_body = None;
     for _ in 0..15 {
@@ -19,14 +20,14 @@ async fn a_burst_beyond_10_requests_a_second_gets_the_xml_429_and_is_counted() {
         statuses.push(r.status);
     }
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    assert!(ok <= 10, "{statuses:?}");
+    assert_eq!(ok, 10, "{statuses:?}");
     let body = throttled_body.expect("at least one 429");
     assert!(body.starts_with("<?xml"), "{body}");
     assert!(body.contains("<Error code=\"3001\">"));
     assert!(body.contains("message=ThrottleExceeded; errorCode=003001; statusCode=429"));
     assert!(body.contains("The request limit was reached.  Try again later"));
     let stats = sb.control_get("stats").await;
-    assert!(stats["throttled"].as_u64().expect("throttled") >= 5);
+    assert_eq!(stats["throttled"], 5);
     assert_eq!(
         stats["throttled_per_realm"][US_REALM_ID],
         stats["throttled"]
@@ -37,6 +38,7 @@ async fn a_burst_beyond_10_requests_a_second_gets_the_xml_429_and_is_counted() {
 async fn more_than_40_batches_a_minute_are_throttled() {
     let sb = Sb::strict().await;
     let api = sb.api(US_REALM_ID).await;
+    sb.control("clock", json!({"freeze": true})).await;
     let batch = json!({"BatchItemRequest": [{"bId": "1", "Query": "select * from Term"}]});
     for round in 0..5 {
         for _ in 0..8 {
@@ -47,6 +49,31 @@ async fn more_than_40_batches_a_minute_are_throttled() {
     }
     let r = api.post("batch", batch).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn more_than_500_requests_a_minute_are_throttled_and_the_window_rolls_on() {
+    let sb = Sb::strict().await;
+    let api = sb.api(US_REALM_ID).await;
+    sb.control("clock", json!({"freeze": true})).await;
+    for n in 0..500 {
+        if n % 10 == 0 && n > 0 {
+            sb.control("clock", json!({"advance_seconds": 1})).await;
+        }
+        let r = api.get("preferences").await;
+        assert_eq!(r.status, StatusCode::OK, "call {n}");
+    }
+    sb.control("clock", json!({"advance_seconds": 1})).await;
+    assert_eq!(
+        api.get("preferences").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    sb.control("clock", json!({"advance_seconds": 12})).await;
+    assert_eq!(
+        api.get("preferences").await.status,
+        StatusCode::OK,
+        "the oldest calls left the window"
+    );
 }
 
 #[tokio::test]
@@ -145,4 +172,39 @@ async fn a_missing_bearer_is_401_with_the_gateway_body() {
         "message=AuthenticationFailed; errorCode=003200; statusCode=401"
     );
     assert!(v["intuitObject"].is_null() && v["warnings"].is_null());
+}
+
+#[tokio::test]
+async fn injected_gateway_errors_and_throttles_answer_like_the_real_edge() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    for (kind, status) in [
+        ("502", StatusCode::BAD_GATEWAY),
+        ("gateway_timeout", StatusCode::GATEWAY_TIMEOUT),
+        ("throttle", StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        sb.control("faults", json!({"kind": kind})).await;
+        let r = api.get("preferences").await;
+        assert_eq!(r.status, status, "{kind}");
+    }
+    let stats = sb.control_get("stats").await;
+    assert_eq!(stats["throttled"], 1);
+    assert_eq!(api.get("preferences").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_lapsed_subscription_refuses_writes_with_6190_but_still_answers_reads() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    sb.control(
+        &format!("companies/{US_REALM_ID}/settings"),
+        json!({"subscription_lapsed": true}),
+    )
+    .await;
+    let r = api.post("vendor", json!({"DisplayName": "Anyone"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "6190".to_string())
+    );
+    assert_eq!(api.get("preferences").await.status, StatusCode::OK);
 }

@@ -1,11 +1,14 @@
 //! End-to-end tests of the QuickBooks sandbox over real HTTP (reqwest against `start`).
 
+mod accounts;
 mod api_basics;
 mod batch;
 mod canada;
 mod idempotency;
 mod limits_and_faults;
 mod oauth;
+mod oauth_clients;
+mod perf;
 mod query;
 mod state_and_pages;
 mod validation;

@@ -4,7 +4,7 @@ use serde_json::json;
 use super::{CA_REALM_ID, REDIRECT, Sb, US_REALM_ID};
 use crate::sandbox::quickbooks::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
-fn authorize_url(sb: &Sb, scope: &str) -> String {
+pub(super) fn authorize_url(sb: &Sb, scope: &str) -> String {
     let q = serde_urlencoded::to_string([
         ("client_id", DEMO_CLIENT_ID),
         ("redirect_uri", REDIRECT),
@@ -16,7 +16,7 @@ fn authorize_url(sb: &Sb, scope: &str) -> String {
     sb.url(&format!("/connect/oauth2?{q}"))
 }
 
-fn location(r: &reqwest::Response) -> url_parts::Parts {
+pub(super) fn location(r: &reqwest::Response) -> url_parts::Parts {
     let loc = r
         .headers()
         .get("location")

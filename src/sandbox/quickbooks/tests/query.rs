@@ -22,6 +22,10 @@ async fn select_with_where_orderby_and_paging_returns_the_right_page() {
     let qr = &r.json()["QueryResponse"];
     assert_eq!(qr["startPosition"], 2);
     assert_eq!(qr["maxResults"], 3);
+    assert!(
+        qr.get("totalCount").is_none(),
+        "only count(*) reports a total"
+    );
     let docs: Vec<&str> = qr["Invoice"]
         .as_array()
         .expect("rows")
@@ -157,4 +161,51 @@ async fn maxresults_is_capped_at_1000_and_defaults_to_100() {
         .await
         .json();
     assert_eq!(big["QueryResponse"]["maxResults"], 120);
+}
+
+#[tokio::test]
+async fn cdc_lists_changed_and_deleted_transactions_since_a_time() {
+    let sb = Sb::start().await;
+    let api = sb.fresh("us").await;
+    let ids = api.ids().await;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let kept = api.create("invoice", invoice(&ids, "CDC-1", 10.0)).await;
+    let gone = api.create("invoice", invoice(&ids, "CDC-2", 20.0)).await;
+    api.post(
+        "invoice?operation=delete",
+        json!({"Id": gone["Id"], "SyncToken": "0"}),
+    )
+    .await;
+    let q = serde_urlencoded::to_string([
+        ("entities", "Invoice,Bill"),
+        ("changedSince", &since.to_rfc3339()),
+    ])
+    .expect("encode");
+    let r = api.get(&format!("cdc?{q}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let v = r.json();
+    let parts = v["CDCResponse"][0]["QueryResponse"]
+        .as_array()
+        .expect("parts")
+        .clone();
+    let invoices = parts[0]["Invoice"].as_array().expect("invoices");
+    assert!(
+        invoices
+            .iter()
+            .any(|i| i["Id"] == kept["Id"] && i["DocNumber"] == "CDC-1")
+    );
+    assert!(
+        invoices
+            .iter()
+            .any(|i| i["Id"] == gone["Id"] && i["status"] == "Deleted")
+    );
+    assert_eq!(parts[1], json!({}), "no bills changed");
+    let old =
+        serde_urlencoded::to_string([("entities", "Invoice"), ("changedSince", "2020-01-01")])
+            .expect("encode");
+    assert_eq!(
+        api.get(&format!("cdc?{old}")).await.status,
+        StatusCode::BAD_REQUEST,
+        "look-back is 30 days"
+    );
 }

@@ -84,6 +84,23 @@ async fn the_html_pages_list_companies_and_what_was_posted_with_totals() {
     assert!(page.contains("HTML-1") && page.contains("HTML-2"));
     assert!(page.contains("150.75"), "invoice total shown");
     assert!(page.contains("Accounts Payable (A/P)"));
+    assert!(
+        page.contains(&format!("/__sandbox/companies/{US_REALM_ID}/invoice/")),
+        "rows link to their JSON"
+    );
+    let account = sb
+        .http
+        .get(sb.url(&format!(
+            "/__sandbox/companies/{US_REALM_ID}/account/{}",
+            ids.checking
+        )))
+        .send()
+        .await
+        .expect("json page")
+        .text()
+        .await
+        .expect("body");
+    assert!(account.contains("\"Name\": \"Checking\""), "{account}");
 }
 
 #[tokio::test]

@@ -11,211 +11,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
-use rand::distr::Alphanumeric;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::SandboxState;
 use super::fault::auth_response;
 
-const CODE_TTL_MINUTES: i64 = 10;
-const ACCESS_TTL_SECONDS: i64 = 3600;
-const REFRESH_TTL_SECONDS: i64 = 8_726_400; // 101 days, as Intuit's fixtures show
-const REFRESH_GRACE_HOURS: i64 = 24;
-const HARD_TTL_SECONDS: i64 = 5 * 365 * 86_400;
+mod grants;
 
-/// An issued authorization code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthCode {
-    client_id: String,
-    redirect_uri: String,
-    realm_id: String,
-    expires_at: DateTime<Utc>,
-    used: bool,
-}
-
-/// One consent (client × realm); all its tokens die together on revoke.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Grant {
-    client_id: String,
-    realm_id: String,
-    created_at: DateTime<Utc>,
-    revoked: bool,
-}
-
-/// An access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessToken {
-    grant: u64,
-    expires_at: DateTime<Utc>,
-}
-
-/// A refresh token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RefreshToken {
-    grant: u64,
-    expires_at: DateTime<Utc>,
-    superseded_at: Option<DateTime<Utc>>,
-}
-
-/// All OAuth state.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct OAuthStore {
-    codes: HashMap<String, AuthCode>,
-    grants: HashMap<u64, Grant>,
-    access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, RefreshToken>,
-    next_grant: u64,
-}
-
-/// Why a bearer token was refused.
-pub enum TokenProblem {
-    /// 401 with this detail.
-    Unauthorized(String),
-    /// 403: valid, but for another realm.
-    WrongRealm,
-}
-
-impl OAuthStore {
-    /// Checks an access token for `realm_id`.
-    pub fn check_access(
-        &self,
-        token: &str,
-        realm_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<String, TokenProblem> {
-        let short: String = token.chars().take(12).collect();
-        let Some(at) = self.access.get(token) else {
-            return Err(TokenProblem::Unauthorized(format!(
-                "Token invalid: {short}…"
-            )));
-        };
-        let grant = &self.grants[&at.grant];
-        if grant.revoked {
-            return Err(TokenProblem::Unauthorized(format!(
-                "Token revoked: {short}…"
-            )));
-        }
-        if now >= at.expires_at {
-            return Err(TokenProblem::Unauthorized(format!(
-                "Token expired: {short}…"
-            )));
-        }
-        if realm_id.is_some_and(|r| r != grant.realm_id) {
-            return Err(TokenProblem::WrongRealm);
-        }
-        Ok(grant.realm_id.clone())
-    }
-
-    /// Revokes the grant owning `token` (access or refresh). Returns whether one was found.
-    pub fn revoke_token(&mut self, token: &str) -> bool {
-        let grant = self
-            .access
-            .get(token)
-            .map(|a| a.grant)
-            .or_else(|| self.refresh.get(token).map(|r| r.grant));
-        match grant.and_then(|g| self.grants.get_mut(&g)) {
-            Some(g) => {
-                g.revoked = true;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Revokes every grant of a realm (or of every realm).
-    pub fn revoke_realm(&mut self, realm_id: Option<&str>) -> usize {
-        let mut n = 0;
-        for g in self.grants.values_mut() {
-            if realm_id.is_none_or(|r| r == g.realm_id) && !g.revoked {
-                g.revoked = true;
-                n += 1;
-            }
-        }
-        n
-    }
-
-    /// Makes the access tokens of a realm (or all) expire now.
-    pub fn expire_access(&mut self, realm_id: Option<&str>, now: DateTime<Utc>) -> usize {
-        let mut n = 0;
-        for at in self.access.values_mut() {
-            let realm = &self.grants[&at.grant].realm_id;
-            if realm_id.is_none_or(|r| r == realm) && at.expires_at > now {
-                at.expires_at = now;
-                n += 1;
-            }
-        }
-        n
-    }
-
-    /// Issues a code (used by the consent page and the control shortcut).
-    pub fn issue_code(
-        &mut self,
-        client_id: &str,
-        redirect_uri: &str,
-        realm_id: &str,
-        now: DateTime<Utc>,
-    ) -> String {
-        let code = format!("AB11{}", random(46));
-        self.codes.insert(
-            code.clone(),
-            AuthCode {
-                client_id: client_id.into(),
-                redirect_uri: redirect_uri.into(),
-                realm_id: realm_id.into(),
-                expires_at: now + Duration::minutes(CODE_TTL_MINUTES),
-                used: false,
-            },
-        );
-        code
-    }
-
-    fn issue_tokens(&mut self, grant: u64, now: DateTime<Utc>, hard: bool) -> serde_json::Value {
-        let access = format!(
-            "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..{}",
-            random(80)
-        );
-        let refresh = format!("AB11{}", random(46));
-        self.access.insert(
-            access.clone(),
-            AccessToken {
-                grant,
-                expires_at: now + Duration::seconds(ACCESS_TTL_SECONDS),
-            },
-        );
-        self.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                grant,
-                expires_at: now + Duration::seconds(REFRESH_TTL_SECONDS),
-                superseded_at: None,
-            },
-        );
-        let mut body = json!({
-            "x_refresh_token_expires_in": REFRESH_TTL_SECONDS,
-            "refresh_token": refresh,
-            "access_token": access,
-            "token_type": "bearer",
-            "expires_in": ACCESS_TTL_SECONDS,
-        });
-        if hard {
-            let created = self.grants[&grant].created_at;
-            let left = (created + Duration::seconds(HARD_TTL_SECONDS) - now).num_seconds();
-            body["x_refresh_token_hard_expires_in"] = json!(left.max(0));
-        }
-        body
-    }
-}
-
-fn random(n: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(n)
-        .map(char::from)
-        .collect()
-}
+pub use grants::{OAuthStore, TokenProblem};
 
 /// Query of `GET /connect/oauth2`.
 #[derive(Debug, Deserialize)]
@@ -292,6 +96,17 @@ pub async fn authorize(
             &[("error", "invalid_scope"), ("state", &st)],
         ))
         .into_response();
+    }
+    if let Some(realm) = state.with_runtime(|r| r.auto_consent.clone()) {
+        let code = state.with_store(|s| {
+            let now = s.clock.now();
+            s.oauth.issue_code(&client_id, &redirect_uri, &realm, now)
+        });
+        state.save();
+        return found(&with_params(
+            &redirect_uri,
+            &[("code", &code), ("state", &st), ("realmId", &realm)],
+        ));
     }
     let companies = state.company_names();
     let page = ConsentPage {
@@ -371,26 +186,25 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
+/// The registered client id behind the request's Basic credentials.
+fn authenticated_client(state: &SandboxState, headers: &HeaderMap) -> Option<String> {
+    let (id, secret) = basic_client(headers)?;
+    state.authenticate_client(&id, &secret)
+}
+
 /// `POST /oauth2/v1/tokens/bearer`.
 pub async fn token(
     State(state): State<SandboxState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some((client_id, secret)) = basic_client(&headers) else {
+    let Some(client_id) = authenticated_client(&state, &headers) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
     };
-    if !state.client_secret_ok(&client_id, &secret) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "Client authentication failed",
-        );
-    }
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let hard = headers
         .get("x-include-refresh-token-hard-expires-in")
@@ -401,54 +215,19 @@ pub async fn token(
         let o = &mut s.oauth;
         match form.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
-                let code = form.get("code").cloned().unwrap_or_default();
-                let redirect = form.get("redirect_uri").cloned().unwrap_or_default();
-                let Some(c) = o.codes.get_mut(&code) else {
-                    return Err(("invalid_grant", "Token invalid"));
-                };
-                if c.used || now >= c.expires_at || c.client_id != client_id {
-                    return Err(("invalid_grant", "Token invalid"));
-                }
-                if c.redirect_uri != redirect {
-                    return Err(("invalid_grant", "Redirect URI mismatch"));
-                }
-                c.used = true;
-                let realm = c.realm_id.clone();
-                let id = o.next_grant;
-                o.next_grant += 1;
-                o.grants.insert(
-                    id,
-                    Grant {
-                        client_id: client_id.clone(),
-                        realm_id: realm,
-                        created_at: now,
-                        revoked: false,
-                    },
-                );
-                Ok(o.issue_tokens(id, now, hard))
+                let code = form.get("code").map(String::as_str).unwrap_or_default();
+                let redirect = form
+                    .get("redirect_uri")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                o.exchange_code(&client_id, code, redirect, now, hard)
             }
             Some("refresh_token") => {
-                let token = form.get("refresh_token").cloned().unwrap_or_default();
-                let Some(rt) = o.refresh.get(&token).cloned() else {
-                    return Err(("invalid_grant", "Token invalid"));
-                };
-                let grant = &o.grants[&rt.grant];
-                let expired_by_grace = rt
-                    .superseded_at
-                    .is_some_and(|t| now >= t + Duration::hours(REFRESH_GRACE_HOURS));
-                if grant.revoked
-                    || grant.client_id != client_id
-                    || now >= rt.expires_at
-                    || expired_by_grace
-                {
-                    return Err(("invalid_grant", "Token has been expired or revoked."));
-                }
-                if rt.superseded_at.is_none()
-                    && let Some(r) = o.refresh.get_mut(&token)
-                {
-                    r.superseded_at = Some(now);
-                }
-                Ok(o.issue_tokens(rt.grant, now, hard))
+                let token = form
+                    .get("refresh_token")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                o.refresh(&client_id, token, now, hard)
             }
             Some(_) => Err(("unsupported_grant_type", "Unsupported grant type")),
             None => Err(("invalid_request", "grant_type is required")),
@@ -473,17 +252,22 @@ pub async fn revoke(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let ok = basic_client(&headers).is_some_and(|(id, s)| state.client_secret_ok(&id, &s));
-    if !ok {
+    let Some(client_id) = authenticated_client(&state, &headers) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
-    }
+    };
+    // Intuit documents a JSON body; RFC 7009 clients (e.g. the `oauth2` crate) send a form. Both work.
     let token = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string));
+        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string))
+        .or_else(|| {
+            serde_urlencoded::from_bytes::<HashMap<String, String>>(&body)
+                .ok()
+                .and_then(|f| f.get("token").cloned())
+        });
     let Some(token) = token else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -491,7 +275,7 @@ pub async fn revoke(
             "token is required",
         );
     };
-    state.with_store(|s| s.oauth.revoke_token(&token));
+    state.with_store(|s| s.oauth.revoke_token(&token, Some(&client_id)));
     state.save();
     StatusCode::OK.into_response()
 }
