@@ -90,15 +90,11 @@ pub async fn complete_tracktik_sign_in(
         }
     };
 
+    let display_name = display_name(state, portal, &token, &user_id).await;
+
     let mut tx = state.db.begin().await?;
     let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
-    let user = tenants::db::upsert_user(
-        &mut *tx,
-        tenant.tenant_id,
-        &user_id,
-        &format!("TrackTik user {user_id}"),
-    )
-    .await?;
+    let user = tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
     db::save_tracktik(
         &mut tx,
         &state.cipher,
@@ -119,6 +115,24 @@ pub async fn complete_tracktik_sign_in(
     .await?;
     tx.commit().await?;
     Ok((tenant, user))
+}
+
+/// The signed-in person's name from their employee record, or a neutral label.
+async fn display_name(state: &AppState, portal: &Portal, token: &AccessToken, user_id: &str) -> String {
+    use crate::providers::tracktik::{Query, models::Employee};
+    let fallback = || format!("TrackTik user {user_id}");
+    let Ok(id) = user_id.parse::<i64>() else { return fallback() };
+    match state.providers.tracktik.get::<Employee>(portal, token, id, &Query::new()).await {
+        Ok(e) => e
+            .name
+            .or_else(|| match (e.first_name, e.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (f, l) => f.or(l),
+            })
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(fallback),
+        Err(_) => fallback(),
+    }
 }
 
 /// Exchanges the QuickBooks code, reads the company, and creates its integration, or
