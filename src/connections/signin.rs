@@ -94,7 +94,8 @@ pub async fn complete_tracktik_sign_in(
 
     let mut tx = state.db.begin().await?;
     let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
-    let user = tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
+    let user =
+        tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
     db::save_tracktik(
         &mut tx,
         &state.cipher,
@@ -118,11 +119,23 @@ pub async fn complete_tracktik_sign_in(
 }
 
 /// The signed-in person's name from their employee record, or a neutral label.
-async fn display_name(state: &AppState, portal: &Portal, token: &AccessToken, user_id: &str) -> String {
+async fn display_name(
+    state: &AppState,
+    portal: &Portal,
+    token: &AccessToken,
+    user_id: &str,
+) -> String {
     use crate::providers::tracktik::{Query, models::Employee};
     let fallback = || format!("TrackTik user {user_id}");
-    let Ok(id) = user_id.parse::<i64>() else { return fallback() };
-    match state.providers.tracktik.get::<Employee>(portal, token, id, &Query::new()).await {
+    let Ok(id) = user_id.parse::<i64>() else {
+        return fallback();
+    };
+    match state
+        .providers
+        .tracktik
+        .get::<Employee>(portal, token, id, &Query::new())
+        .await
+    {
         Ok(e) => e
             .name
             .or_else(|| match (e.first_name, e.last_name) {
