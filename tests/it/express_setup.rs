@@ -921,3 +921,86 @@ async fn an_expired_connection_is_reported_in_words_the_customer_can_act_on() {
     assert!(matches!(err, ExpressError::Company(_)), "{err:?}");
     assert!(err.to_string().contains("reconnect QuickBooks"), "{err}");
 }
+
+/// The request ids of Express's writes, in order.
+async fn express_request_ids(qbo: &Qbo) -> Vec<String> {
+    qbo.requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().is_some_and(|p| p.contains("/v3/")))
+        .filter_map(|r| r["requestid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_same_objects_are_always_written_with_the_same_request_ids() {
+    let qbo = Qbo::start().await;
+    let tokens = qbo.connect(US_REALM_ID).await;
+    let co = company(US_REALM_ID, &tokens);
+    qbo.express(&co, &us_tax_classes()).await.unwrap();
+    let first = express_request_ids(&qbo).await;
+    assert_eq!(first.len(), 10);
+    // A crash that lost every answer looks, to the next run, like a company without the objects.
+    qbo.control(
+        &format!("/__sandbox/companies/{US_REALM_ID}/reset"),
+        json!({}),
+    )
+    .await;
+    let reqs = qbo
+        .control
+        .delete(format!("{}/__sandbox/requests", qbo.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(reqs.status().is_success());
+
+    qbo.express(&co, &us_tax_classes()).await.unwrap();
+
+    assert_eq!(express_request_ids(&qbo).await, first);
+}
+
+#[tokio::test]
+async fn a_replayed_answer_naming_an_object_changed_since_is_not_taken_for_a_new_one() {
+    let qbo = Qbo::start().await;
+    let tokens = qbo.connect(US_REALM_ID).await;
+    let co = company(US_REALM_ID, &tokens);
+    let first = qbo.express(&co, &us_tax_classes()).await.unwrap();
+    let wages: Account = qbo
+        .client
+        .read(&co, &first.refs.wages_account.value)
+        .await
+        .unwrap();
+    // The customer turns our wages account into something else.
+    let changed = qbo
+        .client
+        .update(
+            &co,
+            &Account {
+                id: wages.id.clone(),
+                sync_token: wages.sync_token.clone(),
+                sparse: Some(true),
+                name: Some("Old wages".into()),
+                acct_num: Some("6999".into()),
+                ..Default::default()
+            },
+            &RequestId::derive(&["test", "rename wages"]),
+        )
+        .await
+        .unwrap();
+
+    // The same create is sent again; QBO replays its first answer, which names that account.
+    let outcome = qbo.express(&co, &us_tax_classes()).await.unwrap();
+
+    let new_wages = &outcome.objects[0];
+    assert_eq!(new_wages.action, Action::Created);
+    assert_ne!(Some(new_wages.qbo_id.clone()), wages.id);
+    let read: Account = qbo.client.read(&co, &new_wages.qbo_id).await.unwrap();
+    assert_eq!(read.name.as_deref(), Some("TrackTik Direct Wages"));
+    assert_eq!(read.acct_num.as_deref(), Some("TT-3000"));
+    let old: Account = qbo
+        .client
+        .read(&co, wages.id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(old, changed, "the customer's account is untouched");
+}
