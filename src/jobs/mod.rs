@@ -5,6 +5,7 @@
 
 mod housekeeping;
 mod keep_alive;
+pub mod sync;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -12,6 +13,7 @@ use std::str::FromStr;
 use anyhow::Context;
 use apalis::prelude::*;
 use apalis_cron::{CronStream, Schedule};
+use apalis_sql::postgres::PostgresStorage;
 
 use crate::state::AppState;
 
@@ -40,6 +42,20 @@ pub async fn run(
         ))
         .build_fn(keep_alive::run);
 
+    let sync_tick = WorkerBuilder::new("sync-tick")
+        .enable_tracing()
+        .data(state.clone())
+        .backend(CronStream::new(
+            Schedule::from_str(sync::SCHEDULE).context("the sync schedule is invalid")?,
+        ))
+        .build_fn(sync::tick);
+    let sync_worker = WorkerBuilder::new("sync")
+        .enable_tracing()
+        .concurrency(state.config.worker_concurrency.max(1))
+        .data(state.clone())
+        .backend(PostgresStorage::<crate::sync::controls::SyncIntegration>::new(state.db.clone()))
+        .build_fn(sync::run);
+
     tracing::info!(
         concurrency = state.config.worker_concurrency,
         "worker started"
@@ -47,6 +63,8 @@ pub async fn run(
     Monitor::new()
         .register(housekeeping)
         .register(keep_alive)
+        .register(sync_tick)
+        .register(sync_worker)
         .run_with_signal(async move {
             shutdown.await;
             Ok(())

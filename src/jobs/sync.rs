@@ -1,0 +1,65 @@
+//! The nightly sync as jobs: a cron tick every 5 minutes on every worker that only enqueues
+//! (idempotently, see `sync::controls::enqueue_due`), and the `SyncIntegration` worker, a thin
+//! adapter over `sync::run_day`.
+
+use apalis::prelude::*;
+use chrono::Utc;
+
+use crate::state::AppState;
+use crate::sync::controls::{self, SyncIntegration};
+use crate::sync::runs::RunKind;
+use crate::sync::{self, SyncError};
+
+/// Seconds, minutes, hours, day of month, month, day of week: every 5 minutes.
+pub const SCHEDULE: &str = "0 */5 * * * *";
+
+/// The cron tick's payload.
+#[derive(Clone, Debug, Default)]
+pub struct SyncTick;
+
+/// One tick: enqueue every due (integration, day) not enqueued yet.
+pub async fn tick(_: SyncTick, state: Data<AppState>) -> Result<(), Error> {
+    let enqueued = controls::enqueue_due(&state, Utc::now())
+        .await
+        .map_err(super::job_error)?;
+    if !enqueued.is_empty() {
+        tracing::info!(count = enqueued.len(), "sync days enqueued");
+    }
+    Ok(())
+}
+
+/// Runs one integration's day. Conditions the customer must fix (reconnect, settings) end the
+/// job without retries: the next day's run posts everything still owed.
+pub async fn run(job: SyncIntegration, state: Data<AppState>) -> Result<(), Error> {
+    let Some(tenant_id) = controls::tenant_of(&state.db, job.integration_id)
+        .await
+        .map_err(|e| super::job_error(e.into()))?
+    else {
+        return Ok(());
+    };
+    match sync::run_day(
+        &state,
+        tenant_id,
+        job.integration_id,
+        job.day,
+        RunKind::Nightly,
+    )
+    .await
+    {
+        Ok(report) => {
+            tracing::info!(
+                integration = %job.integration_id,
+                day = %job.day,
+                posted = report.counts.posted,
+                failed = report.counts.failed,
+                "sync run done"
+            );
+            Ok(())
+        }
+        Err(e @ (SyncError::NotFound | SyncError::NotReady(_) | SyncError::NeedsReconnect(_))) => {
+            tracing::warn!(integration = %job.integration_id, day = %job.day, "sync not run: {e}");
+            Ok(())
+        }
+        Err(e) => Err(super::job_error(e.into())),
+    }
+}

@@ -1,0 +1,695 @@
+//! One run for one integration and trading day, in order: lock the integration, resolve rows a
+//! crash left in `posting`, read TrackTik, record every document in the ledger, then post what
+//! is owed, one document at a time, each outcome committed as it happens.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::connections;
+use crate::ids::{IntegrationId, TenantId};
+use crate::integrations::settings::{ClosedBooks, Settings};
+use crate::integrations::{self, CompanyProfile, Integration, IntegrationState};
+use crate::providers::quickbooks::{QboError, RequestId};
+use crate::providers::tracktik::{AccessToken, Portal};
+use crate::state::AppState;
+
+use super::SyncError;
+use super::build::{self, Built};
+use super::ledger::{self, Failure, LedgerEntry, LedgerState, Recorded, Source};
+use super::post::{self, QboSession, qbo_call};
+use super::runs::{self, Counts, RunKind, RunStatus};
+use super::source::{self, Batch};
+use super::window::TradingSchedule;
+
+/// What would be posted, for a preview.
+#[derive(Clone, Debug, Serialize)]
+pub struct PreviewItem {
+    /// Invoice or pay run.
+    pub source: Source,
+    /// TrackTik id.
+    pub source_id: i64,
+    /// TrackTik document number.
+    pub doc_number: String,
+    /// TrackTik total.
+    pub amount: rust_decimal::Decimal,
+    /// The QBO entity it would become.
+    pub qbo_entity: Option<String>,
+    /// Why it could not be posted, when it could not.
+    pub problem: Option<String>,
+}
+
+/// How a run went.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunReport {
+    /// The run row (none for previews and days before the start date).
+    pub sync_run_id: Option<i64>,
+    /// Counts.
+    pub counts: Counts,
+    /// Documents TrackTik changed or deleted after posting, newly flagged.
+    pub flagged: u64,
+    /// Previews only: what would be posted.
+    pub preview: Vec<PreviewItem>,
+}
+
+/// The integration's settings.
+pub async fn settings_of(
+    db: &sqlx::PgPool,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> sqlx::Result<Option<Settings>> {
+    let row: Option<(sqlx::types::Json<Settings>,)> = sqlx::query_as(
+        "select settings from integration where tenant_id = $1 and integration_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.0.0))
+}
+
+/// The trading schedule the settings describe (UTC when no zone was chosen).
+pub fn schedule_of(settings: &Settings) -> Result<TradingSchedule, SyncError> {
+    let zone: Tz = match settings.schedule.time_zone.as_deref() {
+        Some(z) if !z.trim().is_empty() => z.trim().parse().map_err(|_| {
+            SyncError::NotReady(format!("The time zone \"{z}\" in the schedule is unknown."))
+        })?,
+        _ => Tz::UTC,
+    };
+    let start_date = settings
+        .schedule
+        .start_date
+        .ok_or_else(|| SyncError::NotReady("No sync start date is set.".into()))?;
+    Ok(TradingSchedule {
+        zone,
+        cutoff: settings.schedule.cutoff,
+        start_date,
+    })
+}
+
+fn company_of(i: &Integration) -> CompanyProfile {
+    CompanyProfile {
+        realm_id: i.realm_id.clone(),
+        name: i.company_name.clone(),
+        country: i.country.clone(),
+        home_currency: i.home_currency.clone(),
+        prefs: i.company_prefs.0.clone(),
+    }
+}
+
+/// Runs the sync of `day` for one integration: every document approved from the sync start
+/// date to the end of `day` that is not posted yet. Previews write nothing anywhere.
+pub async fn run_day(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    kind: RunKind,
+) -> Result<RunReport, SyncError> {
+    run_with(state, tenant_id, integration_id, day, kind, None).await
+}
+
+/// [`run_day`], with the window starting at `from` instead of the start date when earlier
+/// (back-sync).
+pub(crate) async fn run_with(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    kind: RunKind,
+    from: Option<NaiveDate>,
+) -> Result<RunReport, SyncError> {
+    let db = &state.db;
+    let integration = integrations::db::get(db, tenant_id, integration_id)
+        .await?
+        .ok_or(SyncError::NotFound)?;
+    let preview = kind == RunKind::Preview;
+    match integration.state {
+        IntegrationState::Active => {}
+        IntegrationState::NeedsReconnect => {
+            return Err(SyncError::NeedsReconnect(
+                "A connection needs to be reconnected before anything can be posted.".into(),
+            ));
+        }
+        _ if preview => {}
+        s => {
+            return Err(SyncError::NotReady(format!(
+                "The integration is {}; only active integrations sync.",
+                s.label().to_lowercase()
+            )));
+        }
+    }
+    let settings = settings_of(db, tenant_id, integration_id)
+        .await?
+        .ok_or(SyncError::NotFound)?;
+    let mut schedule = schedule_of(&settings)?;
+    if let Some(from) = from {
+        schedule.start_date = schedule.start_date.min(from);
+    }
+    let Some((from, until)) = schedule.window(day) else {
+        return Ok(RunReport::default());
+    };
+
+    // One run per integration at a time, across every worker: a transaction-scoped advisory
+    // lock, released by commit, rollback or a dropped connection.
+    let mut lock = db.begin().await?;
+    if !preview {
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 20261126))")
+            .bind(format!("sync:{integration_id}"))
+            .execute(&mut *lock)
+            .await?;
+    }
+
+    let mut report = RunReport::default();
+    let run_id = if preview {
+        None
+    } else {
+        Some(runs::start(db, tenant_id, integration_id, day, kind).await?)
+    };
+    report.sync_run_id = run_id;
+    let outcome = run_locked(
+        state,
+        &integration,
+        &settings,
+        &schedule,
+        (from, until),
+        run_id,
+        &mut report,
+    )
+    .await;
+    if let Some(id) = run_id {
+        let (status, error) = match &outcome {
+            Ok(()) if report.counts.failed > 0 => (RunStatus::Partial, None),
+            Ok(()) => (RunStatus::Succeeded, None),
+            Err(e) => (RunStatus::Failed, Some(e.to_string())),
+        };
+        runs::progress(db, tenant_id, id, report.counts).await?;
+        runs::finish(db, tenant_id, id, status, error.as_deref()).await?;
+    }
+    lock.commit().await?;
+    outcome.map(|()| report)
+}
+
+async fn tracktik(
+    state: &AppState,
+    tenant_id: TenantId,
+    force: bool,
+) -> Result<(Portal, AccessToken, crate::ids::ConnectionId), SyncError> {
+    let conn = connections::db::tracktik_for_tenant(&state.db, tenant_id)
+        .await?
+        .ok_or_else(|| SyncError::NotReady("TrackTik is not connected.".into()))?;
+    let token = if force {
+        connections::force_refresh(state, tenant_id, conn.connection_id).await
+    } else {
+        connections::access_token(state, tenant_id, conn.connection_id).await
+    }
+    .map_err(post::connection_stop)?;
+    let portal =
+        Portal::new(&conn.external_id).map_err(|e| SyncError::Unavailable(e.to_string()))?;
+    Ok((
+        portal,
+        AccessToken::new(secrecy::ExposeSecret::expose_secret(&token).to_owned()),
+        conn.connection_id,
+    ))
+}
+
+async fn read_tracktik(
+    state: &AppState,
+    tenant_id: TenantId,
+    settings: &Settings,
+    from: chrono::DateTime<Utc>,
+    until: chrono::DateTime<Utc>,
+) -> Result<Batch, SyncError> {
+    let tt = &state.providers.tracktik;
+    let (portal, token, _) = tracktik(state, tenant_id, false).await?;
+    match source::read(tt, &portal, &token, settings, from, until).await {
+        Ok(b) => Ok(b),
+        Err(e) if e.is_unauthorized() => {
+            let (portal, token, _) = tracktik(state, tenant_id, true).await?;
+            source::read(tt, &portal, &token, settings, from, until)
+                .await
+                .map_err(|e| tracktik_error(state, tenant_id, e))
+        }
+        Err(e) => Err(tracktik_error(state, tenant_id, e)),
+    }
+}
+
+fn tracktik_error(
+    _state: &AppState,
+    _tenant_id: TenantId,
+    e: crate::providers::tracktik::TrackTikError,
+) -> SyncError {
+    if e.needs_reauthorization() || e.is_unauthorized() {
+        SyncError::NeedsReconnect(format!("TrackTik refused access: {e}"))
+    } else {
+        SyncError::Unavailable(format!("TrackTik could not be read: {e}"))
+    }
+}
+
+async fn run_locked(
+    state: &AppState,
+    integration: &Integration,
+    settings: &Settings,
+    schedule: &TradingSchedule,
+    (from, until): (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
+    run_id: Option<i64>,
+    report: &mut RunReport,
+) -> Result<(), SyncError> {
+    let db = &state.db;
+    let tenant_id = integration.tenant_id;
+    let integration_id = integration.integration_id;
+    let preview = run_id.is_none();
+    let company = company_of(integration);
+    let mut session =
+        QboSession::open(state, tenant_id, integration_id, &integration.realm_id).await?;
+
+    if !preview {
+        resolve_posting(&mut session).await?;
+    }
+    let batch = read_tracktik(state, tenant_id, settings, from, until).await?;
+    let zone = schedule.zone;
+
+    let mut invoices = HashMap::new();
+    let mut payruns = HashMap::new();
+    let mut docs = Vec::new();
+    for d in &batch.invoices {
+        if let Some(s) = source::invoice_source(d, zone, &batch.reference) {
+            invoices.insert(d.invoice.id, d);
+            docs.push(s);
+        }
+    }
+    for d in &batch.payruns {
+        if let Some(s) = source::payrun_source(d, zone, &batch.reference) {
+            payruns.insert(d.payrun.id, d);
+            docs.push(s);
+        }
+    }
+
+    if preview {
+        for doc in &docs {
+            let posted = ledger::list(db, tenant_id, integration_id)
+                .await?
+                .into_iter()
+                .any(|r| {
+                    r.state == LedgerState::Posted
+                        && r.source == doc.source
+                        && r.source_id == doc.source_id
+                });
+            if posted {
+                continue;
+            }
+            let built = build_one(
+                &mut session,
+                settings,
+                &company,
+                &batch,
+                &invoices,
+                &payruns,
+                doc.source,
+                doc.source_id,
+                false,
+            )
+            .await?;
+            report.preview.push(PreviewItem {
+                source: doc.source,
+                source_id: doc.source_id,
+                doc_number: doc.doc_number.clone(),
+                amount: doc.amount,
+                qbo_entity: built.as_ref().ok().map(|b| b.entity().to_owned()),
+                problem: built.err().map(|f| f.message),
+            });
+        }
+        report.counts.total = report.preview.len() as i32;
+        return Ok(());
+    }
+
+    for doc in &docs {
+        if ledger::record(db, tenant_id, integration_id, doc).await?
+            == Recorded::ChangedAfterPosting
+        {
+            report.flagged += 1;
+        }
+    }
+    for kind in [Source::Invoice, Source::Payrun] {
+        let enabled = match kind {
+            Source::Invoice => settings.billing.enabled,
+            Source::Payrun => settings.payroll.enabled,
+        };
+        if enabled {
+            let ids: Vec<i64> = docs
+                .iter()
+                .filter(|d| d.source == kind)
+                .map(|d| d.source_id)
+                .collect();
+            report.flagged +=
+                ledger::flag_missing(db, tenant_id, integration_id, kind, from, until, &ids)
+                    .await?;
+        }
+    }
+
+    let rows = ledger::to_post(db, tenant_id, integration_id, until).await?;
+    report.counts.total = rows.len() as i32;
+    let run_id = run_id.unwrap_or_default();
+    runs::progress(db, tenant_id, run_id, report.counts).await?;
+    for row in rows {
+        let outcome = post_row(
+            &mut session,
+            settings,
+            &company,
+            &batch,
+            &invoices,
+            &payruns,
+            &row,
+        )
+        .await?;
+        match outcome {
+            LedgerState::Posted => report.counts.posted += 1,
+            LedgerState::Failed => report.counts.failed += 1,
+            _ => report.counts.skipped += 1,
+        }
+        runs::progress(db, tenant_id, run_id, report.counts).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build_one(
+    session: &mut QboSession<'_>,
+    settings: &Settings,
+    company: &CompanyProfile,
+    batch: &Batch,
+    invoices: &HashMap<i64, &source::InvoiceDoc>,
+    payruns: &HashMap<i64, &source::PayrunDoc>,
+    kind: Source,
+    source_id: i64,
+    create_customers: bool,
+) -> Result<Result<Built, Failure>, SyncError> {
+    let reference = &batch.reference;
+    Ok(match kind {
+        Source::Invoice => {
+            let Some(doc) = invoices.get(&source_id) else {
+                return Ok(Err(gone(kind)));
+            };
+            let Some(client) = doc.invoice.client.as_ref().map(|c| c.id()) else {
+                return Ok(Err(Failure {
+                    message: "The TrackTik invoice names no client.".into(),
+                    code: "tracktik_data".into(),
+                    fix: "Correct the invoice in TrackTik.".into(),
+                    fix_at: Some("tracktik".into()),
+                    retryable: false,
+                }));
+            };
+            let currency = reference.client_currency(client);
+            match post::customer_for(
+                session,
+                settings,
+                company,
+                client,
+                &reference.client_name(client),
+                currency.as_deref(),
+                create_customers,
+            )
+            .await?
+            {
+                Ok(customer) => build::invoice(
+                    doc,
+                    settings,
+                    company,
+                    reference,
+                    &customer,
+                    currency.as_deref(),
+                ),
+                Err(f) => Err(f),
+            }
+        }
+        Source::Payrun => {
+            let Some(doc) = payruns.get(&source_id) else {
+                return Ok(Err(gone(kind)));
+            };
+            let currency = doc
+                .payrun
+                .region
+                .as_ref()
+                .and_then(|r| reference.currency_of_region.get(&r.id()).cloned());
+            build::payrun(doc, settings, company, currency.as_deref())
+        }
+    })
+}
+
+fn gone(kind: Source) -> Failure {
+    Failure {
+        message: format!(
+            "The TrackTik {} is no longer approved (or was deleted), so it was not posted.",
+            kind.label()
+        ),
+        code: "gone".into(),
+        fix: "Nothing to do; it is posted if it is approved again.".into(),
+        fix_at: None,
+        retryable: false,
+    }
+}
+
+fn request_id(row: &LedgerEntry, extra: &[&str]) -> RequestId {
+    let mut parts = vec![
+        row.integration_id.to_string(),
+        row.source.key().to_owned(),
+        row.source_id.to_string(),
+        row.revision.clone(),
+        row.generation.to_string(),
+    ];
+    parts.extend(extra.iter().map(|s| (*s).to_owned()));
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    RequestId::derive(&parts)
+}
+
+async fn post_row(
+    session: &mut QboSession<'_>,
+    settings: &Settings,
+    company: &CompanyProfile,
+    batch: &Batch,
+    invoices: &HashMap<i64, &source::InvoiceDoc>,
+    payruns: &HashMap<i64, &source::PayrunDoc>,
+    row: &LedgerEntry,
+) -> Result<LedgerState, SyncError> {
+    let db = session.state.db.clone();
+    let tenant_id = row.tenant_id;
+    let id = row.ledger_entry_id;
+    let present = match row.source {
+        Source::Invoice => invoices.contains_key(&row.source_id),
+        Source::Payrun => payruns.contains_key(&row.source_id),
+    };
+    if !present {
+        ledger::mark_skipped(&db, tenant_id, id, &gone(row.source).message).await?;
+        return Ok(LedgerState::Skipped);
+    }
+    let mut built = match build_one(
+        session,
+        settings,
+        company,
+        batch,
+        invoices,
+        payruns,
+        row.source,
+        row.source_id,
+        true,
+    )
+    .await?
+    {
+        Ok(b) => b,
+        Err(f) if f.code == "nothing_to_post" => {
+            ledger::mark_skipped(&db, tenant_id, id, &f.message).await?;
+            return Ok(LedgerState::Skipped);
+        }
+        Err(f) => {
+            ledger::mark_failed(&db, tenant_id, id, &f).await?;
+            return Ok(LedgerState::Failed);
+        }
+    };
+    let mut rid = request_id(row, &[]);
+    if !ledger::start_posting(
+        &db,
+        tenant_id,
+        id,
+        rid.as_str(),
+        built.entity(),
+        built.doc_number(),
+    )
+    .await?
+    {
+        return Ok(LedgerState::Skipped);
+    }
+    let started = Utc::now();
+    let mut result = post::create(session, &built, &rid).await?;
+    if let Err(e) = &result {
+        if e.fault().is_some_and(|f| f.has_code("6210"))
+            && settings.schedule.closed_books == ClosedBooks::PostOnFirstOpenDate
+        {
+            let prefs: Result<_, QboError> = qbo_call!(session, |co| session
+                .state
+                .providers
+                .quickbooks
+                .preferences(&co));
+            if let Some(closed) = prefs
+                .ok()
+                .and_then(|p| p.accounting_info_prefs)
+                .and_then(|a| a.book_close_date)
+            {
+                if let Some(open) = closed.succ_opt() {
+                    built.set_txn_date(open);
+                    rid = request_id(row, &["first-open-date", &open.to_string()]);
+                    sqlx::query(
+                        "update ledger_entry set request_id = $3, change_note = $4
+                         where tenant_id = $1 and ledger_entry_id = $2",
+                    )
+                    .bind(tenant_id)
+                    .bind(id)
+                    .bind(rid.as_str())
+                    .bind(format!(
+                        "The QuickBooks books were closed through {closed}; posted on {open}, the first open date."
+                    ))
+                    .execute(&db)
+                    .await?;
+                    result = post::create(session, &built, &rid).await?;
+                }
+            }
+        }
+    }
+    let link_of = |qbo_id: &str| {
+        session
+            .state
+            .providers
+            .quickbooks
+            .endpoints()
+            .app_link(built.link_path(), qbo_id)
+    };
+    match result {
+        Ok((qbo_id, doc_number)) => {
+            let link = link_of(&qbo_id);
+            ledger::mark_posted(
+                &db,
+                tenant_id,
+                id,
+                built.entity(),
+                &qbo_id,
+                doc_number.as_deref(),
+                &link,
+            )
+            .await?;
+            Ok(LedgerState::Posted)
+        }
+        Err(e) if post::is_refusal(&e) => Err(session.refused(&e).await),
+        Err(e)
+            if e.is_retryable()
+                || e.outcome_unknown()
+                || e.fault().is_some_and(|f| f.has_code("6140")) =>
+        {
+            // The outcome is unknown (or a document with our number exists): look before
+            // anything else is sent.
+            match post::find_documents(session, built.entity(), built.doc_number()).await? {
+                Ok(found) => {
+                    let mine = post::ours(&found, started)
+                        .filter(|f| f.lines_total == built.lines_total());
+                    if let Some(f) = mine {
+                        let link = link_of(&f.id);
+                        ledger::mark_posted(
+                            &db,
+                            tenant_id,
+                            id,
+                            built.entity(),
+                            &f.id,
+                            f.doc_number.as_deref(),
+                            &link,
+                        )
+                        .await?;
+                        Ok(LedgerState::Posted)
+                    } else {
+                        ledger::mark_failed(&db, tenant_id, id, &post::explain(&e, &built)).await?;
+                        Ok(LedgerState::Failed)
+                    }
+                }
+                // Could not even look: leave it in `posting`; the next run looks first.
+                Err(_) => Ok(LedgerState::Posting),
+            }
+        }
+        Err(e) => {
+            ledger::mark_failed(&db, tenant_id, id, &post::explain(&e, &built)).await?;
+            Ok(LedgerState::Failed)
+        }
+    }
+}
+
+/// Rows a crash (or a lost answer) left in `posting`: looked up in QuickBooks by document number
+/// and type before anything is re-posted. Found → posted; not found → pending again (the
+/// re-post carries the same request id, so QuickBooks replays rather than duplicates).
+async fn resolve_posting(session: &mut QboSession<'_>) -> Result<(), SyncError> {
+    let db = session.state.db.clone();
+    let rows = ledger::in_state(
+        &db,
+        session.tenant_id,
+        session.integration_id,
+        LedgerState::Posting,
+    )
+    .await?;
+    for row in rows {
+        let (Some(entity), Some(doc_number)) = (&row.qbo_entity, &row.qbo_doc_number) else {
+            ledger::back_to_pending(
+                &db,
+                row.tenant_id,
+                row.ledger_entry_id,
+                "Resumed after an interruption.",
+            )
+            .await?;
+            continue;
+        };
+        let started = row.posting_started_at.unwrap_or(row.updated_at);
+        match post::find_documents(session, entity, doc_number).await? {
+            Ok(found) => match post::ours(&found, started) {
+                Some(f) => {
+                    let link = session
+                        .state
+                        .providers
+                        .quickbooks
+                        .endpoints()
+                        .app_link(link_path(entity), &f.id);
+                    ledger::mark_posted(
+                        &db,
+                        row.tenant_id,
+                        row.ledger_entry_id,
+                        entity,
+                        &f.id,
+                        f.doc_number.as_deref(),
+                        &link,
+                    )
+                    .await?;
+                }
+                None => {
+                    ledger::back_to_pending(
+                        &db,
+                        row.tenant_id,
+                        row.ledger_entry_id,
+                        "Interrupted before QuickBooks had it; sent again.",
+                    )
+                    .await?;
+                }
+            },
+            Err(e) if post::is_refusal(&e) => return Err(session.refused(&e).await),
+            Err(e) => {
+                return Err(SyncError::Unavailable(format!(
+                    "QuickBooks could not be asked about an interrupted document: {e}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn link_path(entity: &str) -> &'static str {
+    match entity {
+        "Invoice" => "invoice",
+        "Purchase" => "expense",
+        "Bill" => "bill",
+        _ => "journal",
+    }
+}

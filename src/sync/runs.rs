@@ -1,0 +1,227 @@
+//! Sync runs (one row per run, with counts and progress for the dashboard) and the
+//! (integration, day) keys that make enqueueing idempotent.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgExecutor;
+
+use crate::ids::{IntegrationId, TenantId};
+
+/// Why a run was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "sync_run_kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// The nightly job for a trading day.
+    Nightly,
+    /// "Sync now".
+    Manual,
+    /// "Back-sync a date range".
+    BackSync,
+    /// "Retry failed".
+    Retry,
+    /// "Preview": nothing written to QuickBooks.
+    Preview,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "sync_run_status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going.
+    Running,
+    /// Every document posted (or nothing to do).
+    Succeeded,
+    /// Some documents failed; the others were posted.
+    Partial,
+    /// The run stopped (e.g. a connection needs the customer).
+    Failed,
+}
+
+/// One run.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct SyncRun {
+    /// Id.
+    pub sync_run_id: i64,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Integration.
+    pub integration_id: IntegrationId,
+    /// The trading day it ran for.
+    pub trading_day: NaiveDate,
+    /// Why.
+    pub kind: RunKind,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// Documents to post in this run.
+    pub total: i32,
+    /// Documents handled so far.
+    pub done: i32,
+    /// Posted.
+    pub posted: i32,
+    /// Failed.
+    pub failed: i32,
+    /// Skipped.
+    pub skipped: i32,
+    /// Why the run stopped, in plain language.
+    pub error: Option<String>,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, \
+    done, posted, failed, skipped, error, started_at, finished_at";
+
+/// Starts a run.
+pub async fn start(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    kind: RunKind,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into sync_run (tenant_id, integration_id, trading_day, kind)
+         values ($1, $2, $3, $4) returning sync_run_id",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(day)
+    .bind(kind)
+    .fetch_one(db)
+    .await
+}
+
+/// Counts so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// To post.
+    pub total: i32,
+    /// Posted.
+    pub posted: i32,
+    /// Failed.
+    pub failed: i32,
+    /// Skipped.
+    pub skipped: i32,
+}
+
+impl Counts {
+    /// Handled so far.
+    pub fn done(&self) -> i32 {
+        self.posted + self.failed + self.skipped
+    }
+}
+
+/// Writes the counts.
+pub async fn progress(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    sync_run_id: i64,
+    counts: Counts,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update sync_run set total = $3, done = $4, posted = $5, failed = $6, skipped = $7
+         where tenant_id = $1 and sync_run_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(sync_run_id)
+    .bind(counts.total)
+    .bind(counts.done())
+    .bind(counts.posted)
+    .bind(counts.failed)
+    .bind(counts.skipped)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends a run.
+pub async fn finish(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    sync_run_id: i64,
+    status: RunStatus,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update sync_run set status = $3, error = $4, finished_at = now()
+         where tenant_id = $1 and sync_run_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(sync_run_id)
+    .bind(status)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One run.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    sync_run_id: i64,
+) -> sqlx::Result<Option<SyncRun>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from sync_run where tenant_id = $1 and sync_run_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(sync_run_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The integration's runs, newest first.
+pub async fn recent(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    limit: i64,
+) -> sqlx::Result<Vec<SyncRun>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from sync_run where tenant_id = $1 and integration_id = $2
+         order by started_at desc, sync_run_id desc limit $3"
+    ))
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The latest day enqueued for the integration.
+pub async fn last_enqueued_day(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> sqlx::Result<Option<NaiveDate>> {
+    sqlx::query_scalar(
+        "select max(trading_day) from sync_day where tenant_id = $1 and integration_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Claims (integration, day) for enqueueing; false when it was claimed before.
+pub async fn claim_day(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "insert into sync_day (tenant_id, integration_id, trading_day) values ($1, $2, $3)
+         on conflict do nothing",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(day)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
