@@ -199,8 +199,6 @@ pub async fn record(
             .execute(&mut *tx)
             .await?;
             Recorded::ChangedAfterPosting
-        } else if *revision != doc.revision {
-            Recorded::ChangedAfterPosting
         } else {
             Recorded::AlreadyPosted
         }

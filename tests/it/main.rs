@@ -7,4 +7,5 @@ mod foundation;
 mod helpers;
 mod quickbooks_client;
 mod staff_sign_in;
+mod sync;
 mod tracktik_client;

@@ -1,0 +1,906 @@
+//! The nightly sync end to end: the app's engine against both in-process sandboxes and a real
+//! PostgreSQL. Every comparison reads QuickBooks back through its API.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use ledgerbridge::connections;
+use ledgerbridge::ids::{IntegrationId, TenantId};
+use ledgerbridge::integrations::IntegrationState;
+use ledgerbridge::integrations::settings::{QboRef, Settings, TaxTarget};
+use ledgerbridge::mapping::express::{ExpressOptions, TaxClassInput, ensure_defaults};
+use ledgerbridge::providers::quickbooks::models::{Invoice, Purchase, Vendor};
+use ledgerbridge::providers::quickbooks::{Company, QuickBooksClient, RequestId, RetryPolicy};
+use ledgerbridge::providers::tracktik::{AccessToken, Portal, Window};
+use ledgerbridge::sandbox::quickbooks::US_REALM_ID;
+use ledgerbridge::state::AppState;
+use ledgerbridge::sync::controls::{self, SyncIntegration};
+use ledgerbridge::sync::ledger::{self, LedgerState, Source};
+use ledgerbridge::sync::runs::{self, RunKind, RunStatus};
+use ledgerbridge::sync::{self, SyncError};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::helpers::{Sandboxes, TestApp};
+
+/// One connected, set-up integration and a state whose QBO client gives up quickly.
+struct Synced {
+    app: TestApp,
+    state: AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    realm: String,
+}
+
+fn fast_qbo(state: &AppState) -> QuickBooksClient {
+    QuickBooksClient::new(
+        state.providers.quickbooks.endpoints().clone(),
+        Duration::from_secs(2),
+    )
+    .with_retry(RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        throttle_wait: Duration::from_millis(50),
+    })
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl Synced {
+    /// Signs in, connects `realm` (multicurrency turned on first: the seeded portal bills in
+    /// CAD and USD), runs Express setup and activates the integration with `start_date`.
+    async fn start(realm: &str, start_date: NaiveDate) -> Self {
+        let app = TestApp::spawn_with_sandboxes().await;
+        Sandboxes::control(
+            app.sandboxes().quickbooks.base_url(),
+            &format!("/__sandbox/companies/{realm}/settings"),
+            json!({"multicurrency": true}),
+        )
+        .await;
+        assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+        assert_eq!(app.connect_quickbooks(realm, None).await.status(), 303);
+        let (tenant_id, integration_id): (TenantId, IntegrationId) =
+            sqlx::query_as("select tenant_id, integration_id from integration where realm_id = $1")
+                .bind(realm)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let mut state = app.state.clone();
+        state.providers.quickbooks = fast_qbo(&state);
+        let synced = Self {
+            app,
+            state,
+            tenant_id,
+            integration_id,
+            realm: realm.to_owned(),
+        };
+        synced.express(start_date).await;
+        synced
+    }
+
+    async fn qbo_token(&self) -> SecretString {
+        let conn = connections::db::quickbooks_for_integration(
+            &self.state.db,
+            self.tenant_id,
+            self.integration_id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        connections::access_token(&self.state, self.tenant_id, conn.connection_id)
+            .await
+            .unwrap()
+    }
+
+    async fn tracktik(&self) -> (Portal, AccessToken) {
+        let conn = connections::db::tracktik_for_tenant(&self.state.db, self.tenant_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = connections::access_token(&self.state, self.tenant_id, conn.connection_id)
+            .await
+            .unwrap();
+        (
+            Portal::new(&conn.external_id).unwrap(),
+            AccessToken::new(secrecy::ExposeSecret::expose_secret(&token).to_owned()),
+        )
+    }
+
+    async fn express(&self, start_date: NaiveDate) {
+        let (portal, tt) = self.tracktik().await;
+        let classes = self
+            .state
+            .providers
+            .tracktik
+            .tax_classes(&portal, &tt)
+            .await
+            .unwrap();
+        let inputs: Vec<TaxClassInput> = classes
+            .iter()
+            .map(|c| TaxClassInput {
+                id: c.id,
+                name: c.name.clone().unwrap_or_default(),
+            })
+            .collect();
+        let token = self.qbo_token().await;
+        let co = Company {
+            realm_id: &self.realm,
+            access_token: &token,
+        };
+        let refs = ensure_defaults(
+            &self.state.providers.quickbooks,
+            &co,
+            &inputs,
+            &ExpressOptions::default(),
+        )
+        .await
+        .expect("Express setup");
+        let r = |x: &ledgerbridge::providers::quickbooks::models::Ref| {
+            QboRef::new(x.value.clone(), x.name.clone().unwrap_or_default())
+        };
+        let mut settings = Settings::default();
+        settings.billing.default_item = Some(r(&refs.refs.service_income_item));
+        for (id, t) in &refs.refs.tax_classes {
+            settings
+                .taxes
+                .classes
+                .insert(*id, TaxTarget::Item { item: r(&t.item) });
+        }
+        settings.taxes.automated_tax_item = Some(r(&refs.refs.automated_tax.item));
+        settings.payroll.enabled = true;
+        settings.payroll.wages_account = Some(r(&refs.refs.wages_account));
+        settings.payroll.liability_account = Some(r(&refs.refs.wages_liability_account));
+        settings.schedule.start_date = Some(start_date);
+        settings.schedule.time_zone = Some("UTC".into());
+        settings.schedule.cutoff = NaiveTime::from_hms_opt(3, 0, 0).unwrap();
+        self.save(&settings).await;
+    }
+
+    async fn save(&self, settings: &Settings) {
+        sqlx::query(
+            "update integration set settings = $2, state = 'active' where integration_id = $1",
+        )
+        .bind(self.integration_id)
+        .bind(sqlx::types::Json(settings))
+        .execute(&self.state.db)
+        .await
+        .unwrap();
+    }
+
+    async fn settings(&self) -> Settings {
+        sync::settings_of(&self.state.db, self.tenant_id, self.integration_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn run(&self, day: NaiveDate) -> Result<sync::RunReport, SyncError> {
+        sync::run_day(
+            &self.state,
+            self.tenant_id,
+            self.integration_id,
+            day,
+            RunKind::Nightly,
+        )
+        .await
+    }
+
+    /// Every day from the start date to yesterday, one run each, as the nightly job does.
+    async fn run_every_day(&self, from: NaiveDate) {
+        let mut day = from;
+        while day < today() {
+            let report = self.run(day).await.expect("the run completes");
+            assert_eq!(report.counts.failed, 0, "{day}: {report:?}");
+            day = day.succ_opt().unwrap();
+        }
+    }
+
+    fn qbo_base(&self) -> &str {
+        self.app.sandboxes().quickbooks.base_url()
+    }
+
+    fn tt_base(&self) -> &str {
+        self.app.sandboxes().tracktik.base_url()
+    }
+
+    async fn qbo_invoices(&self) -> Vec<Invoice> {
+        let token = self.qbo_token().await;
+        let co = Company {
+            realm_id: &self.realm,
+            access_token: &token,
+        };
+        self.state
+            .providers
+            .quickbooks
+            .query(&co, "SELECT * FROM Invoice")
+            .await
+            .unwrap()
+    }
+
+    async fn qbo_purchases(&self) -> Vec<Purchase> {
+        let token = self.qbo_token().await;
+        let co = Company {
+            realm_id: &self.realm,
+            access_token: &token,
+        };
+        self.state
+            .providers
+            .quickbooks
+            .query(&co, "SELECT * FROM Purchase")
+            .await
+            .unwrap()
+    }
+
+    /// QBO creates per entity, from the sandbox's statistics.
+    async fn creates(&self, entity: &str) -> i64 {
+        let stats: Value = reqwest::get(format!("{}/__sandbox/stats", self.qbo_base()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["creates_per_entity"][&self.realm][entity]
+            .as_i64()
+            .unwrap_or(0)
+    }
+
+    /// TrackTik's approved invoices (document number → total) approved in `[from, until)`.
+    async fn tracktik_invoices(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BTreeMap<String, Decimal> {
+        let (portal, tt) = self.tracktik().await;
+        self.state
+            .providers
+            .tracktik
+            .approved_invoices_between(&portal, &tt, Window::new(from, until).unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                (
+                    sync::fit_doc_number(&i.document_number.unwrap()),
+                    i.total.unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    async fn ledger(&self) -> Vec<ledger::LedgerEntry> {
+        ledger::list(&self.state.db, self.tenant_id, self.integration_id)
+            .await
+            .unwrap()
+    }
+
+    async fn integration_state(&self) -> IntegrationState {
+        sqlx::query_scalar("select state from integration where integration_id = $1")
+            .bind(self.integration_id)
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
+    /// Creates and approves a TrackTik invoice for the first client; returns its id.
+    async fn new_invoice(&self, invoice_date: NaiveDate, approved_on: DateTime<Utc>) -> i64 {
+        let made = Sandboxes::control(
+            self.tt_base(),
+            "/__sandbox/invoices",
+            json!({"client": self.first_client().await, "invoiceDate": invoice_date.to_string(),
+                   "lines": [{"billItem": self.first_bill_item().await, "quantity": 8, "unitPrice": 30.25}]}),
+        )
+        .await;
+        let id = made["data"]["id"].as_i64().unwrap();
+        Sandboxes::control(
+            self.tt_base(),
+            &format!("/__sandbox/invoices/{id}/approve"),
+            json!({"approvedOn": approved_on.to_rfc3339()}),
+        )
+        .await;
+        id
+    }
+
+    async fn first_client(&self) -> i64 {
+        let (portal, tt) = self.tracktik().await;
+        self.state
+            .providers
+            .tracktik
+            .clients(&portal, &tt)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.kind == Some(ledgerbridge::providers::tracktik::models::ClientType::Client))
+            .unwrap()
+            .id
+    }
+
+    async fn first_bill_item(&self) -> i64 {
+        let (portal, tt) = self.tracktik().await;
+        self.state
+            .providers
+            .tracktik
+            .bill_items(&portal, &tt)
+            .await
+            .unwrap()[0]
+            .id
+    }
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+#[tokio::test]
+async fn a_seeded_portal_synced_day_by_day_matches_tracktik_document_for_document_and_cent_for_cent()
+ {
+    let start = days_ago(30);
+    let s = Synced::start(US_REALM_ID, start).await;
+    s.run_every_day(start).await;
+
+    let expected = s
+        .tracktik_invoices(start_of(start), start_of(today()))
+        .await;
+    assert!(expected.len() >= 10, "the seed has invoices: {expected:?}");
+    let posted: BTreeMap<String, Decimal> = s
+        .qbo_invoices()
+        .await
+        .into_iter()
+        .map(|i| (i.doc_number.unwrap(), i.total_amt.unwrap()))
+        .collect();
+    assert_eq!(
+        posted, expected,
+        "QuickBooks has exactly TrackTik's invoices"
+    );
+
+    // Pay runs: one credit-card expense each, total equal to TrackTik's total cost.
+    let (portal, tt) = s.tracktik().await;
+    let payruns = s
+        .state
+        .providers
+        .tracktik
+        .approved_payruns_between(
+            &portal,
+            &tt,
+            Window::new(start_of(start), start_of(today())).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(!payruns.is_empty(), "the seed has approved pay runs");
+    let expected: BTreeMap<String, Decimal> = payruns
+        .iter()
+        .map(|p| (format!("PR-{}", p.id), p.total_cost.unwrap()))
+        .collect();
+    let purchases: BTreeMap<String, Decimal> = s
+        .qbo_purchases()
+        .await
+        .into_iter()
+        .filter_map(|p| Some((p.doc_number?, p.total_amt?)))
+        .collect();
+    assert_eq!(purchases, expected);
+
+    // The ledger says the same, with links, and every run row is finished.
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Posted),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.qbo_link.as_deref().is_some_and(|l| l.contains("txnId=")))
+    );
+    let recent = runs::recent(&s.state.db, s.tenant_id, s.integration_id, 100)
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 30);
+    assert!(
+        recent
+            .iter()
+            .all(|r| r.status == RunStatus::Succeeded && r.finished_at.is_some())
+    );
+    assert_eq!(
+        recent.iter().map(|r| r.posted).sum::<i32>() as usize,
+        rows.len()
+    );
+}
+
+#[tokio::test]
+async fn a_second_run_of_the_same_night_posts_nothing() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    s.run_every_day(start).await;
+    let invoices = s.creates("Invoice").await;
+    let purchases = s.creates("Purchase").await;
+    assert!(invoices > 0);
+
+    let again = s.run(days_ago(1)).await.unwrap();
+    assert_eq!(again.counts.total, 0, "{again:?}");
+    assert_eq!(s.creates("Invoice").await, invoices);
+    assert_eq!(s.creates("Purchase").await, purchases);
+}
+
+#[tokio::test]
+async fn a_start_date_of_today_posts_nothing_until_tomorrows_run() {
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let id = s.new_invoice(today(), Utc::now()).await;
+
+    // Tonight's tick owes nothing: today's cutoff is tomorrow morning.
+    assert!(
+        controls::enqueue_due(&s.state, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.creates("Invoice").await, 0);
+
+    // Tomorrow after the cutoff, today is due: enqueued once, however many ticks run.
+    let tomorrow = start_of(today().succ_opt().unwrap()) + chrono::Duration::hours(4);
+    let first = controls::enqueue_due(&s.state, tomorrow).await.unwrap();
+    assert_eq!(
+        first,
+        vec![SyncIntegration {
+            integration_id: s.integration_id,
+            day: today()
+        }]
+    );
+    assert!(
+        controls::enqueue_due(&s.state, tomorrow)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let jobs: i64 = sqlx::query_scalar("select count(*) from apalis.jobs where job_type = $1")
+        .bind(controls::job_type())
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1, "a second enqueue is a no-op");
+
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(report.counts.posted, 1, "{report:?}");
+    let rows = s.ledger().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].source, rows[0].source_id), (Source::Invoice, id));
+}
+
+#[tokio::test]
+async fn concurrent_ticks_enqueue_each_due_day_once() {
+    let s = Synced::start(US_REALM_ID, days_ago(3)).await;
+    let now = Utc::now();
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let state = s.state.clone();
+        handles.push(tokio::spawn(async move {
+            controls::enqueue_due(&state, now).await.unwrap().len()
+        }));
+    }
+    let mut enqueued = 0;
+    for h in handles {
+        enqueued += h.await.unwrap();
+    }
+    let jobs: i64 = sqlx::query_scalar("select count(*) from apalis.jobs where job_type = $1")
+        .bind(controls::job_type())
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(enqueued as i64, jobs);
+    assert!((2..=3).contains(&jobs), "{jobs}");
+}
+
+#[tokio::test]
+async fn a_posting_row_left_by_a_crash_ends_posted_exactly_once() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    s.run_every_day(start).await;
+    let invoices = s.creates("Invoice").await;
+
+    // A crash right after QuickBooks committed, before the ledger heard back.
+    let victim = s
+        .ledger()
+        .await
+        .into_iter()
+        .find(|r| r.source == Source::Invoice)
+        .unwrap();
+    sqlx::query(
+        "update ledger_entry set state = 'posting', qbo_id = null, qbo_link = null, posted_at = null
+         where ledger_entry_id = $1",
+    )
+    .bind(victim.ledger_entry_id)
+    .execute(&s.state.db)
+    .await
+    .unwrap();
+    // A crash right before the call: a new document marked posting, never sent.
+    let fresh = s
+        .new_invoice(days_ago(2), Utc::now() - chrono::Duration::days(1))
+        .await;
+    let doc: Value = reqwest::get(format!("{}/__sandbox/invoices/{fresh}", s.tt_base()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = doc["data"]["documentNumber"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "insert into ledger_entry (tenant_id, integration_id, source, source_id, revision,
+            doc_number, trading_day, approved_at, amount, state, qbo_entity, qbo_doc_number,
+            request_id, attempts, posting_started_at)
+         values ($1, $2, 'invoice', $3, 'before-crash', $4, $5, now() - interval '1 day', 242,
+            'posting', 'Invoice', $6, 'never-sent', 1, now())",
+    )
+    .bind(s.tenant_id)
+    .bind(s.integration_id)
+    .bind(fresh)
+    .bind(&number)
+    .bind(days_ago(1))
+    .bind(sync::fit_doc_number(&number))
+    .execute(&s.state.db)
+    .await
+    .unwrap();
+    assert_eq!(s.creates("Invoice").await, invoices);
+
+    let report = s.run(days_ago(1)).await.unwrap();
+    let rows = s.ledger().await;
+    let victim_now = rows
+        .iter()
+        .find(|r| r.ledger_entry_id == victim.ledger_entry_id)
+        .unwrap();
+    assert_eq!(victim_now.state, LedgerState::Posted);
+    assert_eq!(
+        victim_now.qbo_id, victim.qbo_id,
+        "found by lookup, not re-posted"
+    );
+    let fresh_now = rows.iter().find(|r| r.source_id == fresh).unwrap();
+    assert_eq!(fresh_now.state, LedgerState::Posted, "{report:?}");
+    // Not found by lookup, so posted: exactly one invoice carries the number.
+    let numbered: Vec<Invoice> = s
+        .qbo_invoices()
+        .await
+        .into_iter()
+        .filter(|i| i.doc_number.as_deref() == Some(fresh_now.qbo_doc_number.as_deref().unwrap()))
+        .collect();
+    assert_eq!(numbered.len(), 1);
+    let posted_numbers: Vec<String> = s
+        .qbo_invoices()
+        .await
+        .into_iter()
+        .filter_map(|i| i.doc_number)
+        .collect();
+    let mut unique = posted_numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), posted_numbers.len(), "no duplicates");
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_quickbooks_committed_is_resolved_by_lookup_without_a_duplicate()
+{
+    let s = Synced::start(US_REALM_ID, days_ago(10)).await;
+    // Every try of the first invoice create is committed (or replayed) and then dropped.
+    Sandboxes::control(
+        s.qbo_base(),
+        "/__sandbox/faults",
+        json!({"kind": "drop", "count": 3, "path_contains": "/invoice", "method": "POST"}),
+    )
+    .await;
+    s.run_every_day(days_ago(10)).await;
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Posted),
+        "{rows:#?}"
+    );
+    let invoices = s.qbo_invoices().await;
+    assert_eq!(
+        invoices.len(),
+        rows.iter().filter(|r| r.source == Source::Invoice).count()
+    );
+    assert_eq!(s.creates("Invoice").await as usize, invoices.len());
+}
+
+#[tokio::test]
+async fn the_fault_mix_ends_with_every_document_posted_and_a_revoked_integration_in_needs_reconnect()
+ {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    for fault in [
+        json!({"kind": "throttle", "count": 2}),
+        json!({"kind": "server_error", "count": 2, "method": "POST"}),
+        json!({"kind": "503", "count": 1}),
+        json!({"kind": "timeout", "count": 1, "seconds": 3, "path_contains": "/invoice"}),
+        json!({"kind": "drop", "count": 1, "path_contains": "/purchase"}),
+    ] {
+        Sandboxes::control(s.qbo_base(), "/__sandbox/faults", fault).await;
+    }
+    // Tokens expire on both sides (our stored expiry still says they are good).
+    Sandboxes::control(s.qbo_base(), "/__sandbox/tokens/expire", json!({})).await;
+    Sandboxes::control(s.tt_base(), "/__sandbox/tokens/expire", json!({})).await;
+    Sandboxes::control(
+        s.tt_base(),
+        "/__sandbox/faults",
+        json!({"status": 503, "count": 1, "pathContains": "/invoices"}),
+    )
+    .await;
+
+    // Each night runs once; a night that QuickBooks kept too busy is caught up by the next.
+    let mut day = start;
+    while day < today() {
+        let _ = s.run(day).await;
+        day = day.succ_opt().unwrap();
+    }
+    let _ = s.run(days_ago(1)).await;
+    let rows = s.ledger().await;
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Posted),
+        "{:#?}",
+        rows.iter()
+            .filter(|r| r.state != LedgerState::Posted)
+            .collect::<Vec<_>>()
+    );
+    let invoices = s.qbo_invoices().await;
+    assert_eq!(
+        invoices.len(),
+        rows.iter().filter(|r| r.source == Source::Invoice).count(),
+        "no duplicates"
+    );
+
+    // Revoked: the run stops, the integration waits for a reconnect.
+    Sandboxes::control(
+        s.qbo_base(),
+        "/__sandbox/tokens/revoke",
+        json!({"realm_id": s.realm}),
+    )
+    .await;
+    s.new_invoice(days_ago(1), Utc::now() - chrono::Duration::hours(20))
+        .await;
+    let stopped = s.run(days_ago(1)).await;
+    assert!(
+        matches!(stopped, Err(SyncError::NeedsReconnect(_))),
+        "{stopped:?}"
+    );
+    assert_eq!(
+        s.integration_state().await,
+        IntegrationState::NeedsReconnect
+    );
+    // The tick skips it until it is fixed; its owed documents stay pending.
+    assert!(
+        controls::enqueue_due(&s.state, Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_late_approval_of_an_earlier_day_is_caught_by_the_next_run() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    s.run_every_day(start).await;
+    // Approved "on" day -5, but only now, after that night ran.
+    let late = s
+        .new_invoice(
+            days_ago(6),
+            start_of(days_ago(5)) + chrono::Duration::hours(12),
+        )
+        .await;
+    let report = s.run(days_ago(1)).await.unwrap();
+    assert_eq!(report.counts.posted, 1, "{report:?}");
+    let row = s
+        .ledger()
+        .await
+        .into_iter()
+        .find(|r| r.source_id == late)
+        .unwrap();
+    assert_eq!(row.state, LedgerState::Posted);
+    assert_eq!(row.trading_day, days_ago(5));
+}
+
+#[tokio::test]
+async fn an_invoice_edited_or_deleted_in_tracktik_after_posting_is_flagged_and_not_reposted() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    s.run_every_day(start).await;
+    let creates = s.creates("Invoice").await;
+    let rows = s.ledger().await;
+    let invoices: Vec<_> = rows
+        .iter()
+        .filter(|r| r.source == Source::Invoice)
+        .collect();
+    let (edited, deleted) = (invoices[0].source_id, invoices[1].source_id);
+    let r = reqwest::Client::new()
+        .patch(format!("{}/__sandbox/invoices/{edited}", s.tt_base()))
+        .json(&json!({"dueDate": "2030-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = reqwest::Client::new()
+        .delete(format!("{}/__sandbox/invoices/{deleted}", s.tt_base()))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let report = s.run(days_ago(1)).await.unwrap();
+    assert_eq!(report.flagged, 2, "{report:?}");
+    assert_eq!(s.creates("Invoice").await, creates, "nothing re-posted");
+    let rows = s.ledger().await;
+    for id in [edited, deleted] {
+        let row = rows
+            .iter()
+            .find(|r| r.source_id == id && r.state == LedgerState::Posted)
+            .unwrap();
+        assert!(row.changed_in_tracktik, "{row:?}");
+        assert!(row.change_note.is_some());
+    }
+    // Flagged once: the next run does not count them again.
+    assert_eq!(s.run(days_ago(1)).await.unwrap().flagged, 0);
+}
+
+#[tokio::test]
+async fn a_refused_document_fails_alone_in_plain_words_and_retry_failed_posts_it_with_a_new_request_id()
+ {
+    let start = days_ago(30);
+    let s = Synced::start(US_REALM_ID, start).await;
+    // The service item goes inactive in QuickBooks: every invoice is refused, pay runs are not.
+    let mut settings = s.settings().await;
+    let good = settings.billing.default_item.clone().unwrap();
+    settings.billing.default_item = Some(QboRef::new("999999", "Retired Guarding Service"));
+    s.save(&settings).await;
+    let mut day = start;
+    while day < today() {
+        s.run(day).await.unwrap();
+        day = day.succ_opt().unwrap();
+    }
+    let rows = s.ledger().await;
+    let failed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.state == LedgerState::Failed)
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed
+            .iter()
+            .all(|r| r.source == Source::Invoice && !r.retryable)
+    );
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("Retired Guarding Service"),
+        "{:?}",
+        failed[0]
+    );
+    assert_eq!(failed[0].fix_at.as_deref(), Some("settings"));
+    assert!(
+        rows.iter()
+            .any(|r| r.source == Source::Payrun && r.state == LedgerState::Posted)
+    );
+    let old_request = failed[0].request_id.clone().unwrap();
+
+    // A nightly run does not hammer QuickBooks with the same refusal.
+    let again = s.run(days_ago(1)).await.unwrap();
+    assert_eq!(again.counts.total, 0);
+
+    // Fixed, then retried on purpose: a new generation, so a new request id.
+    settings.billing.default_item = Some(good);
+    s.save(&settings).await;
+    let report = controls::retry_failed(&s.state, s.tenant_id, s.integration_id, None)
+        .await
+        .unwrap();
+    assert_eq!(report.counts.posted as usize, failed.len(), "{report:?}");
+    let row = s
+        .ledger()
+        .await
+        .into_iter()
+        .find(|r| r.ledger_entry_id == failed[0].ledger_entry_id)
+        .unwrap();
+    assert_eq!(row.state, LedgerState::Posted);
+    assert_eq!(row.generation, 1);
+    assert_ne!(row.request_id.unwrap(), old_request);
+}
+
+#[tokio::test]
+async fn a_client_whose_name_a_vendor_holds_becomes_a_customer_named_with_a_suffix() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let client = s.first_client().await;
+    let (portal, tt) = s.tracktik().await;
+    let name = s
+        .state
+        .providers
+        .tracktik
+        .clients(&portal, &tt)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == client)
+        .unwrap()
+        .display_name()
+        .unwrap()
+        .to_owned();
+    let token = s.qbo_token().await;
+    let co = Company {
+        realm_id: &s.realm,
+        access_token: &token,
+    };
+    s.state
+        .providers
+        .quickbooks
+        .create(
+            &co,
+            &Vendor {
+                display_name: Some(name.clone()),
+                ..Default::default()
+            },
+            &RequestId::derive(&["test-vendor"]),
+        )
+        .await
+        .unwrap();
+    s.new_invoice(days_ago(3), Utc::now() - chrono::Duration::days(2))
+        .await;
+    s.run_every_day(start).await;
+    let (qbo_name, note): (String, Option<String>) = sqlx::query_as(
+        "select display_name, note from sync_customer where integration_id = $1 and client_id = $2",
+    )
+    .bind(s.integration_id)
+    .bind(client)
+    .fetch_one(&s.state.db)
+    .await
+    .unwrap();
+    assert_eq!(qbo_name, format!("{name} (Customer)"));
+    assert!(note.unwrap().contains("vendor"));
+}
+
+#[tokio::test]
+async fn preview_lists_what_would_be_posted_and_writes_nothing() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let items = controls::preview(&s.state, s.tenant_id, s.integration_id, Some(days_ago(1)))
+        .await
+        .unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i.problem.is_none()), "{items:#?}");
+    assert!(s.ledger().await.is_empty());
+    assert_eq!(s.creates("Invoice").await, 0);
+    assert_eq!(s.creates("Customer").await, 0);
+
+    // Sync now then posts exactly those.
+    let report = controls::sync_now(&s.state, s.tenant_id, s.integration_id, Some(days_ago(1)))
+        .await
+        .unwrap();
+    assert_eq!(report.counts.posted as usize, items.len());
+}
+
+#[tokio::test]
+async fn back_sync_posts_documents_approved_before_the_start_date() {
+    let s = Synced::start(US_REALM_ID, days_ago(3)).await;
+    s.run_every_day(days_ago(3)).await;
+    let before = s.ledger().await.len();
+    let report = controls::back_sync(
+        &s.state,
+        s.tenant_id,
+        s.integration_id,
+        days_ago(10),
+        days_ago(1),
+    )
+    .await
+    .unwrap();
+    assert!(report.counts.posted > 0, "{report:?}");
+    assert_eq!(
+        s.ledger().await.len(),
+        before + report.counts.posted as usize
+    );
+    let run = runs::recent(&s.state.db, s.tenant_id, s.integration_id, 1)
+        .await
+        .unwrap();
+    assert_eq!(run[0].kind, RunKind::BackSync);
+}
