@@ -40,6 +40,8 @@ pub mod server;
 pub mod staff;
 /// Application state.
 pub mod state;
+/// The nightly syncs: translation of TrackTik documents into QuickBooks transactions.
+pub mod sync;
 /// Logging.
 pub mod telemetry;
 /// Tenants (TrackTik portals).
