@@ -20,6 +20,7 @@ pub mod doc_number;
 mod error;
 mod invoice;
 mod payroll;
+mod posting;
 mod tax;
 pub mod template;
 

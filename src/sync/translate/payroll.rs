@@ -21,14 +21,12 @@ use rust_decimal::Decimal;
 
 use crate::integrations::CompanyProfile;
 use crate::integrations::settings::{Dimension, LineGrouping, PayrollPosting, QboRef, Settings};
-use crate::providers::quickbooks::models::{
-    AccountBasedExpenseLineDetail, Bill, JournalEntity, JournalEntry, JournalEntryLineDetail, Line,
-    Purchase, Ref,
-};
+use crate::providers::quickbooks::models::{Bill, JournalEntry, Line, Purchase, Ref};
 use crate::providers::tracktik::models::{Client, Employee, Payrun, PayrunItem, Relation};
 
 use super::dimensions::{Wanted, single_location};
 use super::doc_number::fit_doc_number;
+use super::posting::{Credit, Header, expense, journal_entry};
 use super::{
     Area, Check, DimensionKind, DimensionRefs, Discrepancy, Names, TranslateError, add,
     currency_ref, is_us, name_of, qbo_ref, show, sub_cent_check,
@@ -114,13 +112,14 @@ struct GroupKey {
     location: Option<String>,
 }
 
+/// One transaction line's worth of items.
 #[derive(Clone, Debug)]
-struct Group {
-    account: Ref,
-    class: Option<Ref>,
-    location: Option<Ref>,
-    total: Decimal,
-    hours: Option<Decimal>,
+pub(crate) struct Group {
+    pub(crate) account: Ref,
+    pub(crate) class: Option<Ref>,
+    pub(crate) location: Option<Ref>,
+    pub(crate) total: Decimal,
+    pub(crate) hours: Option<Decimal>,
 }
 
 /// Translates one approved, locked pay run per the payroll settings.
@@ -265,148 +264,38 @@ pub fn translate_payrun(
     }
     let described: Vec<(String, Group)> = groups
         .into_iter()
-        .map(|(key, group)| (describe(payrun.id, &key, &group, name_accounts), group))
+        .map(|(key, group)| {
+            let text = describe(payrun.id, payroll.grouping, &key, &group, name_accounts);
+            (text, group)
+        })
         .collect();
     for (description, group) in &described {
         sub_cent_check(description, group.total, &mut discrepancies);
     }
 
-    let us = is_us(ctx.company);
-    let global_tax = (!us).then(|| "NotApplicable".to_owned());
-    let doc_number = Some(fit_doc_number(&format!("PR-{}", payrun.id)));
-    let private_note = Some(period_note(payrun, region.as_ref().map(|r| r.1.as_str())));
-    let transaction =
-        if journal {
-            let liability = payroll.liability_account.as_ref().ok_or(
-                TranslateError::MissingLiabilityAccount {
-                    posting: payroll.posting,
-                },
-            )?;
-            let region_only = |w: Option<Wanted>, r: Option<&Ref>| {
-                w.filter(|w| w.from == Dimension::Region).and(r.cloned())
-            };
-            let first = described.first().map(|(_, g)| g);
-            let credit_class = region_only(class, first.and_then(|g| g.class.as_ref()));
-            let credit_location = region_only(location, first.and_then(|g| g.location.as_ref()));
-            let mut lines: Vec<Line> = described
-                .into_iter()
-                .map(|(description, g)| {
-                    let posting = if g.total < Decimal::ZERO {
-                        "Credit"
-                    } else {
-                        "Debit"
-                    };
-                    let mut line = Line::journal(
-                        g.total.abs(),
-                        JournalEntryLineDetail {
-                            posting_type: posting.into(),
-                            account_ref: g.account,
-                            entity: None,
-                            class_ref: g.class,
-                            department_ref: g.location,
-                        },
-                    );
-                    line.description = Some(description);
-                    line
-                })
-                .collect();
-            let mut credit = Line::journal(
-                expected_total,
-                JournalEntryLineDetail {
-                    posting_type: "Credit".into(),
-                    account_ref: qbo_ref(liability),
-                    entity: payroll.vendor.as_ref().map(|v| JournalEntity {
-                        entity_type: "Vendor".into(),
-                        entity_ref: qbo_ref(v),
-                    }),
-                    class_ref: credit_class,
-                    department_ref: credit_location,
-                },
-            );
-            credit.description = Some(format!("Pay run {} — wages payable", payrun.id));
-            lines.push(credit);
-            number(&mut lines);
-            QboPayrun::JournalEntry(JournalEntry {
-                doc_number,
-                txn_date: Some(txn_date),
-                private_note,
-                currency_ref: currency,
-                global_tax_calculation: global_tax,
-                line: lines,
-                ..JournalEntry::default()
-            })
-        } else {
-            let tax_code = if us {
-                None
-            } else {
-                Some(
-                    ctx.settings
-                        .taxes
-                        .exempt_tax_code
-                        .as_ref()
-                        .map(qbo_ref)
-                        .ok_or(TranslateError::MissingExemptTaxCode)?,
-                )
-            };
-            let mut lines: Vec<Line> = described
-                .into_iter()
-                .map(|(description, g)| {
-                    let mut line = Line::account_expense(
-                        g.total,
-                        AccountBasedExpenseLineDetail {
-                            account_ref: Some(g.account),
-                            class_ref: g.class,
-                            tax_code_ref: tax_code.clone(),
-                            ..AccountBasedExpenseLineDetail::default()
-                        },
-                    );
-                    line.description = Some(description);
-                    line
-                })
-                .collect();
-            number(&mut lines);
-            let department_ref = single_location(Area::Payroll, txn_locations)?;
-            if payroll.posting == PayrollPosting::Bill {
-                let vendor = payroll
-                    .vendor
-                    .as_ref()
-                    .ok_or(TranslateError::MissingPayrollVendor)?;
-                QboPayrun::Bill(Bill {
-                    doc_number,
-                    txn_date: Some(txn_date),
-                    private_note,
-                    currency_ref: currency,
-                    department_ref,
-                    global_tax_calculation: global_tax,
-                    line: lines,
-                    vendor_ref: Some(qbo_ref(vendor)),
-                    a_p_account_ref: ctx.ap_account.map(qbo_ref),
-                    ..Bill::default()
-                })
-            } else {
-                let liability = payroll.liability_account.as_ref().ok_or(
-                    TranslateError::MissingLiabilityAccount {
-                        posting: payroll.posting,
-                    },
-                )?;
-                QboPayrun::Purchase(Purchase {
-                    doc_number,
-                    txn_date: Some(txn_date),
-                    private_note,
-                    currency_ref: currency,
-                    department_ref,
-                    global_tax_calculation: global_tax,
-                    line: lines,
-                    account_ref: Some(qbo_ref(liability)),
-                    payment_type: Some("CreditCard".into()),
-                    entity_ref: payroll.vendor.as_ref().map(|v| Ref {
-                        kind: Some("Vendor".into()),
-                        ..qbo_ref(v)
-                    }),
-                    ..Purchase::default()
-                })
-            }
+    let header = Header {
+        doc_number: Some(fit_doc_number(&format!("PR-{}", payrun.id))),
+        txn_date,
+        private_note: Some(period_note(payrun, region.as_ref().map(|r| r.1.as_str()))),
+        currency,
+        global_tax: (!is_us(ctx.company)).then(|| "NotApplicable".to_owned()),
+    };
+    let transaction = if journal {
+        let region_only = |w: Option<Wanted>, r: Option<&Ref>| {
+            w.filter(|w| w.from == Dimension::Region).and(r.cloned())
         };
+        let first = described.first().map(|(_, g)| g);
+        let credit = Credit {
+            class: region_only(class, first.and_then(|g| g.class.as_ref())),
+            location: region_only(location, first.and_then(|g| g.location.as_ref())),
+            amount: expected_total,
+            description: format!("Pay run {} — wages payable", payrun.id),
+        };
+        journal_entry(ctx, header, described, credit)?
+    } else {
+        let department_ref = single_location(Area::Payroll, txn_locations)?;
+        expense(ctx, header, described, department_ref)?
+    };
     Ok(TranslatedPayrun {
         transaction,
         expected_total,
@@ -444,17 +333,35 @@ fn employee(relation: &Relation<Employee>, names: &Names) -> (String, i64) {
     (name_of(embedded.as_deref(), &names.employees, id), id)
 }
 
-/// "REG — 312.50 h", "Ana Diaz — OT — 8.00 h", "Main Gate — 120.00 h", "Pay run 77 — …".
-fn describe(payrun_id: i64, key: &GroupKey, group: &Group, name_account: bool) -> String {
+/// "REG — 312.50 h", "Ana Diaz — OT — 8.00 h", "Main Gate — 120.00 h", "Pay run 77 — …";
+/// "No employee", "No pay code", "No site" for items the grouping cannot place.
+fn describe(
+    payrun_id: i64,
+    grouping: LineGrouping,
+    key: &GroupKey,
+    group: &Group,
+    name_account: bool,
+) -> String {
+    use LineGrouping::*;
     let mut parts: Vec<String> = Vec::new();
-    if let Some((name, _)) = &key.employee {
-        parts.push(name.clone());
+    match &key.employee {
+        Some((name, _)) => parts.push(name.clone()),
+        None if matches!(grouping, PerEmployee | PerEmployeePayCode) => {
+            parts.push("No employee".into());
+        }
+        None => {}
     }
-    if let Some(code) = &key.pay_code {
-        parts.push(code.clone());
+    match &key.pay_code {
+        Some(code) => parts.push(code.clone()),
+        None if matches!(grouping, PerPayCode | PerEmployeePayCode) => {
+            parts.push("No pay code".into());
+        }
+        None => {}
     }
-    if let Some((name, _)) = &key.site {
-        parts.push(name.clone());
+    match &key.site {
+        Some((name, _)) => parts.push(name.clone()),
+        None if grouping == PerSite => parts.push("No site".into()),
+        None => {}
     }
     if parts.is_empty() {
         parts.push(format!("Pay run {payrun_id}"));
@@ -487,10 +394,4 @@ fn period_note(payrun: &Payrun, region: Option<&str>) -> String {
         note.push_str(&format!(" ({region})"));
     }
     note
-}
-
-fn number(lines: &mut [Line]) {
-    for (n, line) in lines.iter_mut().enumerate() {
-        line.line_num = u32::try_from(n + 1).ok();
-    }
 }

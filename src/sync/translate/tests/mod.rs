@@ -4,5 +4,6 @@
 mod doc_number;
 mod fixtures;
 mod invoice;
+mod invoice_options;
 mod payroll;
 mod props;

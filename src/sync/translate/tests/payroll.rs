@@ -454,3 +454,34 @@ fn an_item_without_a_total_fails_the_pay_run_instead_of_computing_one() {
         }
     );
 }
+
+#[test]
+fn items_the_grouping_cannot_place_get_a_first_line_that_says_so() {
+    let mut world = World::new(true);
+    let mut doc = three_item_payrun();
+    doc.items.push(dto(
+        json!({"id": 9, "payrun": 77, "quantity": "2", "total": "40.00"}),
+    ));
+    let out = run(&world, &doc);
+    assert_eq!(
+        out.transaction.lines()[0].description.as_deref(),
+        Some("No pay code — 2.00 h")
+    );
+    world.settings.payroll.grouping = LineGrouping::PerEmployee;
+    let out = run(&world, &doc);
+    assert_eq!(
+        out.transaction
+            .lines()
+            .last()
+            .unwrap()
+            .description
+            .as_deref(),
+        Some("No employee — TrackTik Direct Wages — 2.00 h")
+    );
+    world.settings.payroll.grouping = LineGrouping::PerSite;
+    let out = run(&world, &doc);
+    assert_eq!(
+        out.transaction.lines()[0].description.as_deref(),
+        Some("No site — TrackTik Direct Wages — 2.00 h")
+    );
+}
