@@ -470,12 +470,7 @@ fn items_the_grouping_cannot_place_get_a_first_line_that_says_so() {
     world.settings.payroll.grouping = LineGrouping::PerEmployee;
     let out = run(&world, &doc);
     assert_eq!(
-        out.transaction
-            .lines()
-            .last()
-            .unwrap()
-            .description
-            .as_deref(),
+        out.transaction.lines()[0].description.as_deref(),
         Some("No employee — TrackTik Direct Wages — 2.00 h")
     );
     world.settings.payroll.grouping = LineGrouping::PerSite;
