@@ -1,6 +1,7 @@
 //! The nightly syncs: trading-day window, ledger, runs, posting, manual controls.
 //!
 //! - [`window`]: trading days and approval windows.
+//! - [`translate`]: TrackTik documents into QBO transactions (pure functions).
 //! - [`ledger`]: one row per TrackTik document: `pending → posting → posted | failed | skipped`.
 //! - [`runs`]: one row per run with counts and progress; (integration, day) enqueue keys.
 //! - [`run_day`]: one run: lock, resolve `posting` rows by lookup, read TrackTik, record,
@@ -14,6 +15,7 @@ pub mod ledger;
 mod post;
 pub mod runs;
 mod source;
+pub mod translate;
 pub mod window;
 
 pub use build::{MAX_DOC_NUMBER, fit_doc_number};

@@ -1,0 +1,9 @@
+//! Tests of the translation layer: hand-built documents (`invoice`, `payroll`), the
+//! document-number rule and templates (`doc_number`), and property tests (`props`).
+
+mod doc_number;
+mod fixtures;
+mod invoice;
+mod invoice_options;
+mod payroll;
+mod props;
