@@ -35,6 +35,8 @@ create table ledger_entry (
     fix_at               text,
     changed_in_tracktik  boolean not null default false,
     change_note          text,
+    -- QuickBooks' total differs from TrackTik's (QBO computed the tax): reported, not adjusted.
+    discrepancy          text,
     posting_started_at   timestamptz,
     posted_at            timestamptz,
     created_at           timestamptz not null default now(),

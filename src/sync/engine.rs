@@ -433,7 +433,7 @@ async fn build_one(
                 .region
                 .as_ref()
                 .and_then(|r| reference.currency_of_region.get(&r.id()).cloned());
-            build::payrun(doc, settings, company, currency.as_deref())
+            build::payrun(doc, settings, company, reference, currency.as_deref())
         }
     })
 }
@@ -498,7 +498,7 @@ async fn post_row(
     .await?
     {
         Ok(b) => b,
-        Err(f) if f.code == "nothing_to_post" => {
+        Err(f) if f.code == build::NOTHING_TO_POST => {
             ledger::mark_skipped(&db, tenant_id, id, &f.message).await?;
             return Ok(LedgerState::Skipped);
         }
@@ -565,18 +565,24 @@ async fn post_row(
             .app_link(built.link_path(), qbo_id)
     };
     match result {
-        Ok((qbo_id, doc_number)) => {
-            let link = link_of(&qbo_id);
+        Ok(created) => {
+            let link = link_of(&created.id);
             ledger::mark_posted(
                 &db,
                 tenant_id,
                 id,
                 built.entity(),
-                &qbo_id,
-                doc_number.as_deref(),
+                &created.id,
+                created.doc_number.as_deref(),
                 &link,
             )
             .await?;
+            if let Some(d) = created
+                .total
+                .and_then(|total| super::translate::reconcile(built.expected_total, total))
+            {
+                ledger::note_discrepancy(&db, tenant_id, id, &d.to_string()).await?;
+            }
             Ok(LedgerState::Posted)
         }
         Err(e) if post::is_refusal(&e) => Err(session.refused(&e).await),
@@ -652,7 +658,7 @@ async fn resolve_posting(session: &mut QboSession<'_>) -> Result<(), SyncError> 
                         .providers
                         .quickbooks
                         .endpoints()
-                        .app_link(link_path(entity), &f.id);
+                        .app_link(build::link_path(entity), &f.id);
                     ledger::mark_posted(
                         &db,
                         row.tenant_id,
@@ -683,13 +689,4 @@ async fn resolve_posting(session: &mut QboSession<'_>) -> Result<(), SyncError> 
         }
     }
     Ok(())
-}
-
-fn link_path(entity: &str) -> &'static str {
-    match entity {
-        "Invoice" => "invoice",
-        "Purchase" => "expense",
-        "Bill" => "bill",
-        _ => "journal",
-    }
 }

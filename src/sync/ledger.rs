@@ -114,6 +114,8 @@ pub struct LedgerEntry {
     pub changed_in_tracktik: bool,
     /// What changed.
     pub change_note: Option<String>,
+    /// QuickBooks' total differs from TrackTik's (reported, never adjusted).
+    pub discrepancy: Option<String>,
     /// When posting was last started.
     pub posting_started_at: Option<DateTime<Utc>>,
     /// When posted.
@@ -127,7 +129,7 @@ pub struct LedgerEntry {
 const COLUMNS: &str = "ledger_entry_id, tenant_id, integration_id, source, source_id, revision, \
     doc_number, trading_day, approved_at, amount, currency, state, qbo_entity, qbo_id, \
     qbo_doc_number, qbo_link, request_id, generation, attempts, retryable, last_error, \
-    error_code, fix_hint, fix_at, changed_in_tracktik, change_note, posting_started_at, \
+    error_code, fix_hint, fix_at, changed_in_tracktik, change_note, discrepancy, posting_started_at, \
     posted_at, created_at, updated_at";
 
 /// A TrackTik document as the ledger records it.
@@ -510,4 +512,22 @@ pub async fn retry_failed(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Records that QuickBooks' total for a posted document differs from TrackTik's.
+pub async fn note_discrepancy(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    ledger_entry_id: i64,
+    note: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update ledger_entry set discrepancy = $3 where tenant_id = $1 and ledger_entry_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(ledger_entry_id)
+    .bind(note)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -18,8 +18,8 @@ mod source;
 pub mod translate;
 pub mod window;
 
-pub use build::{MAX_DOC_NUMBER, fit_doc_number};
 pub use engine::{PreviewItem, RunReport, run_day, schedule_of, settings_of};
+pub use translate::{MAX_DOC_NUMBER, fit_doc_number};
 
 /// Why a run could not start or stopped. Per-document failures are not errors: they are
 /// recorded on their ledger rows and the run goes on.

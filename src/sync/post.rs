@@ -13,7 +13,7 @@ use crate::providers::quickbooks::{Company, QboError, RequestId};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::build::{Built, lines_total};
+use super::build::{Built, Txn, lines_total};
 use super::ledger::Failure;
 
 /// A working QuickBooks token for one integration, refreshed once on a 401.
@@ -406,44 +406,67 @@ pub(crate) fn ours(found: &[Found], posting_started: DateTime<Utc>) -> Option<&F
     })
 }
 
-/// Creates the transaction; the answer's id and doc number.
+/// What QuickBooks answered to a create.
+pub(crate) struct Created {
+    pub id: String,
+    pub doc_number: Option<String>,
+    pub total: Option<rust_decimal::Decimal>,
+}
+
+/// Creates the transaction.
 pub(crate) async fn create(
     session: &mut QboSession<'_>,
     built: &Built,
     rid: &RequestId,
-) -> Result<Result<(String, Option<String>), QboError>, SyncError> {
-    Ok(match built {
-        Built::Invoice(t) => {
+) -> Result<Result<Created, QboError>, SyncError> {
+    Ok(match &built.txn {
+        Txn::Invoice(t) => {
             let r: Result<qbo::Invoice, QboError> = qbo_call!(session, |co| session
                 .state
                 .providers
                 .quickbooks
                 .create(&co, t, rid));
-            r.map(|e| (e.id.unwrap_or_default(), e.doc_number))
+            r.map(|e| Created {
+                id: e.id.unwrap_or_default(),
+                doc_number: e.doc_number,
+                total: e.total_amt,
+            })
         }
-        Built::Purchase(t) => {
+        Txn::Purchase(t) => {
             let r: Result<qbo::Purchase, QboError> = qbo_call!(session, |co| session
                 .state
                 .providers
                 .quickbooks
                 .create(&co, t, rid));
-            r.map(|e| (e.id.unwrap_or_default(), e.doc_number))
+            r.map(|e| Created {
+                id: e.id.unwrap_or_default(),
+                doc_number: e.doc_number,
+                total: e.total_amt,
+            })
         }
-        Built::Bill(t) => {
+        Txn::Bill(t) => {
             let r: Result<qbo::Bill, QboError> = qbo_call!(session, |co| session
                 .state
                 .providers
                 .quickbooks
                 .create(&co, t, rid));
-            r.map(|e| (e.id.unwrap_or_default(), e.doc_number))
+            r.map(|e| Created {
+                id: e.id.unwrap_or_default(),
+                doc_number: e.doc_number,
+                total: e.total_amt,
+            })
         }
-        Built::JournalEntry(t) => {
+        Txn::JournalEntry(t) => {
             let r: Result<qbo::JournalEntry, QboError> = qbo_call!(session, |co| session
                 .state
                 .providers
                 .quickbooks
                 .create(&co, t, rid));
-            r.map(|e| (e.id.unwrap_or_default(), e.doc_number))
+            r.map(|e| Created {
+                id: e.id.unwrap_or_default(),
+                doc_number: e.doc_number,
+                total: e.total_amt,
+            })
         }
     })
 }
@@ -458,20 +481,20 @@ fn named_refs(built: &Built) -> Vec<(String, String)> {
             }
         }
     };
-    let lines = match built {
-        Built::Invoice(t) => {
+    let lines = match &built.txn {
+        Txn::Invoice(t) => {
             push(&t.customer_ref);
             &t.line
         }
-        Built::Purchase(t) => {
+        Txn::Purchase(t) => {
             push(&t.account_ref);
             &t.line
         }
-        Built::Bill(t) => {
+        Txn::Bill(t) => {
             push(&t.vendor_ref);
             &t.line
         }
-        Built::JournalEntry(t) => &t.line,
+        Txn::JournalEntry(t) => &t.line,
     };
     for l in lines {
         if let Some(d) = &l.sales_item_line_detail {

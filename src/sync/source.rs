@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::integrations::settings::Settings;
 use crate::providers::tracktik::models::{
-    Client, Invoice, InvoiceLine, InvoiceLineTax, Payrun, PayrunItem, Relation,
+    BillableItem, Client, Invoice, InvoiceLine, InvoiceLineTax, Payrun, PayrunItem, Relation,
+    TaxClassItem,
 };
 use crate::providers::tracktik::{AccessToken, Portal, TrackTikClient, TrackTikError, Window};
 
@@ -26,6 +27,8 @@ pub struct InvoiceDoc {
     pub lines: Vec<InvoiceLine>,
     /// Line id → TrackTik bill item id (from its billable items).
     pub bill_item_of_line: HashMap<i64, i64>,
+    /// Its billable items (each names its line and bill item).
+    pub billable_items: Vec<BillableItem>,
     /// Its line-tax rows.
     pub taxes: Vec<InvoiceLineTax>,
 }
@@ -52,6 +55,8 @@ pub struct Reference {
     pub tax_class_of_item: HashMap<i64, i64>,
     /// Tax class id → name.
     pub tax_classes: HashMap<i64, String>,
+    /// Every tax class item (to attribute line taxes to tax classes).
+    pub tax_class_items: Vec<TaxClassItem>,
 }
 
 impl Reference {
@@ -70,21 +75,6 @@ impl Reference {
     pub fn client_currency(&self, id: i64) -> Option<String> {
         let region = self.clients.get(&id)?.region.as_ref()?.id();
         self.currency_of_region.get(&region).cloned()
-    }
-
-    /// The tax class of a line-tax row.
-    pub fn tax_class_of(&self, tax: &InvoiceLineTax) -> Option<i64> {
-        match tax.tax_class_item.as_ref()? {
-            Relation::Object(item) => item
-                .tax_class
-                .as_ref()
-                .map(|c| match c {
-                    Relation::Id(id) => *id,
-                    Relation::Object(o) => o.id,
-                })
-                .or_else(|| self.tax_class_of_item.get(&item.id).copied()),
-            Relation::Id(id) => self.tax_class_of_item.get(id).copied(),
-        }
     }
 }
 
@@ -117,6 +107,15 @@ pub async fn read(
             let with_lines = tt.invoices_with_lines(portal, token, &ids).await?;
             let taxes = tt.line_taxes_for_invoices(portal, token, &ids).await?;
             let billables = tt.billable_items_for_invoices(portal, token, &ids).await?;
+            let mut billables_of_invoice: HashMap<i64, Vec<BillableItem>> = HashMap::new();
+            for b in &billables {
+                if let Some(inv) = &b.invoice {
+                    billables_of_invoice
+                        .entry(inv.id())
+                        .or_default()
+                        .push(b.clone());
+                }
+            }
             let mut bill_item_of_line = HashMap::new();
             for b in &billables {
                 if let (Some(line), Some(item)) = (&b.invoice_line, &b.bill_item) {
@@ -144,10 +143,12 @@ pub async fn read(
                     .iter()
                     .filter_map(|l| bill_item_of_line.get(&l.id).map(|b| (l.id, *b)))
                     .collect();
+                let billable_items = billables_of_invoice.remove(&invoice.id).unwrap_or_default();
                 batch.invoices.push(InvoiceDoc {
                     invoice,
                     lines,
                     bill_item_of_line,
+                    billable_items,
                     taxes,
                 });
             }
@@ -189,7 +190,8 @@ pub async fn read(
                 r.tax_class_of_item.insert(item.id, c.id);
             }
         }
-        for item in tt.tax_class_items(portal, token).await? {
+        r.tax_class_items = tt.tax_class_items(portal, token).await?;
+        for item in &r.tax_class_items {
             if let Some(class) = &item.tax_class {
                 let class = match class {
                     Relation::Id(id) => *id,
