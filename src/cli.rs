@@ -81,6 +81,42 @@ enum Command {
         #[arg(long)]
         revert_last: bool,
     },
+    /// Sync one integration now: post everything approved up to the end of DAY (default: today
+    /// in the integration's time zone) that is not posted yet.
+    SyncNow {
+        /// The integration id.
+        integration: crate::ids::IntegrationId,
+        /// The trading day (YYYY-MM-DD).
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+    },
+    /// Retry failed documents on purpose (one with --entry, else all), with a new request id.
+    SyncRetry {
+        /// The integration id.
+        integration: crate::ids::IntegrationId,
+        /// One ledger entry id.
+        #[arg(long)]
+        entry: Option<i64>,
+    },
+    /// Back-sync: post documents approved from FROM to the end of TO, even before the start date.
+    SyncBack {
+        /// The integration id.
+        integration: crate::ids::IntegrationId,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
+    /// Preview: print what a sync of DAY would post; writes nothing.
+    SyncPreview {
+        /// The integration id.
+        integration: crate::ids::IntegrationId,
+        /// The trading day (YYYY-MM-DD).
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+    },
     /// Manage support staff accounts.
     Staff {
         #[command(subcommand)]
@@ -177,6 +213,10 @@ pub async fn run() -> anyhow::Result<()> {
             .await
         }
         Command::Migrate { revert_last } => migrate(&config, revert_last).await,
+        Command::SyncNow { .. }
+        | Command::SyncRetry { .. }
+        | Command::SyncBack { .. }
+        | Command::SyncPreview { .. } => sync_command(config, cli.command).await,
         Command::Staff {
             command: StaffCommand::Add { email, role },
         } => {
@@ -223,6 +263,61 @@ async fn migrate(config: &Config, revert_last: bool) -> anyhow::Result<()> {
             db::redact(&config.database_url)
         );
     }
+    Ok(())
+}
+
+async fn sync_command(config: Config, command: Command) -> anyhow::Result<()> {
+    use crate::sync::controls;
+    let state = server::build_state(config).await?;
+    let integration = match &command {
+        Command::SyncNow { integration, .. }
+        | Command::SyncRetry { integration, .. }
+        | Command::SyncBack { integration, .. }
+        | Command::SyncPreview { integration, .. } => *integration,
+        _ => unreachable!("only sync commands come here"),
+    };
+    let tenant = controls::tenant_of(&state.db, integration)
+        .await?
+        .with_context(|| format!("no integration {integration}"))?;
+    let report = match command {
+        Command::SyncNow { day, .. } => controls::sync_now(&state, tenant, integration, day).await,
+        Command::SyncRetry { entry, .. } => {
+            controls::retry_failed(&state, tenant, integration, entry).await
+        }
+        Command::SyncBack { from, to, .. } => {
+            controls::back_sync(&state, tenant, integration, from, to).await
+        }
+        Command::SyncPreview { day, .. } => {
+            let items = controls::preview(&state, tenant, integration, day).await?;
+            for i in &items {
+                println!(
+                    "{:<8} {:<24} {:>12}  {}",
+                    i.source.label(),
+                    i.doc_number,
+                    i.amount,
+                    i.problem
+                        .as_deref()
+                        .unwrap_or(i.qbo_entity.as_deref().unwrap_or(""))
+                );
+            }
+            println!("{} document(s) would be posted.", items.len());
+            return Ok(());
+        }
+        _ => unreachable!("only sync commands come here"),
+    }?;
+    let c = report.counts;
+    println!(
+        "Run {}: {} to post, {} posted, {} failed, {} skipped; {} changed in TrackTik after posting.",
+        report
+            .sync_run_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "-".into()),
+        c.total,
+        c.posted,
+        c.failed,
+        c.skipped,
+        report.flagged
+    );
     Ok(())
 }
 
