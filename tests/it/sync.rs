@@ -904,3 +904,216 @@ async fn back_sync_posts_documents_approved_before_the_start_date() {
         .unwrap();
     assert_eq!(run[0].kind, RunKind::BackSync);
 }
+
+#[tokio::test]
+async fn a_canadian_company_gets_currencies_and_tax_codes_and_qbo_tax_differences_are_recorded() {
+    use ledgerbridge::providers::quickbooks::models::TaxCode;
+    use ledgerbridge::sandbox::quickbooks::CA_REALM_ID;
+    let start = days_ago(30);
+    let s = Synced::start(CA_REALM_ID, start).await;
+    let token = s.qbo_token().await;
+    let co = Company {
+        realm_id: &s.realm,
+        access_token: &token,
+    };
+    let codes: Vec<TaxCode> = s
+        .state
+        .providers
+        .quickbooks
+        .query(&co, "SELECT * FROM TaxCode")
+        .await
+        .unwrap();
+    let code = |name: &str| {
+        let c = codes
+            .iter()
+            .find(|c| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {codes:?}"));
+        QboRef::new(c.id.clone().unwrap(), name)
+    };
+    let (portal, tt) = s.tracktik().await;
+    let classes = s
+        .state
+        .providers
+        .tracktik
+        .tax_classes(&portal, &tt)
+        .await
+        .unwrap();
+    let mut settings = s.settings().await;
+    settings.taxes.classes.clear();
+    for c in &classes {
+        let name = c.name.clone().unwrap_or_default();
+        let target = if name.contains("HST") {
+            code("HST ON")
+        } else if name.contains("PST") {
+            code("GST/PST BC")
+        } else {
+            // A US sales tax has no Canadian code: zero-rated, so QBO's total comes out lower.
+            code("Zero-rated")
+        };
+        settings
+            .taxes
+            .classes
+            .insert(c.id, TaxTarget::TaxCode { code: target });
+    }
+    settings.taxes.exempt_tax_code = Some(code("Exempt"));
+    settings.taxes.automated_tax_item = None;
+    s.save(&settings).await;
+
+    s.run_every_day(start).await;
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Posted),
+        "{rows:#?}"
+    );
+    let invoices = s.qbo_invoices().await;
+    assert_eq!(
+        invoices.len(),
+        rows.iter().filter(|r| r.source == Source::Invoice).count()
+    );
+    let mut currencies: Vec<String> = invoices
+        .iter()
+        .map(|i| i.currency_ref.as_ref().unwrap().value.clone())
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    assert_eq!(currencies, ["CAD", "USD"], "the region's billing currency");
+    assert!(invoices.iter().all(|i| {
+        i.global_tax_calculation.as_deref() == Some("TaxExcluded")
+            && i.line
+                .iter()
+                .filter_map(|l| l.sales_item_line_detail.as_ref())
+                .all(|d| d.tax_code_ref.is_some())
+    }));
+    // USD (New York) invoices with tax in TrackTik: QBO computed none; recorded, not hidden.
+    let usd_taxed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.currency.as_deref() == Some("USD") && r.source == Source::Invoice)
+        .collect();
+    assert!(!usd_taxed.is_empty());
+    assert!(
+        usd_taxed.iter().any(|r| r.discrepancy.is_some()),
+        "{usd_taxed:#?}"
+    );
+}
+
+#[tokio::test]
+async fn closed_books_fail_the_document_or_post_it_on_the_first_open_date_as_chosen() {
+    use ledgerbridge::integrations::settings::ClosedBooks;
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let closed = days_ago(1);
+    Sandboxes::control(
+        s.qbo_base(),
+        &format!("/__sandbox/companies/{}/settings", s.realm),
+        json!({"book_close_date": closed.to_string()}),
+    )
+    .await;
+    let mut day = start;
+    while day < today() {
+        s.run(day).await.unwrap();
+        day = day.succ_opt().unwrap();
+    }
+    let rows = s.ledger().await;
+    let failed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.state == LedgerState::Failed)
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed
+            .iter()
+            .all(|r| r.error_code.as_deref() == Some("6210"))
+    );
+    assert!(failed[0].last_error.as_deref().unwrap().contains("closed"));
+
+    let mut settings = s.settings().await;
+    settings.schedule.closed_books = ClosedBooks::PostOnFirstOpenDate;
+    s.save(&settings).await;
+    let report = controls::retry_failed(&s.state, s.tenant_id, s.integration_id, None)
+        .await
+        .unwrap();
+    assert_eq!(report.counts.posted as usize, failed.len(), "{report:?}");
+    let first_open = today();
+    let invoices = s.qbo_invoices().await;
+    let moved = invoices
+        .iter()
+        .filter(|i| i.txn_date == Some(first_open))
+        .count();
+    assert!(
+        moved
+            >= failed
+                .iter()
+                .filter(|r| r.source == Source::Invoice)
+                .count()
+    );
+}
+
+#[tokio::test]
+async fn the_job_runs_what_the_tick_enqueued_and_owed_days_are_caught_up_after_a_reconnect() {
+    use apalis::prelude::Data;
+    let start = days_ago(4);
+    let s = Synced::start(US_REALM_ID, start).await;
+    // Lost connection: nothing is enqueued while it waits.
+    sqlx::query("update integration set state = 'needs_reconnect' where integration_id = $1")
+        .bind(s.integration_id)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    assert!(
+        controls::enqueue_due(&s.state, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Reconnected: the next tick enqueues every owed day.
+    sqlx::query("update integration set state = 'active' where integration_id = $1")
+        .bind(s.integration_id)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let owed = controls::enqueue_due(&s.state, Utc::now()).await.unwrap();
+    assert!(owed.len() >= 3, "{owed:?}");
+    let payloads: Vec<Value> =
+        sqlx::query_scalar("select job from apalis.jobs where job_type = $1 order by run_at")
+            .bind(controls::job_type())
+            .fetch_all(&s.state.db)
+            .await
+            .unwrap();
+    assert_eq!(payloads.len(), owed.len());
+    for p in payloads {
+        let job: SyncIntegration = serde_json::from_value(p).unwrap();
+        ledgerbridge::jobs::sync::run(job, Data::new(s.state.clone()))
+            .await
+            .unwrap();
+    }
+    let rows = s.ledger().await;
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.state == LedgerState::Posted));
+}
+
+#[tokio::test]
+async fn two_workers_running_the_same_integration_at_once_post_each_document_once() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let mut handles = Vec::new();
+    for _ in 0..3 {
+        let state = s.state.clone();
+        let (t, i) = (s.tenant_id, s.integration_id);
+        handles.push(tokio::spawn(async move {
+            sync::run_day(&state, t, i, days_ago(1), RunKind::Nightly).await
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let rows = s.ledger().await;
+    assert!(rows.iter().all(|r| r.state == LedgerState::Posted));
+    assert_eq!(
+        s.creates("Invoice").await as usize,
+        rows.iter().filter(|r| r.source == Source::Invoice).count()
+    );
+    assert_eq!(
+        s.creates("Purchase").await as usize,
+        rows.iter().filter(|r| r.source == Source::Payrun).count()
+    );
+}
