@@ -1106,6 +1106,18 @@ async fn two_workers_running_the_same_integration_at_once_post_each_document_onc
     for h in handles {
         h.await.unwrap().unwrap();
     }
+    // One at a time: the runs' lifetimes do not overlap.
+    let mut ran = runs::recent(&s.state.db, s.tenant_id, s.integration_id, 10)
+        .await
+        .unwrap();
+    ran.sort_by_key(|r| r.started_at);
+    assert_eq!(ran.len(), 3);
+    for pair in ran.windows(2) {
+        assert!(
+            pair[0].finished_at.unwrap() <= pair[1].started_at,
+            "runs overlapped: {pair:#?}"
+        );
+    }
     let rows = s.ledger().await;
     assert!(rows.iter().all(|r| r.state == LedgerState::Posted));
     assert_eq!(
