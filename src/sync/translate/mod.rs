@@ -72,6 +72,15 @@ pub enum Check {
     QboTotal,
 }
 
+impl Check {
+    /// Whether TrackTik's own totals disagree (or QBO's total differs): money would not match
+    /// to the cent. `false` for [`Check::LineAmount`] and [`Check::SubCent`], which describe
+    /// how a line is sent but leave every total as TrackTik computed it.
+    pub fn affects_total(&self) -> bool {
+        !matches!(self, Check::LineAmount { .. } | Check::SubCent { .. })
+    }
+}
+
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

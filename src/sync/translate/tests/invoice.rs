@@ -303,6 +303,11 @@ fn discrepancies_are_reported_and_amounts_are_left_alone() {
         ]
     );
     assert_eq!(out.expected_total, d("169.51"));
+    assert!(out.discrepancies.iter().all(|x| x.what.affects_total()));
+    assert_eq!(
+        out.discrepancies[0].to_string(),
+        "subtotal vs the sum of the lines: TrackTik says 150.01, computed 150.00 (difference -0.01)"
+    );
 }
 
 #[test]
@@ -320,6 +325,7 @@ fn amount_that_is_not_quantity_times_rate_is_sent_without_them_and_reported() {
     );
     assert_eq!(out.discrepancies.len(), 1);
     assert_eq!(out.discrepancies[0].what, Check::LineAmount { line_id: 2 });
+    assert!(!out.discrepancies[0].what.affects_total());
     assert_eq!(out.discrepancies[0].computed, d("53.32"));
 }
 

@@ -1,5 +1,5 @@
 //! Tests of the translation layer: hand-built documents (`invoice`, `payroll`), the
-//! document-number rule and templates (`doc_number`), and property tests (`props`).
+//! document-number rule and templates (`doc_number`), property tests (`props`), and a round trip through the QuickBooks sandbox (`sandbox`).
 
 mod doc_number;
 mod fixtures;
@@ -7,3 +7,4 @@ mod invoice;
 mod invoice_options;
 mod payroll;
 mod props;
+mod sandbox;
