@@ -2,10 +2,10 @@
 //! [`super::translate`] (pure functions), plus the checks the engine applies to its answer.
 //!
 //! Money rule: amounts are copied from TrackTik and summed, never recomputed or rounded. A
-//! disagreement in TrackTik's own figures (subtotal, tax total, total, pay-run total, fractions
-//! of a cent) fails the document with the figures, so it is reported and never adjusted away.
-//! A line whose amount is not quantity × rate is posted without quantity and rate (translate's
-//! rule), which changes no amount.
+//! disagreement in TrackTik's own figures that affects a total (subtotal, tax total, total,
+//! pay-run total: [`translate::Check::affects_total`]) fails the document with the figures, so it is
+//! reported and never adjusted away. A line whose amount is not quantity × rate is posted
+//! without quantity and rate (translate's rule), which changes no amount.
 
 use rust_decimal::Decimal;
 
@@ -16,7 +16,7 @@ use crate::providers::quickbooks::models::{self as qbo, Line};
 use super::ledger::Failure;
 use super::source::{InvoiceDoc, PayrunDoc, Reference};
 use super::translate::{
-    self, Check, DimensionRefs, FixAt, InvoiceContext, InvoiceDocument, Names, PayrunContext,
+    self, DimensionRefs, FixAt, InvoiceContext, InvoiceDocument, Names, PayrunContext,
     PayrunDocument, QboPayrun, TranslateError,
 };
 
@@ -164,7 +164,7 @@ fn failure(e: &TranslateError) -> Failure {
 fn check(discrepancies: &[translate::Discrepancy]) -> Result<(), Failure> {
     let blocking: Vec<String> = discrepancies
         .iter()
-        .filter(|d| !matches!(d.what, Check::LineAmount { .. }))
+        .filter(|d| d.what.affects_total())
         .map(ToString::to_string)
         .collect();
     if blocking.is_empty() {
