@@ -1129,3 +1129,113 @@ async fn two_workers_running_the_same_integration_at_once_post_each_document_onc
         rows.iter().filter(|r| r.source == Source::Payrun).count()
     );
 }
+
+#[tokio::test]
+async fn tracktik_totals_that_do_not_add_up_fail_the_invoice_instead_of_being_adjusted() {
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let id = s
+        .new_invoice(days_ago(3), Utc::now() - chrono::Duration::days(2))
+        .await;
+    let doc: Value = reqwest::get(format!("{}/__sandbox/invoices/{id}", s.tt_base()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total: Decimal = doc["data"]["total"].to_string().parse().unwrap();
+    let r = reqwest::Client::new()
+        .patch(format!("{}/__sandbox/invoices/{id}", s.tt_base()))
+        .json(&json!({"total": total + Decimal::new(1, 2)}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let mut day = start;
+    while day < today() {
+        s.run(day).await.unwrap();
+        day = day.succ_opt().unwrap();
+    }
+    let row = s
+        .ledger()
+        .await
+        .into_iter()
+        .find(|r| r.source_id == id)
+        .unwrap();
+    assert_eq!(row.state, LedgerState::Failed);
+    assert_eq!(row.error_code.as_deref(), Some("tracktik_totals"));
+    assert_eq!(row.fix_at.as_deref(), Some("tracktik"));
+    let number = sync::fit_doc_number(doc["data"]["documentNumber"].as_str().unwrap());
+    assert!(
+        !s.qbo_invoices()
+            .await
+            .iter()
+            .any(|i| i.doc_number.as_deref() == Some(number.as_str())),
+        "nothing was posted for it"
+    );
+}
+
+#[tokio::test]
+async fn a_document_number_quickbooks_already_has_fails_that_document_alone() {
+    use ledgerbridge::providers::quickbooks::models::{Line, Ref, SalesItemLineDetail};
+    let start = days_ago(10);
+    let s = Synced::start(US_REALM_ID, start).await;
+    let id = s
+        .new_invoice(days_ago(3), Utc::now() - chrono::Duration::days(2))
+        .await;
+    let doc: Value = reqwest::get(format!("{}/__sandbox/invoices/{id}", s.tt_base()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = doc["data"]["documentNumber"].as_str().unwrap().to_owned();
+    // Someone typed an invoice with that number into QuickBooks last month.
+    let token = s.qbo_token().await;
+    let co = Company {
+        realm_id: &s.realm,
+        access_token: &token,
+    };
+    s.state
+        .providers
+        .quickbooks
+        .create(
+            &co,
+            &Invoice {
+                doc_number: Some(sync::fit_doc_number(&number)),
+                customer_ref: Some(Ref::id("28")),
+                currency_ref: Some(Ref::id("USD")),
+                line: vec![Line::sales(
+                    Decimal::new(100, 0),
+                    SalesItemLineDetail {
+                        item_ref: Some(Ref::id("22")),
+                        ..Default::default()
+                    },
+                )],
+                ..Default::default()
+            },
+            &RequestId::derive(&["typed-by-hand"]),
+        )
+        .await
+        .unwrap();
+    let mut day = start;
+    while day < today() {
+        s.run(day).await.unwrap();
+        day = day.succ_opt().unwrap();
+    }
+    let rows = s.ledger().await;
+    let row = rows.iter().find(|r| r.source_id == id).unwrap();
+    assert_eq!(row.state, LedgerState::Failed, "{row:?}");
+    assert_eq!(row.error_code.as_deref(), Some("6140"));
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap()
+            .contains("did not create")
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.source_id != id)
+            .all(|r| r.state == LedgerState::Posted)
+    );
+}
