@@ -10,7 +10,9 @@
 
 mod build;
 pub mod controls;
+mod document;
 mod engine;
+mod explain;
 pub mod ledger;
 mod post;
 pub mod runs;
