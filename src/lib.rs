@@ -28,6 +28,8 @@ pub mod ids;
 pub mod integrations;
 /// Background jobs.
 pub mod jobs;
+/// Mappings between TrackTik and QuickBooks: Express setup defaults and advanced choices.
+pub mod mapping;
 /// Prometheus metrics.
 pub mod metrics;
 /// Typed clients for TrackTik and QuickBooks Online.

@@ -2,6 +2,7 @@
 //! database (see `helpers`), and talks to the app over real HTTP.
 
 mod connect;
+mod express_setup;
 mod foundation;
 mod helpers;
 mod quickbooks_client;

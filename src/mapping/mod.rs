@@ -1,0 +1,3 @@
+//! Mappings between TrackTik and QuickBooks: express defaults and advanced choices.
+
+pub mod express;
