@@ -48,3 +48,5 @@ pub mod telemetry;
 pub mod tenants;
 /// Routes, pages and middleware.
 pub mod web;
+/// The setup wizard: steps, answers, checks, expert requests.
+pub mod wizard;
