@@ -100,7 +100,11 @@ async fn request_page(
             .settings_saved_at
             .map(|t| crate::wizard::ago(t, chrono::Utc::now()))
             .unwrap_or_else(|| "never".into()),
-        express: if draft.is_express() { draft.express_outcome.as_ref().map(|r| r.0.clone()) } else { None },
+        express: if draft.is_express() {
+            draft.express_outcome.as_ref().map(|r| r.0.clone())
+        } else {
+            None
+        },
         changes: change_views(state, &draft).await?,
         request,
         note_error,
@@ -140,11 +144,23 @@ pub async fn add_note(
         .ok_or(AppError::NotFound)?;
     let body = form.body.trim();
     if body.is_empty() || body.chars().count() > 4000 {
-        let msg = if body.is_empty() { "Write the note before adding it." } else { "Shorten the note to 4,000 characters or fewer." };
+        let msg = if body.is_empty() {
+            "Write the note before adding it."
+        } else {
+            "Shorten the note to 4,000 characters or fewer."
+        };
         let page = request_page(&state, &session, &staff, &addr, id, Some(msg), form.body).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    db::insert_note(&state.db, request.tenant_id, id, staff.staff_user_id, &staff.email, body).await?;
+    db::insert_note(
+        &state.db,
+        request.tenant_id,
+        id,
+        staff.staff_user_id,
+        &staff.email,
+        body,
+    )
+    .await?;
     audit::record(
         &state.db,
         Actor::Staff(staff.staff_user_id, staff.email.clone()),

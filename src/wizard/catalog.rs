@@ -13,9 +13,7 @@ use crate::connections::{self, ConnectionError};
 use crate::ids::TenantId;
 use crate::providers::quickbooks::models::{Account, Customer, Entity, Item, TaxCode, Vendor};
 use crate::providers::quickbooks::{Company, QboError};
-use crate::providers::tracktik::{
-    AccessToken, ClientType, Portal, TrackTikError, Window,
-};
+use crate::providers::tracktik::{AccessToken, ClientType, Portal, TrackTikError, Window};
 use crate::state::AppState;
 
 /// Why the lists could not be read.
@@ -74,16 +72,21 @@ impl Sides {
 }
 
 /// Gets working tokens for both sides of the integration.
-pub async fn open(state: &AppState, tenant_id: TenantId, draft: &Draft) -> Result<Sides, CatalogError> {
+pub async fn open(
+    state: &AppState,
+    tenant_id: TenantId,
+    draft: &Draft,
+) -> Result<Sides, CatalogError> {
     let tenant = crate::tenants::db::get(&state.db, tenant_id)
         .await?
         .ok_or(CatalogError::NotConnected("TrackTik"))?;
     let tt = connections::db::tracktik_for_tenant(&state.db, tenant_id)
         .await?
         .ok_or(CatalogError::NotConnected("TrackTik"))?;
-    let qb = connections::db::quickbooks_for_integration(&state.db, tenant_id, draft.integration_id)
-        .await?
-        .ok_or(CatalogError::NotConnected("QuickBooks Online"))?;
+    let qb =
+        connections::db::quickbooks_for_integration(&state.db, tenant_id, draft.integration_id)
+            .await?
+            .ok_or(CatalogError::NotConnected("QuickBooks Online"))?;
     let tt_token = connections::access_token(state, tenant_id, tt.connection_id).await?;
     let qb_token = connections::access_token(state, tenant_id, qb.connection_id).await?;
     Ok(Sides {
@@ -119,7 +122,7 @@ async fn query_all<E: Entity>(state: &AppState, sides: &Sides) -> Result<Vec<E>,
 }
 
 fn sorted(mut v: Vec<QboOption>) -> Vec<QboOption> {
-    v.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    v.sort_by_key(|a| a.name.to_lowercase());
     v
 }
 
@@ -271,7 +274,11 @@ pub async fn pay_codes(state: &AppState, sides: &Sides) -> Result<Vec<Source>, C
         .payroll_codes(&sides.portal, &sides.tracktik)
         .await?
     {
-        let key = p.code.clone().or(p.name.clone()).unwrap_or_else(|| p.id.to_string());
+        let key = p
+            .code
+            .clone()
+            .or(p.name.clone())
+            .unwrap_or_else(|| p.id.to_string());
         if seen.insert(key.clone()) {
             let name = match p.name {
                 Some(n) if n != key => format!("{key} · {n}"),
@@ -294,7 +301,10 @@ pub async fn clients(state: &AppState, sides: &Sides) -> Result<Vec<Source>, Cat
         .filter(|c| !matches!(c.kind, Some(ClientType::ServiceLocation)))
         .map(|c| Source {
             key: c.id.to_string(),
-            name: c.display_name().map(str::to_owned).unwrap_or_else(|| format!("Client {}", c.id)),
+            name: c
+                .display_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Client {}", c.id)),
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -302,7 +312,10 @@ pub async fn clients(state: &AppState, sides: &Sides) -> Result<Vec<Source>, Cat
 }
 
 /// The time zone of the portal's first region that has one.
-pub async fn region_time_zone(state: &AppState, sides: &Sides) -> Result<Option<String>, CatalogError> {
+pub async fn region_time_zone(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<Option<String>, CatalogError> {
     Ok(state
         .providers
         .tracktik
@@ -326,7 +339,10 @@ pub struct SampleInvoice {
 }
 
 /// The most recently approved invoice of the last 30 days, if any.
-pub async fn sample_invoice(state: &AppState, sides: &Sides) -> Result<Option<SampleInvoice>, CatalogError> {
+pub async fn sample_invoice(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<Option<SampleInvoice>, CatalogError> {
     let now = Utc::now();
     let window = Window::new(now - Duration::days(30), now)?;
     let invoices = state
@@ -340,7 +356,10 @@ pub async fn sample_invoice(state: &AppState, sides: &Sides) -> Result<Option<Sa
     let client = match &invoice.client {
         Some(rel) => {
             let id = rel.id();
-            match rel.object().and_then(|c| c.display_name().map(str::to_owned)) {
+            match rel
+                .object()
+                .and_then(|c| c.display_name().map(str::to_owned))
+            {
                 Some(name) => name,
                 None => clients(state, sides)
                     .await?
@@ -353,7 +372,10 @@ pub async fn sample_invoice(state: &AppState, sides: &Sides) -> Result<Option<Sa
         None => String::new(),
     };
     Ok(Some(SampleInvoice {
-        number: invoice.document_number.clone().unwrap_or_else(|| invoice.id.to_string()),
+        number: invoice
+            .document_number
+            .clone()
+            .unwrap_or_else(|| invoice.id.to_string()),
         client,
         period_start: invoice.service_period_start_date,
         period_end: invoice.service_period_end_date,

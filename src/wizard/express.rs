@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Draft;
 use super::catalog::{self, CatalogError, Sides};
 use crate::integrations::settings::{
-    LineGrouping, PayrollPosting, QboRef, SetupMethod, Settings, TaxTarget,
+    LineGrouping, PayrollPosting, QboRef, Settings, SetupMethod, TaxTarget,
 };
 use crate::mapping::express::{
     self, Action, ExpressError, ExpressOptions, ExpressOutcome, Purpose, TaxClassInput,
@@ -53,7 +53,10 @@ pub struct ExpressRecord {
 impl ExpressRecord {
     /// How many objects were created (under any name).
     pub fn created(&self) -> usize {
-        self.objects.iter().filter(|o| o.action.starts_with("Created")).count()
+        self.objects
+            .iter()
+            .filter(|o| o.action.starts_with("Created"))
+            .count()
     }
 
     /// How many existing objects were used (reactivated included).
@@ -126,10 +129,8 @@ pub async fn apply(
         catalog::tax_codes(state, sides).await?
     };
     let settings = fill(draft, &outcome, &classes, &tax_codes);
-    let class_names: std::collections::BTreeMap<i64, String> = inputs
-        .iter()
-        .map(|c| (c.id, c.name.clone()))
-        .collect();
+    let class_names: std::collections::BTreeMap<i64, String> =
+        inputs.iter().map(|c| (c.id, c.name.clone())).collect();
     let record = ExpressRecord {
         ran_at: Utc::now(),
         objects: outcome
@@ -142,7 +143,10 @@ pub async fn apply(
                     Purpose::ServiceIncome => "Billing income".to_owned(),
                     Purpose::TaxClass { id } => format!(
                         "Tax class {}",
-                        class_names.get(&id).cloned().unwrap_or_else(|| id.to_string())
+                        class_names
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or_else(|| id.to_string())
                     ),
                     Purpose::AutomatedTax => "Automated calculated tax".to_owned(),
                 },
@@ -189,7 +193,12 @@ fn fill(
     s.taxes.classes.clear();
     if draft.is_us() {
         for (id, pair) in &refs.tax_classes {
-            s.taxes.classes.insert(*id, TaxTarget::Item { item: qbo_ref(&pair.item) });
+            s.taxes.classes.insert(
+                *id,
+                TaxTarget::Item {
+                    item: qbo_ref(&pair.item),
+                },
+            );
         }
         s.taxes.automated_tax_item = Some(qbo_ref(&refs.automated_tax.item));
         s.taxes.exempt_tax_code = None;
@@ -198,12 +207,16 @@ fn fill(
         // matches the tax class, and leaves the others for the customer to choose.
         let active: Vec<&catalog::QboOption> = tax_codes.iter().filter(|t| t.active).collect();
         for class in classes {
-            let Ok(id) = class.key.parse::<i64>() else { continue };
+            let Ok(id) = class.key.parse::<i64>() else {
+                continue;
+            };
             let wanted = normalise(&class.name);
             if let Some(code) = active.iter().find(|t| normalise(&t.name) == wanted) {
                 s.taxes.classes.insert(
                     id,
-                    TaxTarget::TaxCode { code: QboRef::new(code.id.clone(), code.name.clone()) },
+                    TaxTarget::TaxCode {
+                        code: QboRef::new(code.id.clone(), code.name.clone()),
+                    },
                 );
             }
         }

@@ -138,8 +138,16 @@ fn qbo_choices(options: &[QboOption], first: &str, current: &str) -> Vec<(String
 fn dimension_choices() -> Vec<(String, String, String)> {
     vec![
         (String::new(), "Do not set".into(), String::new()),
-        ("region".into(), "From the TrackTik region".into(), String::new()),
-        ("site".into(), "From the TrackTik site".into(), String::new()),
+        (
+            "region".into(),
+            "From the TrackTik region".into(),
+            String::new(),
+        ),
+        (
+            "site".into(),
+            "From the TrackTik site".into(),
+            String::new(),
+        ),
     ]
 }
 
@@ -164,18 +172,19 @@ fn ref_id(r: &Option<QboRef>) -> String {
 }
 
 /// Looks up `id` among `options`: `Ok(None)` for empty, an error when missing or inactive.
-fn pick(
-    options: &[QboOption],
-    id: &str,
-    what: &str,
-) -> Result<Option<QboRef>, String> {
+fn pick(options: &[QboOption], id: &str, what: &str) -> Result<Option<QboRef>, String> {
     if id.is_empty() {
         return Ok(None);
     }
     match options.iter().find(|o| o.id == id) {
         Some(o) if o.active => Ok(Some(QboRef::new(o.id.clone(), o.name.clone()))),
-        Some(o) => Err(format!("“{}” is inactive in QuickBooks. Choose an active {what}.", o.name)),
-        None => Err(format!("That {what} is not in QuickBooks any more. Choose another {what}.")),
+        Some(o) => Err(format!(
+            "“{}” is inactive in QuickBooks. Choose an active {what}.",
+            o.name
+        )),
+        None => Err(format!(
+            "That {what} is not in QuickBooks any more. Choose another {what}."
+        )),
     }
 }
 
@@ -190,7 +199,10 @@ fn dimension_fields(prefs: &CompanyPrefs, values: &Values, errors: &Errors) -> V
         );
     }
     if prefs.department_tracking {
-        let term = prefs.department_terminology.clone().unwrap_or_else(|| "Location".into());
+        let term = prefs
+            .department_terminology
+            .clone()
+            .unwrap_or_else(|| "Location".into());
         fields.push(
             FieldView::new("location_from", &format!("QuickBooks {term}"), "select", values, errors)
                 .help(format!("Your company tracks {}s. Set each transaction's {} from the TrackTik region or site.", term.to_lowercase(), term.to_lowercase()))
@@ -259,12 +271,20 @@ pub fn billing_sections(
         errors,
     )
     .help("Used for every bill item below that is left on “Use the default product”.")
-    .choices(qbo_choices(&lists.items, "No default: map every bill item", default)))];
+    .choices(qbo_choices(
+        &lists.items,
+        "No default: map every bill item",
+        default,
+    )))];
     for b in &lists.bill_items {
         let name = format!("item_{}", b.key);
         let current = get(values, &name);
         products.push(ro(FieldView::new(&name, &b.name, "select", values, errors)
-            .choices(qbo_choices(&lists.items, "Use the default product", current))));
+            .choices(qbo_choices(
+                &lists.items,
+                "Use the default product",
+                current,
+            ))));
     }
     let mut customers = vec![ro(FieldView::new(
         "customer_matching",
@@ -284,16 +304,30 @@ pub fn billing_sections(
             .choices(qbo_choices(&lists.customers, "Match by name", current))));
     }
     let mut numbering = vec![
-        ro(FieldView::new("doc_number_template", "Invoice number in QuickBooks", "text", values, errors)
-            .help("{number} is TrackTik's invoice number. QuickBooks allows 21 characters.")),
-        ro(FieldView::new("memo_template", "Memo (private note)", "textarea", values, errors)
-            .help("You can use {number}, {client}, {period_start} and {period_end}.")),
+        ro(FieldView::new(
+            "doc_number_template",
+            "Invoice number in QuickBooks",
+            "text",
+            values,
+            errors,
+        )
+        .help("{number} is TrackTik's invoice number. QuickBooks allows 21 characters.")),
+        ro(FieldView::new(
+            "memo_template",
+            "Memo (private note)",
+            "textarea",
+            values,
+            errors,
+        )
+        .help("You can use {number}, {client}, {period_start} and {period_end}.")),
     ];
     numbering.extend(dimension_fields(prefs, values, errors).into_iter().map(ro));
     vec![
         Section {
             title: "Products and services".into(),
-            intro: "Each TrackTik bill item becomes a line with this QuickBooks product or service.".into(),
+            intro:
+                "Each TrackTik bill item becomes a line with this QuickBooks product or service."
+                    .into(),
             fields: products,
         },
         Section {
@@ -313,7 +347,11 @@ pub fn billing_sections(
 pub const MEMO_PLACEHOLDERS: [&str; 4] = ["number", "client", "period_start", "period_end"];
 
 /// Fills `{placeholder}`s from the sample; unknown ones are returned as errors.
-pub fn render_template(template: &str, sample: &SampleInvoice, allowed: &[&str]) -> Result<String, String> {
+pub fn render_template(
+    template: &str,
+    sample: &SampleInvoice,
+    allowed: &[&str],
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -325,7 +363,10 @@ pub fn render_template(template: &str, sample: &SampleInvoice, allowed: &[&str])
         let key = &after[..close];
         if !allowed.contains(&key) {
             let names: Vec<String> = allowed.iter().map(|a| format!("{{{a}}}")).collect();
-            return Err(format!("{{{key}}} is not something we can fill in. Use {}.", names.join(", ")));
+            return Err(format!(
+                "{{{key}}} is not something we can fill in. Use {}.",
+                names.join(", ")
+            ));
         }
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         out.push_str(&match key {
@@ -371,7 +412,11 @@ pub fn parse_billing(
 ) -> Result<(), Errors> {
     let mut errors = Errors::new();
     let b = &mut settings.billing;
-    match pick(&lists.items, get(values, "default_item"), "product or service") {
+    match pick(
+        &lists.items,
+        get(values, "default_item"),
+        "product or service",
+    ) {
         Ok(r) => b.default_item = r,
         Err(e) => {
             errors.insert("default_item".into(), e);
@@ -396,7 +441,10 @@ pub fn parse_billing(
         "picked_only" => CustomerMatching::PickedOnly,
         "match_or_create" => CustomerMatching::MatchOrCreate,
         _ => {
-            errors.insert("customer_matching".into(), "Choose how TrackTik clients become QuickBooks customers.".into());
+            errors.insert(
+                "customer_matching".into(),
+                "Choose how TrackTik clients become QuickBooks customers.".into(),
+            );
             CustomerMatching::MatchOrCreate
         }
     };
@@ -422,7 +470,10 @@ pub fn parse_billing(
     });
     let doc = get(values, "doc_number_template");
     if !doc.contains("{number}") {
-        errors.insert("doc_number_template".into(), "Include {number} so each QuickBooks invoice carries TrackTik's invoice number.".into());
+        errors.insert(
+            "doc_number_template".into(),
+            "Include {number} so each QuickBooks invoice carries TrackTik's invoice number.".into(),
+        );
     } else {
         match render_template(doc, &example, &["number"]) {
             Err(e) => {
@@ -441,12 +492,19 @@ pub fn parse_billing(
     if let Err(e) = render_template(memo, &example, &MEMO_PLACEHOLDERS) {
         errors.insert("memo_template".into(), e);
     } else if memo.chars().count() > 4000 {
-        errors.insert("memo_template".into(), "Shorten the memo to 4,000 characters or fewer.".into());
+        errors.insert(
+            "memo_template".into(),
+            "Shorten the memo to 4,000 characters or fewer.".into(),
+        );
     }
     b.memo_template = memo.to_owned();
     b.class_from = parse_dim(get(values, "class_from"));
     b.location_from = parse_dim(get(values, "location_from"));
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,10 +521,19 @@ pub struct PayrollLists {
 }
 
 const EXPENSE_TYPES: [&str; 3] = ["Expense", "Other Expense", "Cost of Goods Sold"];
-const LIABILITY_TYPES: [&str; 4] = ["Credit Card", "Other Current Liability", "Bank", "Long Term Liability"];
+const LIABILITY_TYPES: [&str; 4] = [
+    "Credit Card",
+    "Other Current Liability",
+    "Bank",
+    "Long Term Liability",
+];
 
 fn of_types(accounts: &[QboOption], types: &[&str]) -> Vec<QboOption> {
-    accounts.iter().filter(|a| types.contains(&a.kind.as_str())).cloned().collect()
+    accounts
+        .iter()
+        .filter(|a| types.contains(&a.kind.as_str()))
+        .cloned()
+        .collect()
 }
 
 fn posting_key(p: PayrollPosting) -> &'static str {
@@ -516,16 +583,59 @@ pub fn payroll_sections(
     let expense = of_types(&lists.accounts, &EXPENSE_TYPES);
     let liability = of_types(&lists.accounts, &LIABILITY_TYPES);
     let mut how = vec![
-        ro(FieldView::new("posting", "How each pay run is posted", "radio", values, errors).choices(vec![
-            ("credit_card_expense".into(), "Credit-card expense against the wages liability account".into(), "The Express default: one expense per pay run, paid from the liability account.".into()),
-            ("bill".into(), "Bill to a payroll vendor".into(), "One bill per pay run in accounts payable, to the vendor you choose.".into()),
-            ("journal_entry".into(), "Journal entry".into(), "Debits the expense accounts and credits the liability account.".into()),
+        ro(FieldView::new(
+            "posting",
+            "How each pay run is posted",
+            "radio",
+            values,
+            errors,
+        )
+        .choices(vec![
+            (
+                "credit_card_expense".into(),
+                "Credit-card expense against the wages liability account".into(),
+                "The Express default: one expense per pay run, paid from the liability account."
+                    .into(),
+            ),
+            (
+                "bill".into(),
+                "Bill to a payroll vendor".into(),
+                "One bill per pay run in accounts payable, to the vendor you choose.".into(),
+            ),
+            (
+                "journal_entry".into(),
+                "Journal entry".into(),
+                "Debits the expense accounts and credits the liability account.".into(),
+            ),
         ])),
-        ro(FieldView::new("grouping", "Lines of each transaction", "radio", values, errors).choices(vec![
-            ("per_pay_run".into(), "One line per pay run".into(), String::new()),
-            ("per_pay_code".into(), "One line per pay code (REG, OT, HOL…)".into(), String::new()),
-            ("per_employee".into(), "One line per employee".into(), String::new()),
-            ("per_employee_pay_code".into(), "One line per employee and pay code".into(), String::new()),
+        ro(FieldView::new(
+            "grouping",
+            "Lines of each transaction",
+            "radio",
+            values,
+            errors,
+        )
+        .choices(vec![
+            (
+                "per_pay_run".into(),
+                "One line per pay run".into(),
+                String::new(),
+            ),
+            (
+                "per_pay_code".into(),
+                "One line per pay code (REG, OT, HOL…)".into(),
+                String::new(),
+            ),
+            (
+                "per_employee".into(),
+                "One line per employee".into(),
+                String::new(),
+            ),
+            (
+                "per_employee_pay_code".into(),
+                "One line per employee and pay code".into(),
+                String::new(),
+            ),
             ("per_site".into(), "One line per site".into(), String::new()),
         ])),
     ];
@@ -544,17 +654,35 @@ pub fn payroll_sections(
     for code in &lists.pay_codes {
         let name = format!("paycode_{}", code.key);
         let current = get(values, &name);
-        accounts.push(ro(FieldView::new(&name, &format!("Pay code {}", code.name), "select", values, errors)
-            .choices(qbo_choices(&expense, "Use the wages account", current))));
+        accounts.push(ro(FieldView::new(
+            &name,
+            &format!("Pay code {}", code.name),
+            "select",
+            values,
+            errors,
+        )
+        .choices(qbo_choices(&expense, "Use the wages account", current))));
     }
     vec![
-        Section { title: "How pay runs are posted".into(), intro: String::new(), fields: how },
-        Section { title: "Accounts".into(), intro: "Each TrackTik pay code goes to an expense account.".into(), fields: accounts },
+        Section {
+            title: "How pay runs are posted".into(),
+            intro: String::new(),
+            fields: how,
+        },
+        Section {
+            title: "Accounts".into(),
+            intro: "Each TrackTik pay code goes to an expense account.".into(),
+            fields: accounts,
+        },
     ]
 }
 
 /// Validates the payroll form into `settings`.
-pub fn parse_payroll(values: &Values, lists: &PayrollLists, settings: &mut Settings) -> Result<(), Errors> {
+pub fn parse_payroll(
+    values: &Values,
+    lists: &PayrollLists,
+    settings: &mut Settings,
+) -> Result<(), Errors> {
     let mut errors = Errors::new();
     let expense = of_types(&lists.accounts, &EXPENSE_TYPES);
     let liability = of_types(&lists.accounts, &LIABILITY_TYPES);
@@ -564,7 +692,10 @@ pub fn parse_payroll(values: &Values, lists: &PayrollLists, settings: &mut Setti
         "journal_entry" => PayrollPosting::JournalEntry,
         "credit_card_expense" => PayrollPosting::CreditCardExpense,
         _ => {
-            errors.insert("posting".into(), "Choose how each pay run is posted.".into());
+            errors.insert(
+                "posting".into(),
+                "Choose how each pay run is posted.".into(),
+            );
             PayrollPosting::CreditCardExpense
         }
     };
@@ -575,7 +706,10 @@ pub fn parse_payroll(values: &Values, lists: &PayrollLists, settings: &mut Setti
         "per_employee_pay_code" => LineGrouping::PerEmployeePayCode,
         "per_site" => LineGrouping::PerSite,
         _ => {
-            errors.insert("grouping".into(), "Choose how the lines of each pay run are grouped.".into());
+            errors.insert(
+                "grouping".into(),
+                "Choose how the lines of each pay run are grouped.".into(),
+            );
             LineGrouping::PerPayCode
         }
     };
@@ -586,7 +720,12 @@ pub fn parse_payroll(values: &Values, lists: &PayrollLists, settings: &mut Setti
         })
     };
     p.wages_account = take("wages_account", &expense, "expense account", &mut errors);
-    p.liability_account = take("liability_account", &liability, "liability account", &mut errors);
+    p.liability_account = take(
+        "liability_account",
+        &liability,
+        "liability account",
+        &mut errors,
+    );
     p.vendor = take("vendor", &lists.vendors, "vendor", &mut errors);
     p.pay_code_accounts.clear();
     for code in &lists.pay_codes {
@@ -599,29 +738,46 @@ pub fn parse_payroll(values: &Values, lists: &PayrollLists, settings: &mut Setti
     p.location_from = parse_dim(get(values, "location_from"));
     if p.enabled {
         if p.wages_account.is_none() && !errors.contains_key("wages_account") {
-            errors.insert("wages_account".into(), "Choose the expense account for wages.".into());
+            errors.insert(
+                "wages_account".into(),
+                "Choose the expense account for wages.".into(),
+            );
         }
         match p.posting {
             PayrollPosting::Bill if p.vendor.is_none() && !errors.contains_key("vendor") => {
-                errors.insert("vendor".into(), "Choose the payroll vendor the bills are made out to.".into());
+                errors.insert(
+                    "vendor".into(),
+                    "Choose the payroll vendor the bills are made out to.".into(),
+                );
             }
             PayrollPosting::CreditCardExpense | PayrollPosting::JournalEntry
                 if p.liability_account.is_none() && !errors.contains_key("liability_account") =>
             {
-                errors.insert("liability_account".into(), "Choose the wages liability account.".into());
+                errors.insert(
+                    "liability_account".into(),
+                    "Choose the wages liability account.".into(),
+                );
             }
             _ => {}
         }
         if p.posting == PayrollPosting::CreditCardExpense {
             if let Some(r) = &p.liability_account {
-                let kind = lists.accounts.iter().find(|a| a.id == r.id).map(|a| a.kind.as_str());
+                let kind = lists
+                    .accounts
+                    .iter()
+                    .find(|a| a.id == r.id)
+                    .map(|a| a.kind.as_str());
                 if !matches!(kind, Some("Credit Card" | "Bank")) {
                     errors.insert("liability_account".into(), format!("A credit-card expense is paid from a Credit Card or Bank account; “{}” is not one. Choose another account, or post journal entries.", r.name));
                 }
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,13 +801,22 @@ pub fn taxes_values(s: &Settings) -> Values {
         };
         v.insert(format!("tax_{id}"), r.id.clone());
     }
-    v.insert("automated_tax_item".into(), ref_id(&s.taxes.automated_tax_item));
+    v.insert(
+        "automated_tax_item".into(),
+        ref_id(&s.taxes.automated_tax_item),
+    );
     v.insert("exempt_tax_code".into(), ref_id(&s.taxes.exempt_tax_code));
     v
 }
 
 /// The taxes step's fields.
-pub fn taxes_sections(values: &Values, errors: &Errors, lists: &TaxLists, us: bool, read_only: bool) -> Vec<Section> {
+pub fn taxes_sections(
+    values: &Values,
+    errors: &Errors,
+    lists: &TaxLists,
+    us: bool,
+    read_only: bool,
+) -> Vec<Section> {
     let ro = |f: FieldView| if read_only { f.read_only() } else { f };
     let (what, first) = if us {
         ("QuickBooks product/service for the tax line", "Not mapped")
@@ -667,9 +832,19 @@ pub fn taxes_sections(values: &Values, errors: &Errors, lists: &TaxLists, us: bo
             .choices(qbo_choices(&lists.targets, first, current))));
     }
     if us {
-        fields.push(ro(FieldView::new("automated_tax_item", "Automated calculated tax", "select", values, errors)
-            .help("The product/service for tax TrackTik calculated without a tax class.")
-            .choices(qbo_choices(&lists.targets, "Choose a product/service", get(values, "automated_tax_item")))));
+        fields.push(ro(FieldView::new(
+            "automated_tax_item",
+            "Automated calculated tax",
+            "select",
+            values,
+            errors,
+        )
+        .help("The product/service for tax TrackTik calculated without a tax class.")
+        .choices(qbo_choices(
+            &lists.targets,
+            "Choose a product/service",
+            get(values, "automated_tax_item"),
+        ))));
     } else {
         fields.push(ro(FieldView::new("exempt_tax_code", "Tax code for untaxed lines", "select", values, errors)
             .help("QuickBooks needs a tax code on every line; lines TrackTik did not tax get this one (exempt or zero-rated).")
@@ -678,7 +853,8 @@ pub fn taxes_sections(values: &Values, errors: &Errors, lists: &TaxLists, us: bo
     vec![Section {
         title: "Tax classes".into(),
         intro: if us {
-            "US companies: each TrackTik tax becomes a line of its own with this product/service.".into()
+            "US companies: each TrackTik tax becomes a line of its own with this product/service."
+                .into()
         } else {
             "Your company is outside the US: QuickBooks computes tax from the tax code on each line.".into()
         },
@@ -687,7 +863,12 @@ pub fn taxes_sections(values: &Values, errors: &Errors, lists: &TaxLists, us: bo
 }
 
 /// Validates the taxes form into `settings`.
-pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut Settings) -> Result<(), Errors> {
+pub fn parse_taxes(
+    values: &Values,
+    lists: &TaxLists,
+    us: bool,
+    settings: &mut Settings,
+) -> Result<(), Errors> {
     let mut errors = Errors::new();
     let what = if us { "product or service" } else { "tax code" };
     let t = &mut settings.taxes;
@@ -697,7 +878,14 @@ pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut S
         match pick(&lists.targets, get(values, &name), what) {
             Ok(Some(r)) => {
                 if let Ok(id) = c.key.parse() {
-                    t.classes.insert(id, if us { TaxTarget::Item { item: r } } else { TaxTarget::TaxCode { code: r } });
+                    t.classes.insert(
+                        id,
+                        if us {
+                            TaxTarget::Item { item: r }
+                        } else {
+                            TaxTarget::TaxCode { code: r }
+                        },
+                    );
                 }
             }
             Ok(None) => {}
@@ -711,7 +899,10 @@ pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut S
         t.exempt_tax_code = None;
         match pick(&lists.targets, get(values, "automated_tax_item"), what) {
             Ok(None) if billing => {
-                errors.insert("automated_tax_item".into(), "Choose the product/service for automatically calculated tax.".into());
+                errors.insert(
+                    "automated_tax_item".into(),
+                    "Choose the product/service for automatically calculated tax.".into(),
+                );
             }
             Ok(r) => t.automated_tax_item = r,
             Err(e) => {
@@ -722,7 +913,11 @@ pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut S
         t.automated_tax_item = None;
         match pick(&lists.targets, get(values, "exempt_tax_code"), what) {
             Ok(None) if billing => {
-                errors.insert("exempt_tax_code".into(), "Choose the tax code for lines TrackTik did not tax (exempt or zero-rated).".into());
+                errors.insert(
+                    "exempt_tax_code".into(),
+                    "Choose the tax code for lines TrackTik did not tax (exempt or zero-rated)."
+                        .into(),
+                );
             }
             Ok(r) => t.exempt_tax_code = r,
             Err(e) => {
@@ -730,7 +925,11 @@ pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut S
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -740,8 +939,16 @@ pub fn parse_taxes(values: &Values, lists: &TaxLists, us: bool, settings: &mut S
 pub fn schedule_values(s: &Settings, default_zone: &str, today: NaiveDate) -> Values {
     let sc = &s.schedule;
     let mut v = Values::new();
-    v.insert("start_date".into(), sc.start_date.unwrap_or(today).to_string());
-    v.insert("time_zone".into(), sc.time_zone.clone().unwrap_or_else(|| default_zone.to_owned()));
+    v.insert(
+        "start_date".into(),
+        sc.start_date.unwrap_or(today).to_string(),
+    );
+    v.insert(
+        "time_zone".into(),
+        sc.time_zone
+            .clone()
+            .unwrap_or_else(|| default_zone.to_owned()),
+    );
     v.insert("cutoff".into(), sc.cutoff.format("%H:%M").to_string());
     if s.billing.enabled {
         v.insert("billing_enabled".into(), "on".into());
@@ -750,7 +957,10 @@ pub fn schedule_values(s: &Settings, default_zone: &str, today: NaiveDate) -> Va
         v.insert("payroll_enabled".into(), "on".into());
     }
     v.insert("notify_emails".into(), sc.notify_emails.join("\n"));
-    v.insert("back_sync_from".into(), sc.back_sync_from.map(|d| d.to_string()).unwrap_or_default());
+    v.insert(
+        "back_sync_from".into(),
+        sc.back_sync_from.map(|d| d.to_string()).unwrap_or_default(),
+    );
     v.insert(
         "closed_books".into(),
         match sc.closed_books {
@@ -809,7 +1019,9 @@ pub fn schedule_sections(values: &Values, errors: &Errors) -> Vec<Section> {
 
 /// A plausible e-mail address: one `@`, something before it, a dotted domain, no spaces.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -820,12 +1032,19 @@ pub fn is_email(s: &str) -> bool {
 }
 
 /// Validates the schedule form into `settings`; `today` is today in the chosen zone.
-pub fn parse_schedule(values: &Values, today_in: impl Fn(&str) -> NaiveDate, settings: &mut Settings) -> Result<(), Errors> {
+pub fn parse_schedule(
+    values: &Values,
+    today_in: impl Fn(&str) -> NaiveDate,
+    settings: &mut Settings,
+) -> Result<(), Errors> {
     let mut errors = Errors::new();
     let zone = get(values, "time_zone");
     let zone_ok = zone.parse::<chrono_tz::Tz>().is_ok();
     if !zone_ok {
-        errors.insert("time_zone".into(), "Choose a time zone from the list.".into());
+        errors.insert(
+            "time_zone".into(),
+            "Choose a time zone from the list.".into(),
+        );
     }
     let today = today_in(if zone_ok { zone } else { "UTC" });
     let date = |name: &str, errors: &mut Errors| -> Option<NaiveDate> {
@@ -836,14 +1055,20 @@ pub fn parse_schedule(values: &Values, today_in: impl Fn(&str) -> NaiveDate, set
         match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.insert(name.to_owned(), "Enter a date as YYYY-MM-DD, for example 2026-12-01.".into());
+                errors.insert(
+                    name.to_owned(),
+                    "Enter a date as YYYY-MM-DD, for example 2026-12-01.".into(),
+                );
                 None
             }
         }
     };
     let start = date("start_date", &mut errors);
     if start.is_none() && !errors.contains_key("start_date") {
-        errors.insert("start_date".into(), "Enter the sync start date (today is a good choice).".into());
+        errors.insert(
+            "start_date".into(),
+            "Enter the sync start date (today is a good choice).".into(),
+        );
     }
     let back = date("back_sync_from", &mut errors);
     if let Some(back) = back {
@@ -852,25 +1077,37 @@ pub fn parse_schedule(values: &Values, today_in: impl Fn(&str) -> NaiveDate, set
         } else if start.is_some_and(|s| back >= s) {
             errors.insert("back_sync_from".into(), "The back-sync date must be before the sync start date. Choose an earlier date, or leave it empty.".into());
         } else if (today - back).num_days() > 366 {
-            errors.insert("back_sync_from".into(), "Back-sync reaches at most one year back. Choose a later date.".into());
+            errors.insert(
+                "back_sync_from".into(),
+                "Back-sync reaches at most one year back. Choose a later date.".into(),
+            );
         }
     }
     if let Some(s) = start {
         if (s - today).num_days() > 366 {
-            errors.insert("start_date".into(), "The start date is more than a year away. Choose an earlier date.".into());
+            errors.insert(
+                "start_date".into(),
+                "The start date is more than a year away. Choose an earlier date.".into(),
+            );
         }
     }
     let cutoff = match NaiveTime::parse_from_str(get(values, "cutoff"), "%H:%M") {
         Ok(t) => Some(t),
         Err(_) => {
-            errors.insert("cutoff".into(), "Enter the cutoff as HH:MM, for example 03:00.".into());
+            errors.insert(
+                "cutoff".into(),
+                "Enter the cutoff as HH:MM, for example 03:00.".into(),
+            );
             None
         }
     };
     let billing = !get(values, "billing_enabled").is_empty();
     let payroll = !get(values, "payroll_enabled").is_empty();
     if !billing && !payroll {
-        errors.insert("billing_enabled".into(), "Turn on billing, payroll or both: with both off nothing is copied.".into());
+        errors.insert(
+            "billing_enabled".into(),
+            "Turn on billing, payroll or both: with both off nothing is copied.".into(),
+        );
     }
     let mut emails = Vec::new();
     for raw in get(values, "notify_emails").split([',', '\n', ';']) {
@@ -881,7 +1118,10 @@ pub fn parse_schedule(values: &Values, today_in: impl Fn(&str) -> NaiveDate, set
         if is_email(e) {
             emails.push(e.to_owned());
         } else {
-            errors.insert("notify_emails".into(), format!("“{e}” is not an e-mail address. Correct it or remove it."));
+            errors.insert(
+                "notify_emails".into(),
+                format!("“{e}” is not an e-mail address. Correct it or remove it."),
+            );
             break;
         }
     }
@@ -900,7 +1140,11 @@ pub fn parse_schedule(values: &Values, today_in: impl Fn(&str) -> NaiveDate, set
     sc.closed_books = closed;
     settings.billing.enabled = billing;
     settings.payroll.enabled = payroll;
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -918,12 +1162,24 @@ mod tests {
 
     #[test]
     fn templates_fill_placeholders_and_name_unknown_ones() {
-        assert_eq!(render_template("TT-{number}", &sample(), &["number"]).unwrap(), "TT-INV-42");
         assert_eq!(
-            render_template("{client}: {period_start}–{period_end}", &sample(), &MEMO_PLACEHOLDERS).unwrap(),
+            render_template("TT-{number}", &sample(), &["number"]).unwrap(),
+            "TT-INV-42"
+        );
+        assert_eq!(
+            render_template(
+                "{client}: {period_start}–{period_end}",
+                &sample(),
+                &MEMO_PLACEHOLDERS
+            )
+            .unwrap(),
             "Acme Mall: 2026-11-01–2026-11-15"
         );
-        assert!(render_template("{nope}", &sample(), &["number"]).unwrap_err().contains("{nope}"));
+        assert!(
+            render_template("{nope}", &sample(), &["number"])
+                .unwrap_err()
+                .contains("{nope}")
+        );
     }
 
     #[test]

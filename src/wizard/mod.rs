@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
 use crate::ids::{IntegrationId, TenantId};
-use crate::integrations::settings::{SetupMethod, Settings};
+use crate::integrations::settings::{Settings, SetupMethod};
 use crate::integrations::{CompanyPrefs, IntegrationState};
 
 /// One step of the wizard, in order.
@@ -106,7 +106,10 @@ impl Step {
 
     /// The step after this one (Review is last).
     pub fn next(self) -> Self {
-        Self::ALL.get(self.index() + 1).copied().unwrap_or(Self::Review)
+        Self::ALL
+            .get(self.index() + 1)
+            .copied()
+            .unwrap_or(Self::Review)
     }
 
     /// The step before this one (Connect is first).
@@ -211,7 +214,10 @@ mod tests {
     fn saved_times_read_as_words() {
         let now = Utc::now();
         assert_eq!(ago(now, now), "just now");
-        assert_eq!(ago(now - chrono::Duration::minutes(2), now), "2 minutes ago");
+        assert_eq!(
+            ago(now - chrono::Duration::minutes(2), now),
+            "2 minutes ago"
+        );
         assert_eq!(ago(now - chrono::Duration::hours(3), now), "3 hours ago");
     }
 }

@@ -8,3 +8,4 @@ mod helpers;
 mod quickbooks_client;
 mod staff_sign_in;
 mod tracktik_client;
+mod wizard;

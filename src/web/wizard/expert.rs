@@ -51,7 +51,9 @@ pub struct From {
 }
 
 async fn load(state: &AppState, current: &CurrentUser, id: IntegrationId) -> AppResult<Draft> {
-    db::get(&state.db, current.tenant.tenant_id, id).await?.ok_or(AppError::NotFound)
+    db::get(&state.db, current.tenant.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn step_of(slug: &str, draft: &Draft) -> Step {
@@ -105,8 +107,11 @@ pub async fn request_expert(
     let step = step_of(&form.from, &draft);
     let times = form.preferred_times.trim();
     let note = form.note.trim();
-    let times_error = times.is_empty().then_some("Tell us when you are free, for example “Tuesday or Wednesday, 9–11 am Eastern”.");
-    let note_error = (note.chars().count() > 4000).then_some("Shorten the note to 4,000 characters or fewer.");
+    let times_error = times.is_empty().then_some(
+        "Tell us when you are free, for example “Tuesday or Wednesday, 9–11 am Eastern”.",
+    );
+    let note_error =
+        (note.chars().count() > 4000).then_some("Shorten the note to 4,000 characters or fewer.");
     if times_error.is_some() || note_error.is_some() {
         let page = ExpertPage {
             chrome: Chrome::customer(&state, &session, &current).await?,
@@ -122,10 +127,22 @@ pub async fn request_expert(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let tenant_id = current.tenant.tenant_id;
-    let request_id = db::insert_request(&state.db, tenant_id, id, step, times, note, &current.user.display_name).await?;
+    let request_id = db::insert_request(
+        &state.db,
+        tenant_id,
+        id,
+        step,
+        times,
+        note,
+        &current.user.display_name,
+    )
+    .await?;
     audit::record(
         &state.db,
-        Actor::User(current.user.tenant_user_id, current.user.display_name.clone()),
+        Actor::User(
+            current.user.tenant_user_id,
+            current.user.display_name.clone(),
+        ),
         "support_request.created",
         Some(tenant_id),
         serde_json::json!({ "integration": id, "request": request_id, "step": step.key() }),
@@ -148,7 +165,10 @@ pub async fn expert_sent(
         .ok_or(AppError::NotFound)?;
     Ok(ExpertSentPage {
         chrome: Chrome::customer(&state, &session, &current).await?,
-        back_href: format!("/integrations/{id}/setup/{}", Step::from_key(&request.step).slug()),
+        back_href: format!(
+            "/integrations/{id}/setup/{}",
+            Step::from_key(&request.step).slug()
+        ),
         request,
     })
 }

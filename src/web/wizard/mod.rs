@@ -62,7 +62,14 @@ pub struct Frame {
 
 /// Today in the answers' time zone (UTC until one is chosen).
 pub fn today_for(draft: &Draft) -> NaiveDate {
-    today_in(draft.settings.schedule.time_zone.as_deref().unwrap_or("UTC"))
+    today_in(
+        draft
+            .settings
+            .schedule
+            .time_zone
+            .as_deref()
+            .unwrap_or("UTC"),
+    )
 }
 
 /// Today in `zone` (UTC for an unknown zone).
@@ -77,7 +84,9 @@ pub async fn connected(state: &AppState, tenant_id: TenantId, draft: &Draft) -> 
         c.is_some_and(|c| !matches!(c.health, Health::NeedsReconnect | Health::Disconnected))
     };
     let tt = connections::db::tracktik_for_tenant(&state.db, tenant_id).await?;
-    let qb = connections::db::quickbooks_for_integration(&state.db, tenant_id, draft.integration_id).await?;
+    let qb =
+        connections::db::quickbooks_for_integration(&state.db, tenant_id, draft.integration_id)
+            .await?;
     Ok(ok(tt) && ok(qb))
 }
 
@@ -112,7 +121,10 @@ pub fn frame(draft: &Draft, step: Step, is_connected: bool) -> Frame {
                 ("current", "current step", "●")
             } else if attention {
                 ("attention", "needs attention", "!")
-            } else if s < reached || (s == Step::Connect && is_connected) || draft.state != IntegrationState::Draft {
+            } else if s < reached
+                || (s == Step::Connect && is_connected)
+                || draft.state != IntegrationState::Draft
+            {
                 ("done", "done", "✓")
             } else {
                 ("todo", "not started", "○")

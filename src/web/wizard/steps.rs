@@ -71,7 +71,11 @@ async fn load(state: &AppState, current: &CurrentUser, id: IntegrationId) -> App
 }
 
 fn step_href(draft: &Draft, step: Step) -> String {
-    format!("/integrations/{}/setup/{}", draft.integration_id, step.slug())
+    format!(
+        "/integrations/{}/setup/{}",
+        draft.integration_id,
+        step.slug()
+    )
 }
 
 fn editor(current: &CurrentUser) -> Editor {
@@ -100,13 +104,21 @@ pub async fn resume(
 
 /// Where a request for `step` has to go instead, if anywhere: before both sides are
 /// connected only Connect opens; steps not reached yet send the customer to where they are.
-async fn guard(state: &AppState, current: &CurrentUser, draft: &Draft, step: Step) -> AppResult<(bool, Option<Redirect>)> {
+async fn guard(
+    state: &AppState,
+    current: &CurrentUser,
+    draft: &Draft,
+    step: Step,
+) -> AppResult<(bool, Option<Redirect>)> {
     let is_connected = connected(state, current.tenant.tenant_id, draft).await?;
     if step != Step::Connect && !is_connected {
         return Ok((false, Some(Redirect::to(&step_href(draft, Step::Connect)))));
     }
     if step > draft.reached().max(Step::SetupMethod) {
-        return Ok((is_connected, Some(Redirect::to(&step_href(draft, draft.resume_step())))));
+        return Ok((
+            is_connected,
+            Some(Redirect::to(&step_href(draft, draft.resume_step()))),
+        ));
     }
     Ok((is_connected, None))
 }
@@ -127,11 +139,34 @@ pub async fn step_form(
     if step == Step::Review {
         return render_review(&state, &session, &current, &draft, StatusCode::OK, None).await;
     }
-    let content = content(&state, &current, &draft, step, None, &Errors::new(), is_connected).await?;
-    render(&state, &session, &current, &draft, step, content, &Errors::new(), StatusCode::OK, is_connected).await
+    let content = content(
+        &state,
+        &current,
+        &draft,
+        step,
+        None,
+        &Errors::new(),
+        is_connected,
+    )
+    .await?;
+    render(
+        &state,
+        &session,
+        &current,
+        &draft,
+        step,
+        content,
+        &Errors::new(),
+        StatusCode::OK,
+        is_connected,
+    )
+    .await
 }
 
-#[expect(clippy::too_many_arguments, reason = "a page is built from all of these")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a page is built from all of these"
+)]
 async fn render(
     state: &AppState,
     session: &Session,
@@ -153,7 +188,14 @@ async fn render(
         .iter()
         .map(|(field, msg)| {
             let label = labels.get(field.as_str()).copied().unwrap_or("");
-            (field.clone(), if label.is_empty() { msg.clone() } else { format!("{label}: {msg}") })
+            (
+                field.clone(),
+                if label.is_empty() {
+                    msg.clone()
+                } else {
+                    format!("{label}: {msg}")
+                },
+            )
         })
         .collect();
     let page = StepPage {
@@ -171,11 +213,18 @@ async fn render(
     Ok((status, page).into_response())
 }
 
-async fn open(state: &AppState, current: &CurrentUser, draft: &Draft) -> Result<Sides, CatalogError> {
+async fn open(
+    state: &AppState,
+    current: &CurrentUser,
+    draft: &Draft,
+) -> Result<Sides, CatalogError> {
     catalog::open(state, current.tenant.tenant_id, draft).await
 }
 
-async fn billing_lists(state: &AppState, sides: &Sides) -> Result<(forms::BillingLists, Option<catalog::SampleInvoice>), CatalogError> {
+async fn billing_lists(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<(forms::BillingLists, Option<catalog::SampleInvoice>), CatalogError> {
     let lists = forms::BillingLists {
         items: catalog::items(state, sides).await?,
         customers: catalog::customers(state, sides).await?,
@@ -186,7 +235,10 @@ async fn billing_lists(state: &AppState, sides: &Sides) -> Result<(forms::Billin
     Ok((lists, sample))
 }
 
-async fn payroll_lists(state: &AppState, sides: &Sides) -> Result<forms::PayrollLists, CatalogError> {
+async fn payroll_lists(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<forms::PayrollLists, CatalogError> {
     Ok(forms::PayrollLists {
         accounts: catalog::accounts(state, sides).await?,
         vendors: catalog::vendors(state, sides).await?,
@@ -194,9 +246,17 @@ async fn payroll_lists(state: &AppState, sides: &Sides) -> Result<forms::Payroll
     })
 }
 
-async fn tax_lists(state: &AppState, sides: &Sides, us: bool) -> Result<forms::TaxLists, CatalogError> {
+async fn tax_lists(
+    state: &AppState,
+    sides: &Sides,
+    us: bool,
+) -> Result<forms::TaxLists, CatalogError> {
     Ok(forms::TaxLists {
-        targets: if us { catalog::items(state, sides).await? } else { catalog::tax_codes(state, sides).await? },
+        targets: if us {
+            catalog::items(state, sides).await?
+        } else {
+            catalog::tax_codes(state, sides).await?
+        },
         classes: catalog::tax_classes(state, sides).await?,
     })
 }
@@ -218,7 +278,11 @@ fn method_section(values: &Values, errors: &Errors) -> Section {
     .into_iter()
     .map(|(v, l, h)| forms::Choice { selected: f.value == v, value: v.into(), label: l.into(), help: h.into() })
     .collect();
-    Section { title: "Setup method".into(), intro: String::new(), fields: vec![f] }
+    Section {
+        title: "Setup method".into(),
+        intro: String::new(),
+        fields: vec![f],
+    }
 }
 
 async fn content(
@@ -245,17 +309,39 @@ async fn content(
     let values_or = |saved: Values| typed.cloned().unwrap_or(saved);
     match step {
         Step::Connect => {
-            let tt = crate::connections::db::tracktik_for_tenant(&state.db, current.tenant.tenant_id).await?;
+            let tt =
+                crate::connections::db::tracktik_for_tenant(&state.db, current.tenant.tenant_id)
+                    .await?;
             let ro = |name: &str, label: &str, value: String| FieldView {
-                name: name.into(), label: label.into(), help: String::new(), kind: "readonly",
-                value, choices: Vec::new(), error: None,
+                name: name.into(),
+                label: label.into(),
+                help: String::new(),
+                kind: "readonly",
+                value,
+                choices: Vec::new(),
+                error: None,
             };
             c.sections.push(Section {
                 title: "Connections".into(),
                 intro: String::new(),
                 fields: vec![
-                    ro("tracktik", "TrackTik", tt.map(|c| format!("{} · {}", c.external_id, c.effective_health(chrono::Utc::now()).label())).unwrap_or_else(|| "Not connected".into())),
-                    ro("quickbooks", "QuickBooks Online", format!("Connected to {} ({})", draft.company_name, draft.country)),
+                    ro(
+                        "tracktik",
+                        "TrackTik",
+                        tt.map(|c| {
+                            format!(
+                                "{} · {}",
+                                c.external_id,
+                                c.effective_health(chrono::Utc::now()).label()
+                            )
+                        })
+                        .unwrap_or_else(|| "Not connected".into()),
+                    ),
+                    ro(
+                        "quickbooks",
+                        "QuickBooks Online",
+                        format!("Connected to {} ({})", draft.company_name, draft.country),
+                    ),
                 ],
             });
             c.can_submit = is_connected;
@@ -266,7 +352,14 @@ async fn content(
         Step::SetupMethod => {
             let mut saved = Values::new();
             if let Some(m) = s.setup_method {
-                saved.insert("setup_method".into(), match m { SetupMethod::Express => "express", SetupMethod::Advanced => "advanced" }.into());
+                saved.insert(
+                    "setup_method".into(),
+                    match m {
+                        SetupMethod::Express => "express",
+                        SetupMethod::Advanced => "advanced",
+                    }
+                    .into(),
+                );
             }
             c.intro = "You can switch later: Advanced starts from whatever Express set up.".into();
             c.sections.push(method_section(&values_or(saved), errors));
@@ -333,7 +426,11 @@ async fn content(
             let zone = match s.schedule.time_zone.clone() {
                 Some(z) => z,
                 None => match open(state, current, draft).await {
-                    Ok(sides) => catalog::region_time_zone(state, &sides).await.ok().flatten().unwrap_or_else(|| "UTC".into()),
+                    Ok(sides) => catalog::region_time_zone(state, &sides)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or_else(|| "UTC".into()),
                     Err(_) => "UTC".into(),
                 },
             };
@@ -373,8 +470,20 @@ pub async fn save_step(
         Step::Review => return activate(&state, &session, &current, &addr, &draft).await,
         Step::Connect => {
             if !is_connected {
-                let c = content(&state, &current, &draft, step, None, &Errors::new(), false).await?;
-                return render(&state, &session, &current, &draft, step, c, &Errors::new(), StatusCode::UNPROCESSABLE_ENTITY, false).await;
+                let c =
+                    content(&state, &current, &draft, step, None, &Errors::new(), false).await?;
+                return render(
+                    &state,
+                    &session,
+                    &current,
+                    &draft,
+                    step,
+                    c,
+                    &Errors::new(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    false,
+                )
+                .await;
             }
             db::set_step(&state.db, tenant_id, id, next).await?;
             return Ok(Redirect::to(&step_href(&draft, next)).into_response());
@@ -404,67 +513,203 @@ pub async fn save_step(
                         Ok(sides) => {
                             let mut with = draft.clone();
                             with.settings.0 = settings.clone();
-                            express::apply(&state, &with, &sides).await.map_err(|e| e.advice())
+                            express::apply(&state, &with, &sides)
+                                .await
+                                .map_err(|e| e.advice())
                         }
                         Err(e) => Err(e.advice()),
                     };
                     match ran {
                         Ok((filled, record)) => {
                             settings = filled;
-                            db::set_express_outcome(&state.db, tenant_id, id, Some(&record)).await?;
+                            db::set_express_outcome(&state.db, tenant_id, id, Some(&record))
+                                .await?;
                             audit::record(&state.db, Actor::User(current.user.tenant_user_id, current.user.display_name.clone()),
                                 "integration.express_setup", Some(tenant_id),
                                 serde_json::json!({ "integration": id, "created": record.created(), "reused": record.reused() }), Some(&addr)).await?;
                             Ok(())
                         }
-                        Err(msg) => Err(Errors::from([("setup_method".to_owned(), format!("Express setup could not finish. {msg}"))])),
+                        Err(msg) => Err(Errors::from([(
+                            "setup_method".to_owned(),
+                            format!("Express setup could not finish. {msg}"),
+                        )])),
                     }
                 }
-                _ => Err(Errors::from([("setup_method".to_owned(), "Choose Express or Advanced setup.".to_owned())])),
+                _ => Err(Errors::from([(
+                    "setup_method".to_owned(),
+                    "Choose Express or Advanced setup.".to_owned(),
+                )])),
             }
         }
         Step::Billing => {
             let sides = match open(&state, &current, &draft).await {
                 Ok(s) => s,
-                Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+                Err(e) => {
+                    return render(
+                        &state,
+                        &session,
+                        &current,
+                        &draft,
+                        step,
+                        Content::unavailable(&e),
+                        &Errors::new(),
+                        StatusCode::BAD_GATEWAY,
+                        is_connected,
+                    )
+                    .await;
+                }
             };
             let (lists, sample) = match billing_lists(&state, &sides).await {
                 Ok(x) => x,
-                Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+                Err(e) => {
+                    return render(
+                        &state,
+                        &session,
+                        &current,
+                        &draft,
+                        step,
+                        Content::unavailable(&e),
+                        &Errors::new(),
+                        StatusCode::BAD_GATEWAY,
+                        is_connected,
+                    )
+                    .await;
+                }
             };
             let parsed = forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings);
             if preview_only {
                 // "Preview" shows the typed templates without saving them.
                 let errors = parsed.err().unwrap_or_default();
-                let c = content(&state, &current, &draft, step, Some(&values), &errors, is_connected).await?;
-                return render(&state, &session, &current, &draft, step, c, &errors, StatusCode::OK, is_connected).await;
+                let c = content(
+                    &state,
+                    &current,
+                    &draft,
+                    step,
+                    Some(&values),
+                    &errors,
+                    is_connected,
+                )
+                .await?;
+                return render(
+                    &state,
+                    &session,
+                    &current,
+                    &draft,
+                    step,
+                    c,
+                    &errors,
+                    StatusCode::OK,
+                    is_connected,
+                )
+                .await;
             }
             parsed
         }
         Step::Payroll => match open(&state, &current, &draft).await {
             Ok(sides) => match payroll_lists(&state, &sides).await {
                 Ok(lists) => forms::parse_payroll(&values, &lists, &mut settings),
-                Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+                Err(e) => {
+                    return render(
+                        &state,
+                        &session,
+                        &current,
+                        &draft,
+                        step,
+                        Content::unavailable(&e),
+                        &Errors::new(),
+                        StatusCode::BAD_GATEWAY,
+                        is_connected,
+                    )
+                    .await;
+                }
             },
-            Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+            Err(e) => {
+                return render(
+                    &state,
+                    &session,
+                    &current,
+                    &draft,
+                    step,
+                    Content::unavailable(&e),
+                    &Errors::new(),
+                    StatusCode::BAD_GATEWAY,
+                    is_connected,
+                )
+                .await;
+            }
         },
         Step::Taxes => match open(&state, &current, &draft).await {
             Ok(sides) => match tax_lists(&state, &sides, draft.is_us()).await {
                 Ok(lists) => forms::parse_taxes(&values, &lists, draft.is_us(), &mut settings),
-                Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+                Err(e) => {
+                    return render(
+                        &state,
+                        &session,
+                        &current,
+                        &draft,
+                        step,
+                        Content::unavailable(&e),
+                        &Errors::new(),
+                        StatusCode::BAD_GATEWAY,
+                        is_connected,
+                    )
+                    .await;
+                }
             },
-            Err(e) => return render(&state, &session, &current, &draft, step, Content::unavailable(&e), &Errors::new(), StatusCode::BAD_GATEWAY, is_connected).await,
+            Err(e) => {
+                return render(
+                    &state,
+                    &session,
+                    &current,
+                    &draft,
+                    step,
+                    Content::unavailable(&e),
+                    &Errors::new(),
+                    StatusCode::BAD_GATEWAY,
+                    is_connected,
+                )
+                .await;
+            }
         },
         Step::Schedule => forms::parse_schedule(&values, today_in, &mut settings),
     };
     match result {
         Ok(()) => {
-            db::save_step(&state.db, tenant_id, id, step, next, &settings, &editor(&current)).await?;
+            db::save_step(
+                &state.db,
+                tenant_id,
+                id,
+                step,
+                next,
+                &settings,
+                &editor(&current),
+            )
+            .await?;
             Ok(Redirect::to(&step_href(&draft, next)).into_response())
         }
         Err(errors) => {
-            let c = content(&state, &current, &draft, step, Some(&values), &errors, is_connected).await?;
-            render(&state, &session, &current, &draft, step, c, &errors, StatusCode::UNPROCESSABLE_ENTITY, is_connected).await
+            let c = content(
+                &state,
+                &current,
+                &draft,
+                step,
+                Some(&values),
+                &errors,
+                is_connected,
+            )
+            .await?;
+            render(
+                &state,
+                &session,
+                &current,
+                &draft,
+                step,
+                c,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                is_connected,
+            )
+            .await
         }
     }
 }
@@ -510,18 +755,20 @@ pub struct ReviewPage {
 
 /// The history of saves, for the review page.
 pub async fn change_views(state: &AppState, draft: &Draft) -> AppResult<Vec<ChangeView>> {
-    Ok(db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
-        .await?
-        .into_iter()
-        .map(|c| ChangeView {
-            when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            who: c.actor_label.clone(),
-            step_label: Step::from_key(&c.step).label(),
-            fields: review::changed_paths(&c.before.0, &c.after.0).join(", "),
-            before: serde_json::to_string_pretty(&c.before.0).unwrap_or_default(),
-            after: serde_json::to_string_pretty(&c.after.0).unwrap_or_default(),
-        })
-        .collect())
+    Ok(
+        db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
+            .await?
+            .into_iter()
+            .map(|c| ChangeView {
+                when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                who: c.actor_label.clone(),
+                step_label: Step::from_key(&c.step).label(),
+                fields: review::changed_paths(&c.before.0, &c.after.0).join(", "),
+                before: serde_json::to_string_pretty(&c.before.0).unwrap_or_default(),
+                after: serde_json::to_string_pretty(&c.after.0).unwrap_or_default(),
+            })
+            .collect(),
+    )
 }
 
 /// The answers grouped by step, with links to each step.
@@ -530,7 +777,9 @@ pub fn group_views(draft: &Draft, names: &Names, link_base: Option<&str>) -> Vec
         .into_iter()
         .map(|g| GroupView {
             label: g.step.label(),
-            href: link_base.map(|b| format!("{b}/{}", g.step.slug())).unwrap_or_default(),
+            href: link_base
+                .map(|b| format!("{b}/{}", g.step.slug()))
+                .unwrap_or_default(),
             answers: g.answers,
         })
         .collect()
@@ -538,7 +787,8 @@ pub fn group_views(draft: &Draft, names: &Names, link_base: Option<&str>) -> Vec
 
 async fn names(state: &AppState, sides: &Sides) -> Names {
     let map = |v: Result<Vec<catalog::Source>, CatalogError>| {
-        v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect()).unwrap_or_default()
+        v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect())
+            .unwrap_or_default()
     };
     Names {
         bill_items: map(catalog::bill_items(state, sides).await),
@@ -582,7 +832,11 @@ async fn render_review(
             .collect(),
         checked: was_checked,
         notice,
-        express: if draft.is_express() { draft.express_outcome.as_ref().map(|r| r.0.clone()) } else { None },
+        express: if draft.is_express() {
+            draft.express_outcome.as_ref().map(|r| r.0.clone())
+        } else {
+            None
+        },
         changes: change_views(state, draft).await?,
         recent_invoices,
     };
@@ -601,11 +855,31 @@ async fn activate(
     let today = today_for(draft);
     let sides = match open(state, current, draft).await {
         Ok(s) => s,
-        Err(e) => return render_review(state, session, current, draft, StatusCode::BAD_GATEWAY, Some(e.advice())).await,
+        Err(e) => {
+            return render_review(
+                state,
+                session,
+                current,
+                draft,
+                StatusCode::BAD_GATEWAY,
+                Some(e.advice()),
+            )
+            .await;
+        }
     };
     let checked = match review::check(state, draft, &sides, today).await {
         Ok(c) => c,
-        Err(e) => return render_review(state, session, current, draft, StatusCode::BAD_GATEWAY, Some(e.advice())).await,
+        Err(e) => {
+            return render_review(
+                state,
+                session,
+                current,
+                draft,
+                StatusCode::BAD_GATEWAY,
+                Some(e.advice()),
+            )
+            .await;
+        }
     };
     if !checked.problems.is_empty() {
         return render_review(state, session, current, draft, StatusCode::UNPROCESSABLE_ENTITY,
@@ -615,8 +889,15 @@ async fn activate(
     db::activate(&state.db, tenant_id, draft.integration_id).await?;
     audit::record(
         &state.db,
-        Actor::User(current.user.tenant_user_id, current.user.display_name.clone()),
-        if was == IntegrationState::Draft { "integration.activated" } else { "integration.settings_confirmed" },
+        Actor::User(
+            current.user.tenant_user_id,
+            current.user.display_name.clone(),
+        ),
+        if was == IntegrationState::Draft {
+            "integration.activated"
+        } else {
+            "integration.settings_confirmed"
+        },
         Some(tenant_id),
         serde_json::json!({ "integration": draft.integration_id, "company": draft.company_name }),
         Some(addr),
