@@ -4,12 +4,17 @@
 //! active integration, and tenant isolation.
 
 use crate::helpers::{TestApp, client, location, unescape};
-use ledgerbridge::sandbox::quickbooks::US_REALM_ID;
+use ledgerbridge::sandbox::quickbooks::{CA_REALM_ID, US_REALM_ID};
 
 /// Signs in and connects the US company; returns the integration id.
 async fn connected(app: &TestApp) -> String {
+    connected_to(app, US_REALM_ID).await
+}
+
+/// Signs in and connects the company `realm`; returns the integration id.
+async fn connected_to(app: &TestApp, realm: &str) -> String {
     assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
-    let done = app.connect_quickbooks(US_REALM_ID, None).await;
+    let done = app.connect_quickbooks(realm, None).await;
     assert_eq!(done.status(), 303);
     location(&done)
         .trim_start_matches("/integrations/")
@@ -692,4 +697,58 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
     let untouched: (String, i64) = sqlx::query_as("select wizard_step, (select count(*) from support_request where tenant_id = $1) from integration where integration_id = $2")
         .bind(other_tenant).bind(other).fetch_one(&app.db).await.unwrap();
     assert_eq!(untouched, ("setup_method".to_owned(), 1));
+}
+
+#[tokio::test]
+async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_for_untaxed_lines() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected_to(&app, CA_REALM_ID).await;
+    assert_eq!(
+        post_step(&app, &id, "method", &[("setup_method", "express")])
+            .await
+            .status(),
+        303
+    );
+    for step in ["billing", "payroll"] {
+        assert_eq!(post_step(&app, &id, step, &[]).await.status(), 303);
+    }
+    // Outside the US, Express leaves the tax step open: every line needs a tax code.
+    let taxes = app
+        .get_html(&format!("/integrations/{id}/setup/taxes"))
+        .await;
+    assert!(taxes.contains("outside the US"), "{taxes}");
+    let classes = selects(&taxes, "tax_");
+    assert!(!classes.is_empty(), "{taxes}");
+    let r = post_step(&app, &id, "taxes", &[("exempt_tax_code", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Choose the tax code for lines TrackTik did not tax")
+    );
+    let mut fields: Vec<(String, String)> = classes
+        .iter()
+        .map(|c| (c.clone(), first_choice(&taxes, c)))
+        .collect();
+    fields.push((
+        "exempt_tax_code".into(),
+        first_choice(&taxes, "exempt_tax_code"),
+    ));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(post_step(&app, &id, "taxes", &borrowed).await.status(), 303);
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select v->>'kind' from integration, jsonb_each(settings->'taxes'->'classes') c(k, v) where integration_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|k| k == "tax_code"),
+        "{kinds:?}"
+    );
 }
