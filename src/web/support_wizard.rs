@@ -17,9 +17,10 @@ use super::wizard::steps_views::{ChangeView, GroupView, change_views, group_view
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::wizard::answers::Names;
 use crate::wizard::db::{self, RequestNote, SupportRequest};
 use crate::wizard::express::ExpressRecord;
-use crate::wizard::review::{self, Names};
+use crate::wizard::review;
 
 /// `/support/requests`.
 #[derive(Template, WebTemplate)]

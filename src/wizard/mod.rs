@@ -7,6 +7,7 @@
 //! `wizard_step`, `settings_saved_at`), so closing the browser leaves a draft that resumes at
 //! the same step.
 
+pub mod answers;
 pub mod catalog;
 pub mod db;
 pub mod express;

@@ -4,6 +4,7 @@
 //! fields come from `wizard::forms`, the checks from `wizard::review`.
 
 mod expert;
+mod review;
 mod steps;
 
 use chrono::{NaiveDate, Utc};
@@ -13,7 +14,7 @@ pub use steps::{resume, save_step, step_form};
 
 /// The review page's pieces, shared with the support console's read-only view.
 pub mod steps_views {
-    pub use super::steps::{ChangeView, GroupView, change_views, group_views};
+    pub use super::review::{ChangeView, GroupView, change_views, group_views};
 }
 
 use crate::connections::{self, Health};

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::{Frame, connected, frame, today_for, today_in};
+use super::{Frame, connected, frame, today_in};
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::ids::IntegrationId;
@@ -17,9 +17,8 @@ use crate::state::AppState;
 use crate::web::extract::{ClientAddr, CurrentUser, Form, PathParam};
 use crate::web::pages::Chrome;
 use crate::wizard::catalog::{self, CatalogError, Sides};
-use crate::wizard::express::{self, ExpressRecord};
+use crate::wizard::express;
 use crate::wizard::forms::{self, Errors, FieldView, Preview, Section, Values};
-use crate::wizard::review::{self, Names};
 use crate::wizard::{Draft, Editor, Step, db};
 
 /// A step's form page.
@@ -64,7 +63,11 @@ impl Content {
     }
 }
 
-async fn load(state: &AppState, current: &CurrentUser, id: IntegrationId) -> AppResult<Draft> {
+pub(super) async fn load(
+    state: &AppState,
+    current: &CurrentUser,
+    id: IntegrationId,
+) -> AppResult<Draft> {
     db::get(&state.db, current.tenant.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -137,7 +140,15 @@ pub async fn step_form(
         return Ok(r.into_response());
     }
     if step == Step::Review {
-        return render_review(&state, &session, &current, &draft, StatusCode::OK, None).await;
+        return super::review::render_review(
+            &state,
+            &session,
+            &current,
+            &draft,
+            StatusCode::OK,
+            None,
+        )
+        .await;
     }
     let content = content(
         &state,
@@ -213,7 +224,7 @@ async fn render(
     Ok((status, page).into_response())
 }
 
-async fn open(
+pub(super) async fn open(
     state: &AppState,
     current: &CurrentUser,
     draft: &Draft,
@@ -467,7 +478,9 @@ pub async fn save_step(
     let express = draft.is_express();
 
     let result: Result<(), Errors> = match step {
-        Step::Review => return activate(&state, &session, &current, &addr, &draft).await,
+        Step::Review => {
+            return super::review::activate(&state, &session, &current, &addr, &draft).await;
+        }
         Step::Connect => {
             if !is_connected {
                 let c =
@@ -712,196 +725,4 @@ pub async fn save_step(
             .await
         }
     }
-}
-
-/// One group of answers on the review page.
-pub struct GroupView {
-    pub(crate) label: &'static str,
-    pub(crate) href: String,
-    pub(crate) answers: Vec<review::Answer>,
-}
-
-/// One problem on the review page.
-pub struct ProblemView {
-    pub(crate) step_label: &'static str,
-    pub(crate) href: String,
-    pub(crate) message: String,
-}
-
-/// One recorded save.
-pub struct ChangeView {
-    pub(crate) when: String,
-    pub(crate) who: String,
-    pub(crate) step_label: &'static str,
-    pub(crate) fields: String,
-    pub(crate) before: String,
-    pub(crate) after: String,
-}
-
-/// The review page.
-#[derive(Template, WebTemplate)]
-#[template(path = "wizard/review.html")]
-pub struct ReviewPage {
-    chrome: Chrome,
-    frame: Frame,
-    groups: Vec<GroupView>,
-    problems: Vec<ProblemView>,
-    checked: bool,
-    notice: Option<String>,
-    express: Option<ExpressRecord>,
-    changes: Vec<ChangeView>,
-    recent_invoices: usize,
-}
-
-/// The history of saves, for the review page.
-pub async fn change_views(state: &AppState, draft: &Draft) -> AppResult<Vec<ChangeView>> {
-    Ok(
-        db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
-            .await?
-            .into_iter()
-            .map(|c| ChangeView {
-                when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                who: c.actor_label.clone(),
-                step_label: Step::from_key(&c.step).label(),
-                fields: review::changed_paths(&c.before.0, &c.after.0).join(", "),
-                before: serde_json::to_string_pretty(&c.before.0).unwrap_or_default(),
-                after: serde_json::to_string_pretty(&c.after.0).unwrap_or_default(),
-            })
-            .collect(),
-    )
-}
-
-/// The answers grouped by step, with links to each step.
-pub fn group_views(draft: &Draft, names: &Names, link_base: Option<&str>) -> Vec<GroupView> {
-    review::answers(&draft.settings.0, names, draft.is_us())
-        .into_iter()
-        .map(|g| GroupView {
-            label: g.step.label(),
-            href: link_base
-                .map(|b| format!("{b}/{}", g.step.slug()))
-                .unwrap_or_default(),
-            answers: g.answers,
-        })
-        .collect()
-}
-
-async fn names(state: &AppState, sides: &Sides) -> Names {
-    let map = |v: Result<Vec<catalog::Source>, CatalogError>| {
-        v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect())
-            .unwrap_or_default()
-    };
-    Names {
-        bill_items: map(catalog::bill_items(state, sides).await),
-        tax_classes: map(catalog::tax_classes(state, sides).await),
-        clients: map(catalog::clients(state, sides).await),
-    }
-}
-
-async fn render_review(
-    state: &AppState,
-    session: &Session,
-    current: &CurrentUser,
-    draft: &Draft,
-    status: StatusCode,
-    notice: Option<String>,
-) -> AppResult<Response> {
-    let today = today_for(draft);
-    let base = format!("/integrations/{}/setup", draft.integration_id);
-    let (checked, names, notice) = match open(state, current, draft).await {
-        Ok(sides) => match review::check(state, draft, &sides, today).await {
-            Ok(c) => (Some(c), names(state, &sides).await, notice),
-            Err(e) => (None, Names::default(), Some(e.advice())),
-        },
-        Err(e) => (None, Names::default(), Some(e.advice())),
-    };
-    let (problems, recent_invoices, was_checked) = match checked {
-        Some(c) => (c.problems, c.recent_invoices, true),
-        None => (review::local_problems(draft, today), 0, false),
-    };
-    let page = ReviewPage {
-        chrome: Chrome::customer(state, session, current).await?,
-        frame: frame(draft, Step::Review, true),
-        groups: group_views(draft, &names, Some(&base)),
-        problems: problems
-            .into_iter()
-            .map(|p| ProblemView {
-                step_label: p.step.label(),
-                href: format!("{base}/{}#{}", p.step.slug(), p.field),
-                message: p.message,
-            })
-            .collect(),
-        checked: was_checked,
-        notice,
-        express: if draft.is_express() {
-            draft.express_outcome.as_ref().map(|r| r.0.clone())
-        } else {
-            None
-        },
-        changes: change_views(state, draft).await?,
-        recent_invoices,
-    };
-    Ok((status, page).into_response())
-}
-
-/// Save + Continue on the review step: activates when every check passes.
-async fn activate(
-    state: &AppState,
-    session: &Session,
-    current: &CurrentUser,
-    addr: &str,
-    draft: &Draft,
-) -> AppResult<Response> {
-    let tenant_id = current.tenant.tenant_id;
-    let today = today_for(draft);
-    let sides = match open(state, current, draft).await {
-        Ok(s) => s,
-        Err(e) => {
-            return render_review(
-                state,
-                session,
-                current,
-                draft,
-                StatusCode::BAD_GATEWAY,
-                Some(e.advice()),
-            )
-            .await;
-        }
-    };
-    let checked = match review::check(state, draft, &sides, today).await {
-        Ok(c) => c,
-        Err(e) => {
-            return render_review(
-                state,
-                session,
-                current,
-                draft,
-                StatusCode::BAD_GATEWAY,
-                Some(e.advice()),
-            )
-            .await;
-        }
-    };
-    if !checked.problems.is_empty() {
-        return render_review(state, session, current, draft, StatusCode::UNPROCESSABLE_ENTITY,
-            Some("Fix the problems below, then choose Save + Continue again. Everything you entered is saved.".into())).await;
-    }
-    let was = draft.state;
-    db::activate(&state.db, tenant_id, draft.integration_id).await?;
-    audit::record(
-        &state.db,
-        Actor::User(
-            current.user.tenant_user_id,
-            current.user.display_name.clone(),
-        ),
-        if was == IntegrationState::Draft {
-            "integration.activated"
-        } else {
-            "integration.settings_confirmed"
-        },
-        Some(tenant_id),
-        serde_json::json!({ "integration": draft.integration_id, "company": draft.company_name }),
-        Some(addr),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/integrations/{}", draft.integration_id)).into_response())
 }
