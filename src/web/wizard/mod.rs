@@ -3,6 +3,7 @@
 //! frame (stepper, "Saved as draft · …", Back, Talk to an expert) is built here; each step's
 //! fields come from `wizard::forms`, the checks from `wizard::review`.
 
+mod content;
 mod expert;
 mod review;
 mod steps;
