@@ -172,6 +172,14 @@ async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only
     );
     assert!(page.contains("Talk to an expert"));
 
+    // Connect is done: both sides are shown, and Continue goes on to the setup method.
+    let connect = app
+        .get_html(&format!("/integrations/{id}/setup/connect"))
+        .await;
+    assert!(connect.contains("Connected to"), "{connect}");
+    let r = post_step(&app, &id, "connect", &[]).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/method"));
+
     // A step not reached yet sends the customer back to where they are.
     let r = app.get(&format!("/integrations/{id}/setup/schedule")).await;
     assert_eq!(r.status(), 303);

@@ -234,6 +234,9 @@ pub(super) async fn content(
             let values = values_or(forms::taxes_values(s));
             c.sections = forms::taxes_sections(&values, errors, &lists, draft.is_us(), read_only);
             c.read_only = read_only;
+            if read_only {
+                c.intro = "Express setup created a TrackTik product for each tax class. When TrackTik gets a new tax class, choose Express again on the Setup method step (nothing is duplicated), or switch to Advanced setup.".into();
+            }
             if express && !draft.is_us() {
                 c.intro = "Express setup chose the tax codes whose names match your tax classes. Choose a tax code for any class left unmapped.".into();
             }
