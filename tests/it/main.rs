@@ -5,6 +5,7 @@ mod connect;
 mod express_setup;
 mod foundation;
 mod helpers;
+mod notices;
 mod quickbooks_client;
 mod staff_sign_in;
 mod tracktik_client;
