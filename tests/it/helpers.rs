@@ -472,11 +472,14 @@ pub async fn scan_database_for(db: &PgPool, needles: &[String]) -> Vec<String> {
     hits
 }
 
-/// A local SMTP sink: accepts every message and keeps it (envelope recipients + raw data).
+/// A message as the sink received it: envelope recipients and raw data.
+pub type Received = (Vec<String>, String);
+
+/// A local SMTP sink: accepts every message and keeps it.
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     pub url: String,
-    pub messages: std::sync::Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>,
+    pub messages: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
 }
 
 impl SmtpSink {
