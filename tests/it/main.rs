@@ -7,5 +7,6 @@ mod foundation;
 mod helpers;
 mod notices;
 mod quickbooks_client;
+mod security;
 mod staff_sign_in;
 mod tracktik_client;
