@@ -32,6 +32,8 @@ pub mod jobs;
 pub mod mapping;
 /// Prometheus metrics.
 pub mod metrics;
+/// E-mail notices.
+pub mod notices;
 /// Typed clients for TrackTik and QuickBooks Online.
 pub mod providers;
 /// Stand-ins for the TrackTik and QuickBooks Online APIs, used by `demo`, tests and benchmarks.
@@ -42,6 +44,8 @@ pub mod server;
 pub mod staff;
 /// Application state.
 pub mod state;
+/// The nightly syncs.
+pub mod sync;
 /// Logging.
 pub mod telemetry;
 /// Tenants (TrackTik portals).

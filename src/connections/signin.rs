@@ -94,8 +94,10 @@ pub async fn complete_tracktik_sign_in(
 
     let mut tx = state.db.begin().await?;
     let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
-    let user = tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
-    db::save_tracktik(
+    let user =
+        tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
+    let before = db::tracktik_for_tenant(&mut *tx, tenant.tenant_id).await?;
+    let after = db::save_tracktik(
         &mut tx,
         &state.cipher,
         tenant.tenant_id,
@@ -114,15 +116,28 @@ pub async fn complete_tracktik_sign_in(
     )
     .await?;
     tx.commit().await?;
+    super::notify_restored(state, before.as_ref(), &after).await;
     Ok((tenant, user))
 }
 
 /// The signed-in person's name from their employee record, or a neutral label.
-async fn display_name(state: &AppState, portal: &Portal, token: &AccessToken, user_id: &str) -> String {
+async fn display_name(
+    state: &AppState,
+    portal: &Portal,
+    token: &AccessToken,
+    user_id: &str,
+) -> String {
     use crate::providers::tracktik::{Query, models::Employee};
     let fallback = || format!("TrackTik user {user_id}");
-    let Ok(id) = user_id.parse::<i64>() else { return fallback() };
-    match state.providers.tracktik.get::<Employee>(portal, token, id, &Query::new()).await {
+    let Ok(id) = user_id.parse::<i64>() else {
+        return fallback();
+    };
+    match state
+        .providers
+        .tracktik
+        .get::<Employee>(portal, token, id, &Query::new())
+        .await
+    {
         Ok(e) => e
             .name
             .or_else(|| match (e.first_name, e.last_name) {
@@ -202,7 +217,9 @@ pub async fn complete_quickbooks_connect(
             None => integrations::db::insert(&mut *tx, tenant_id, &profile).await?,
         },
     };
-    db::save_quickbooks(
+    let before =
+        db::quickbooks_for_integration(&mut *tx, tenant_id, integration.integration_id).await?;
+    let after = db::save_quickbooks(
         &mut tx,
         &state.cipher,
         tenant_id,
@@ -216,6 +233,7 @@ pub async fn complete_quickbooks_connect(
         .await?
         .ok_or(FlowError::NotFound)?;
     tx.commit().await?;
+    super::notify_restored(state, before.as_ref(), &after).await;
     Ok(integration)
 }
 

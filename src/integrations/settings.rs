@@ -18,7 +18,10 @@ pub struct QboRef {
 impl QboRef {
     /// A reference by id and name.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { id: id.into(), name: name.into() }
+        Self {
+            id: id.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -87,7 +90,9 @@ impl Default for BillingSettings {
             customer_matching: CustomerMatching::MatchOrCreate,
             customer_map: BTreeMap::new(),
             doc_number_template: "{number}".into(),
-            memo_template: "TrackTik invoice {number} for {client}, service {period_start} to {period_end}".into(),
+            memo_template:
+                "TrackTik invoice {number} for {client}, service {period_start} to {period_end}"
+                    .into(),
             class_from: None,
             location_from: None,
         }

@@ -614,3 +614,52 @@ async fn rotate_keys_reseals_every_token_under_the_new_key() {
         "nothing left to rotate"
     );
 }
+
+#[tokio::test]
+async fn a_lost_tracktik_sign_in_pauses_every_integration_until_the_customer_signs_in_again() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = signed_in_and_connected(&app, US_REALM_ID).await;
+    let tenant = only_tenant(&app).await;
+    let name: String = sqlx::query_scalar("select display_name from tenant_user")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        !name.starts_with("TrackTik user"),
+        "greeted by name: {name}"
+    );
+    let tt = app.sandboxes().tracktik.base_url().to_owned();
+    Sandboxes::control(
+        &tt,
+        "/__sandbox/tokens/revoke",
+        json!({"refreshTokens": true}),
+    )
+    .await;
+    let conn = connections::db::tracktik_for_tenant(&app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    let err = connections::force_refresh(&app.state, tenant, conn.connection_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ConnectionError::NeedsReconnect { .. }),
+        "{err}"
+    );
+    let html = app.get_html(&format!("/integrations/{id}")).await;
+    assert!(html.contains("Sign in with TrackTik again"), "{html}");
+
+    // Signing in again restores the connection and the integration.
+    app.post_form("/integrations", "/sign-out", &[]).await;
+    assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+    let conn = connections::db::tracktik_for_tenant(&app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conn.health, Health::Ok);
+    let state: IntegrationState = sqlx::query_scalar("select state from integration")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(state, IntegrationState::Draft);
+}

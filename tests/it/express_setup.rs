@@ -1004,3 +1004,19 @@ async fn a_replayed_answer_naming_an_object_changed_since_is_not_taken_for_a_new
         .unwrap();
     assert_eq!(old, changed, "the customer's account is untouched");
 }
+
+#[tokio::test]
+async fn two_runs_at_once_still_create_each_object_only_once() {
+    let qbo = Qbo::start().await;
+    let tokens = qbo.connect(US_REALM_ID).await;
+    let co = company(US_REALM_ID, &tokens);
+    let before = qbo.counts(&co).await;
+    let classes = us_tax_classes();
+
+    let (a, b) = tokio::join!(qbo.express(&co, &classes), qbo.express(&co, &classes));
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.refs, b.refs, "both runs ended up with the same objects");
+    assert_eq!(qbo.counts(&co).await, (before.0 + 6, before.1 + 4));
+    assert_table(&qbo, &co, &a, &US_TABLE, true).await;
+}

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::compat::{account_compatible, item_compatible, refuses_sub_type};
 use super::decide::{Decision, Existing, NamesTaken, Wanted, decide};
-use super::plan::{self, AccountSpec, Row, types};
+use super::plan::{self, Row, types};
 use super::{
     Action, ExpressError, ExpressObject, ExpressOptions, ExpressOutcome, ExpressRefs,
     ItemAndAccount, ObjectKind, Purpose, TaxClassInput,
@@ -143,7 +144,7 @@ impl Run<'_> {
         let mut notes = Vec::new();
         if !self.numbers_on {
             notes.push(format!(
-                "Matched by name only, without the number {}: account numbers are off in this company.",
+                "No account number ({} in Express): account numbers are off in this company, so it was matched by name only.",
                 spec.number
             ));
         }
@@ -414,100 +415,6 @@ impl Run<'_> {
     }
 }
 
-/// An account can serve a row when it has the row's type, in the home currency.
-fn account_compatible(
-    a: &Account,
-    spec: &AccountSpec,
-    home_currency: Option<&str>,
-    numbers_on: bool,
-) -> Result<Vec<String>, String> {
-    let t = a.account_type.as_deref().unwrap_or_default();
-    if t != spec.account_type {
-        return Err(format!("it is of type {t}, not {}", spec.account_type));
-    }
-    let currency = a.currency_ref.as_ref().map(|r| r.value.as_str());
-    if let (Some(cur), Some(home)) = (currency, home_currency)
-        && cur != home
-    {
-        return Err(format!("it is kept in {cur}, not the home currency {home}"));
-    }
-    let mut notes = Vec::new();
-    let sub = a.account_sub_type.as_deref().unwrap_or_default();
-    if sub != spec.sub_type {
-        if Some(sub) == spec.fallback_sub_type {
-            notes.push(format!(
-                "Its detail type is {sub} rather than {}.",
-                spec.sub_type
-            ));
-        } else {
-            notes.push(format!(
-                "Its detail type is {sub}, not {}; it was left as is.",
-                spec.sub_type
-            ));
-        }
-    }
-    match a.acct_num.as_deref().filter(|n| !n.is_empty()) {
-        Some(n) if numbers_on && !n.eq_ignore_ascii_case(&spec.number) => notes.push(format!(
-            "Its account number is {n}, not {}; it was left as is.",
-            spec.number
-        )),
-        None if numbers_on => notes.push(format!(
-            "It has no account number (Express uses {}); it was left as is.",
-            spec.number
-        )),
-        _ => {}
-    }
-    Ok(notes)
-}
-
-/// An item can serve a row when it can be sold (Non-inventory or Service with an income
-/// account) and has no SKU or the row's SKU.
-fn item_compatible(i: &Item, sku: &str, account: &ExpressObject) -> Result<Vec<String>, String> {
-    let t = i.item_type.as_deref().unwrap_or_default();
-    if t != types::NON_INVENTORY && t != "Service" {
-        return Err(format!("it is a {t} item, not Non-inventory"));
-    }
-    let own_sku = i.sku.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if let Some(s) = own_sku
-        && !s.eq_ignore_ascii_case(sku)
-    {
-        return Err(format!("it has the SKU {s}, not {sku}"));
-    }
-    let Some(income) = &i.income_account_ref else {
-        return Err("it has no income account, so it cannot be sold".to_owned());
-    };
-    let mut notes = Vec::new();
-    if t == "Service" {
-        notes.push("It is a Service item rather than Non-inventory; it was left as is.".to_owned());
-    }
-    if own_sku.is_none() {
-        notes.push(format!(
-            "It has no SKU (Express uses {sku}); it was left as is."
-        ));
-    }
-    if income.value != account.qbo_id {
-        notes.push(format!(
-            "It sells into the account \"{}\", not \"{}\"; it was left as is.",
-            income.name.as_deref().unwrap_or(&income.value),
-            account.name
-        ));
-    }
-    Ok(notes)
-}
-
-/// Whether QBO refused the account's detail type (2170 Invalid Enumeration on
-/// `AccountSubType`, or any refusal naming it).
-fn refuses_sub_type(e: &QboError) -> bool {
-    let QboError::Rejected { fault, .. } = e else {
-        return false;
-    };
-    fault.errors.iter().any(|err| {
-        err.element.as_deref() == Some("AccountSubType")
-            || err.detail.contains(types::PAYROLL_WAGE_EXPENSES)
-            || err.message.contains("AccountSubType")
-    })
-}
-
 fn has_id<E: Existing>(e: E) -> Result<E, QboError> {
     if e.id().is_empty() {
         return Err(QboError::InvalidResponse {
@@ -580,35 +487,5 @@ fn refs(objects: &[ExpressObject]) -> ExpressRefs {
         service_income_item,
         tax_classes,
         automated_tax,
-    }
-}
-
-impl Existing for Account {
-    fn id(&self) -> &str {
-        self.id.as_deref().unwrap_or_default()
-    }
-    fn name(&self) -> &str {
-        self.name.as_deref().unwrap_or_default()
-    }
-    fn key(&self) -> Option<&str> {
-        self.acct_num.as_deref()
-    }
-    fn is_active(&self) -> bool {
-        self.active.unwrap_or(true)
-    }
-}
-
-impl Existing for Item {
-    fn id(&self) -> &str {
-        self.id.as_deref().unwrap_or_default()
-    }
-    fn name(&self) -> &str {
-        self.name.as_deref().unwrap_or_default()
-    }
-    fn key(&self) -> Option<&str> {
-        self.sku.as_deref()
-    }
-    fn is_active(&self) -> bool {
-        self.active.unwrap_or(true)
     }
 }

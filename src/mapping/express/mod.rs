@@ -41,6 +41,7 @@
 //!
 //! [`RequestId`]: crate::providers::quickbooks::RequestId
 
+mod compat;
 mod decide;
 mod ensure;
 mod plan;
@@ -66,7 +67,8 @@ pub struct TaxClassInput {
 /// Choices a caller may make.
 #[derive(Clone, Debug)]
 pub struct ExpressOptions {
-    /// Appended to a name that is taken by an incompatible object. Default ` (Ledgerbridge)`.
+    /// Appended to a name that is taken by an incompatible object. Default ` (Ledgerbridge)`;
+    /// an empty suffix means a taken name stops setup with [`ExpressError::NamesTaken`].
     pub conflict_suffix: String,
 }
 

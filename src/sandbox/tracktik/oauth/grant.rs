@@ -213,7 +213,9 @@ fn code(
         }
         let computed = match method.as_str() {
             "plain" => verifier.to_owned(),
-            _ => URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes())),
+            _ => {
+                URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()))
+            }
         };
         if &computed != challenge {
             return Err(OAuthError::invalid_grant(

@@ -1,0 +1,68 @@
+// A newcomer's first visit, in a real browser: sign in with TrackTik, connect QuickBooks Online,
+// then a staff member looks at the customer in the support console.
+// Usage: node walkthrough.js APP_URL TRACKTIK_URL STAFF_EMAIL STAFF_PASSWORD OUT_DIR
+// Exits non-zero, with the reason, on the first step that does not behave.
+const { chromium } = require('playwright-core');
+const [app, tracktik, staffEmail, staffPassword, out] = process.argv.slice(2);
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let step = 0;
+  const customer = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const shot = async (page, name) => page.screenshot({ path: `${out}/${String(++step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  try {
+    await customer.goto(app + '/');
+    await shot(customer, 'landing');
+    await customer.fill('#portal', tracktik);
+    await customer.click('button:has-text("Sign in with TrackTik")');
+    await customer.waitForSelector('#username');
+    await shot(customer, 'tracktik-sign-in');
+    await customer.fill('#username', 'demo');
+    await customer.fill('#password', 'demo');
+    await customer.click('button[type=submit]');
+    await customer.waitForSelector('button[value=allow]');
+    await shot(customer, 'tracktik-allow');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL('**/integrations');
+    expect((await customer.textContent('h1')).includes('QuickBooks Online companies'), 'the integrations page follows sign-in');
+    await shot(customer, 'integrations-empty');
+    await customer.click('button:has-text("Connect new account")');
+    await customer.waitForSelector('#realm_id');
+    await shot(customer, 'quickbooks-consent');
+    await customer.selectOption('#realm_id', '9341453000000001');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
+    const title = await customer.textContent('h1');
+    expect(title.includes('Connected to Acme Security Inc. (US)'), `connected page title: ${title}`);
+    await shot(customer, 'connected');
+    await customer.setViewportSize({ width: 390, height: 844 });
+    await shot(customer, 'connected-phone');
+
+    const staff = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await staff.goto(app + '/staff/sign-in');
+    await staff.fill('#email', staffEmail);
+    await staff.fill('#password', staffPassword);
+    await staff.click('button[type=submit]');
+    await staff.waitForURL('**/support');
+    await shot(staff, 'console');
+    await staff.click('table a');
+    await staff.waitForURL('**/support/tenants/*');
+    expect((await staff.content()).includes('Acme Security Inc. (US)'), 'staff see the connected company');
+    await shot(staff, 'console-tenant');
+    console.log(`ok: ${step} steps, screenshots in ${out}`);
+  } catch (e) {
+    await shot(customer, 'failure').catch(() => {});
+    console.error(`step ${step + 1} failed: ${e.message}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();

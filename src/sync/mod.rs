@@ -1,0 +1,3 @@
+//! The nightly syncs: trading-day window, ledger, translation, posting.
+
+pub mod window;
