@@ -44,7 +44,7 @@ pub mod server;
 pub mod staff;
 /// Application state.
 pub mod state;
-/// The nightly syncs.
+/// The nightly syncs: trading days, translation, ledger and posting.
 pub mod sync;
 /// Logging.
 pub mod telemetry;

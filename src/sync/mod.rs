@@ -1,3 +1,4 @@
 //! The nightly syncs: trading-day window, ledger, translation, posting.
 
+pub mod translate;
 pub mod window;
