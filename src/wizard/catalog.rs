@@ -336,6 +336,8 @@ pub struct SampleInvoice {
     pub period_start: Option<NaiveDate>,
     /// Service period end.
     pub period_end: Option<NaiveDate>,
+    /// Invoice date.
+    pub invoice_date: Option<NaiveDate>,
 }
 
 /// The most recently approved invoice of the last 30 days, if any.
@@ -379,6 +381,7 @@ pub async fn sample_invoice(
         client,
         period_start: invoice.service_period_start_date,
         period_end: invoice.service_period_end_date,
+        invoice_date: invoice.effective_invoice_date(),
     }))
 }
 

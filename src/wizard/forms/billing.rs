@@ -103,7 +103,7 @@ pub fn billing_sections(
             values,
             errors,
         )
-        .help("{number} is TrackTik's invoice number. QuickBooks allows 21 characters.")),
+        .help("{number} is TrackTik's invoice number; you can also use {client}, {invoice_date}, {period_start} and {period_end}. QuickBooks allows 21 characters: longer numbers are shortened the same way every time.")),
         ro(FieldView::new(
             "memo_template",
             "Memo (private note)",
@@ -111,7 +111,7 @@ pub fn billing_sections(
             values,
             errors,
         )
-        .help("You can use {number}, {client}, {period_start} and {period_end}.")),
+        .help("You can use {number}, {client}, {invoice_date}, {period_start} and {period_end}.")),
     ];
     numbering.extend(dimension_fields(prefs, values, errors).into_iter().map(ro));
     vec![
@@ -136,7 +136,14 @@ pub fn billing_sections(
 }
 
 /// Placeholders the memo may use.
-pub const MEMO_PLACEHOLDERS: [&str; 4] = ["number", "client", "period_start", "period_end"];
+/// Placeholders the number and memo may use (the same the sync fills in).
+pub const PLACEHOLDERS: [&str; 5] = [
+    "number",
+    "client",
+    "period_start",
+    "period_end",
+    "invoice_date",
+];
 
 /// Fills `{placeholder}`s from the sample; unknown ones are returned as errors.
 pub fn render_template(
@@ -166,6 +173,7 @@ pub fn render_template(
             "client" => sample.client.clone(),
             "period_start" => date(sample.period_start),
             "period_end" => date(sample.period_end),
+            "invoice_date" => date(sample.invoice_date),
             _ => String::new(),
         });
         rest = &after[close + 1..];
@@ -174,24 +182,38 @@ pub fn render_template(
     Ok(out)
 }
 
-/// The preview of the number and memo, or why it cannot be shown.
+/// The preview of the number and memo, exactly as the sync will fill them in.
 pub struct Preview {
     /// The invoice it was built from.
     pub source: String,
     /// QBO document number.
     pub doc_number: String,
+    /// The number was longer than QuickBooks allows and was shortened.
+    pub shortened: bool,
     /// QBO private note.
     pub memo: String,
 }
 
-/// Builds the preview from a real invoice (errors are shown next to the fields instead).
+/// Builds the preview from a real invoice with the sync's own rendering (templates with
+/// errors get no preview; the errors are shown next to the fields instead).
 pub fn preview(values: &Values, sample: &SampleInvoice) -> Option<Preview> {
-    let doc = render_template(get(values, "doc_number_template"), sample, &["number"]).ok()?;
-    let memo = render_template(get(values, "memo_template"), sample, &MEMO_PLACEHOLDERS).ok()?;
+    use crate::sync::translate::{doc_number, template};
+    let doc = get(values, "doc_number_template");
+    let memo = get(values, "memo_template");
+    render_template(doc, sample, &PLACEHOLDERS).ok()?;
+    render_template(memo, sample, &PLACEHOLDERS).ok()?;
+    let vars = template::TemplateVars {
+        number: sample.number.clone(),
+        client: Some(sample.client.clone()),
+        period_start: sample.period_start,
+        period_end: sample.period_end,
+        invoice_date: sample.invoice_date,
+    };
     Some(Preview {
         source: format!("TrackTik invoice {} for {}", sample.number, sample.client),
-        doc_number: doc,
-        memo,
+        doc_number: doc_number::doc_number_with(doc, &vars),
+        shortened: doc_number::is_shortened(template::render(doc, &vars).trim()),
+        memo: template::private_note(memo, &vars).unwrap_or_default(),
     })
 }
 
@@ -266,22 +288,12 @@ pub fn parse_billing(
             "doc_number_template".into(),
             "Include {number} so each QuickBooks invoice carries TrackTik's invoice number.".into(),
         );
-    } else {
-        match render_template(doc, &example, &["number"]) {
-            Err(e) => {
-                errors.insert("doc_number_template".into(), e);
-            }
-            Ok(out) if out.chars().count() > 21 && example.number.chars().count() <= 21 => {
-                errors.insert("doc_number_template".into(), format!(
-                    "With TrackTik invoice {} this gives “{out}”, {} characters; QuickBooks allows 21. Shorten the text around {{number}}.",
-                    example.number, out.chars().count()));
-            }
-            Ok(_) => {}
-        }
+    } else if let Err(e) = render_template(doc, &example, &PLACEHOLDERS) {
+        errors.insert("doc_number_template".into(), e);
     }
     b.doc_number_template = doc.to_owned();
     let memo = get(values, "memo_template");
-    if let Err(e) = render_template(memo, &example, &MEMO_PLACEHOLDERS) {
+    if let Err(e) = render_template(memo, &example, &PLACEHOLDERS) {
         errors.insert("memo_template".into(), e);
     } else if memo.chars().count() > 4000 {
         errors.insert(

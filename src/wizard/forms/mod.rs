@@ -227,8 +227,8 @@ pub(super) fn dimension_fields(
 }
 
 pub use billing::{
-    BillingLists, MEMO_PLACEHOLDERS, Preview, billing_sections, billing_values, parse_billing,
-    preview, render_template,
+    BillingLists, PLACEHOLDERS, Preview, billing_sections, billing_values, parse_billing, preview,
+    render_template,
 };
 pub use payroll::{PayrollLists, parse_payroll, payroll_sections, payroll_values};
 pub use schedule::{is_email, parse_schedule, schedule_sections, schedule_values};
@@ -246,7 +246,25 @@ mod tests {
             client: "Acme Mall".into(),
             period_start: NaiveDate::from_ymd_opt(2026, 11, 1),
             period_end: NaiveDate::from_ymd_opt(2026, 11, 15),
+            invoice_date: NaiveDate::from_ymd_opt(2026, 11, 16),
         }
+    }
+
+    #[test]
+    fn the_preview_shortens_long_numbers_as_the_sync_does() {
+        let values: Values = [
+            (
+                "doc_number_template".to_owned(),
+                "ACME-SECURITY-{number}-{invoice_date}".to_owned(),
+            ),
+            ("memo_template".to_owned(), "{client}".to_owned()),
+        ]
+        .into();
+        let p = preview(&values, &sample()).unwrap();
+        assert!(p.shortened);
+        assert!(p.doc_number.chars().count() <= 21, "{}", p.doc_number);
+        assert!(p.doc_number.contains('~'));
+        assert_eq!(p.memo, "Acme Mall");
     }
 
     #[test]
@@ -259,7 +277,7 @@ mod tests {
             render_template(
                 "{client}: {period_start}–{period_end}",
                 &sample(),
-                &MEMO_PLACEHOLDERS
+                &PLACEHOLDERS
             )
             .unwrap(),
             "Acme Mall: 2026-11-01–2026-11-15"
