@@ -13,10 +13,15 @@ const CUSTOMER_POST: &[&str] = &[
     "/integrations/connect",
     "/integrations/{id}/reconnect",
     "/integrations/{id}/disconnect",
+    "/integrations/{id}/setup/method",
+    "/integrations/{id}/setup/review",
+    "/integrations/{id}/expert",
     "/sign-out",
+    "/support/requests/{id}/notes",
+    "/support/requests/{id}/done",
 ];
 /// Pages for staff: `{tenant}` is replaced by a tenant id.
-const STAFF_GET: &[&str] = &["/support", "/support/tenants/{tenant}"];
+const STAFF_GET: &[&str] = &["/support", "/support/tenants/{tenant}", "/support/requests"];
 /// Public pages.
 const PUBLIC_GET: &[&str] = &[
     "/",
