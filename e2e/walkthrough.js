@@ -1,5 +1,6 @@
 // A newcomer's first visit, in a real browser: sign in with TrackTik, connect QuickBooks Online,
-// then a staff member looks at the customer in the support console.
+// finish Express setup through every wizard step and activate, ask for an expert on a second
+// company's draft; then a staff member finds the customer and the request in the console.
 // Usage: node walkthrough.js APP_URL TRACKTIK_URL STAFF_EMAIL STAFF_PASSWORD OUT_DIR
 // Exits non-zero, with the reason, on the first step that does not behave.
 const { chromium } = require('playwright-core');
@@ -45,6 +46,44 @@ function expect(condition, message) {
     await shot(customer, 'connected');
     await customer.setViewportSize({ width: 390, height: 844 });
     await shot(customer, 'connected-phone');
+    await customer.setViewportSize({ width: 1280, height: 900 });
+
+    // The wizard, Express: every step, then Save + Continue on the review.
+    await customer.click('a:has-text("Continue setup")');
+    await customer.waitForURL('**/setup/method');
+    await shot(customer, 'wizard-method');
+    await customer.check('input[value=express]');
+    await customer.click('button[value=save]');
+    for (const step of ['billing', 'payroll', 'taxes', 'schedule']) {
+      await customer.waitForURL(`**/setup/${step}`);
+      await shot(customer, `wizard-${step}`);
+      await customer.click('button[value=save]');
+    }
+    await customer.waitForURL('**/setup/review');
+    await shot(customer, 'wizard-review');
+    expect((await customer.content()).includes('TrackTik Direct Wages'), 'the review lists what Express created');
+    await customer.click('button:has-text("Save + Continue")');
+    await customer.waitForLoadState();
+    await shot(customer, 'activated');
+    const activated = await customer.content();
+    expect(activated.includes('Active'), 'the integration is active after Save + Continue');
+
+    // A second company, left as a draft with a request for an expert.
+    await customer.goto(app + '/integrations');
+    await customer.click('button:has-text("Connect new account")');
+    await customer.waitForSelector('#realm_id');
+    await customer.selectOption('#realm_id', '9341453000000002');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
+    await customer.click('a:has-text("Continue setup")');
+    await customer.waitForURL('**/setup/method');
+    await customer.click('a:has-text("Talk to an expert")');
+    await customer.fill('#preferred_times', 'Tuesday or Wednesday morning, Eastern time');
+    await customer.fill('#note', 'Our bookkeeper wants to map pay codes to separate accounts.');
+    await shot(customer, 'expert-request');
+    await customer.click('button[type=submit]:not(.button--ghost-dark)');
+    await customer.waitForURL(/\/expert\/[0-9a-f-]+$/);
+    await shot(customer, 'expert-sent');
 
     const staff = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await staff.goto(app + '/staff/sign-in');
@@ -57,6 +96,12 @@ function expect(condition, message) {
     await staff.waitForURL('**/support/tenants/*');
     expect((await staff.content()).includes('Acme Security Inc. (US)'), 'staff see the connected company');
     await shot(staff, 'console-tenant');
+    await staff.goto(app + '/support/requests');
+    await shot(staff, 'console-requests');
+    await staff.click('table a');
+    await staff.waitForURL(/\/support\/requests\/[0-9a-f-]+$/);
+    expect((await staff.content()).includes('Our bookkeeper wants'), 'staff read the request');
+    await shot(staff, 'console-draft-review');
     console.log(`ok: ${step} steps, screenshots in ${out}`);
   } catch (e) {
     await shot(customer, 'failure').catch(() => {});

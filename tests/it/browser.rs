@@ -36,7 +36,8 @@ fn output_dir(name: &str) -> PathBuf {
 }
 
 #[tokio::test]
-async fn a_newcomer_signs_in_connects_quickbooks_and_staff_see_it_in_a_real_browser() {
+async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staff_review_a_draft_in_a_real_browser()
+ {
     if !browser_ready() {
         return;
     }
@@ -72,13 +73,23 @@ async fn a_newcomer_signs_in_connects_quickbooks_and_staff_see_it_in_a_real_brow
         "walk-through failed:\n{stdout}\n{stderr}"
     );
     let shots = std::fs::read_dir(&out).unwrap().count();
-    assert!(shots >= 9, "a screenshot per step, found {shots}");
-    let integrations: i64 = sqlx::query_scalar("select count(*) from integration")
+    assert!(shots >= 20, "a screenshot per step, found {shots}");
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select realm_id, state::text from integration order by realm_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        vec![
+            ("9341453000000001".to_owned(), "active".to_owned()),
+            ("9341453000000002".to_owned(), "draft".to_owned())
+        ],
+        "the browser's clicks activated one company and left the other a draft"
+    );
+    let requests: i64 = sqlx::query_scalar("select count(*) from support_request")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(
-        integrations, 1,
-        "the browser's clicks connected one company"
-    );
+    assert_eq!(requests, 1);
 }
