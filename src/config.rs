@@ -61,6 +61,11 @@ pub struct Config {
     pub quickbooks_base_url: Option<String>,
     /// Set by `ledgerbridge demo` only: what the landing page tells a newcomer.
     pub demo: Option<DemoHints>,
+    /// `LEDGERBRIDGE_SMTP_URL`: where e-mail notices go (`smtp://host:port`, `smtps://user:pass@host`);
+    /// unset means notices are recorded and logged but not sent.
+    pub smtp_url: Option<String>,
+    /// `LEDGERBRIDGE_MAIL_FROM`: the sender of notices.
+    pub mail_from: String,
 }
 
 /// What `demo` tells the newcomer on the landing page.
@@ -172,8 +177,32 @@ impl Config {
             },
         };
 
+        let smtp_url = lookup("LEDGERBRIDGE_SMTP_URL").filter(|v| !v.trim().is_empty());
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(invalid(
+                    "LEDGERBRIDGE_SMTP_URL",
+                    "(hidden)",
+                    "expected smtp://host:port or smtps://user:password@host",
+                ));
+            }
+        }
+        let (mail_from, var) = get(
+            "LEDGERBRIDGE_MAIL_FROM",
+            "Ledgerbridge <notices@ledgerbridge.localhost>",
+        );
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                var,
+                &mail_from,
+                "expected an address such as Ledgerbridge <notices@example.com>",
+            ));
+        }
+
         Ok(Self {
             demo: None,
+            smtp_url,
+            mail_from,
             token_keys,
             tracktik_client_id: get("TRACKTIK_CLIENT_ID", "ledgerbridge-demo").0,
             tracktik_client_secret: SecretString::from(

@@ -32,6 +32,8 @@ pub mod jobs;
 pub mod mapping;
 /// Prometheus metrics.
 pub mod metrics;
+/// E-mail notices.
+pub mod notices;
 /// Typed clients for TrackTik and QuickBooks Online.
 pub mod providers;
 /// Stand-ins for the TrackTik and QuickBooks Online APIs, used by `demo`, tests and benchmarks.
@@ -42,7 +44,7 @@ pub mod server;
 pub mod staff;
 /// Application state.
 pub mod state;
-/// The nightly syncs.
+/// The nightly syncs: trading days, translation, ledger and posting.
 pub mod sync;
 /// Logging.
 pub mod telemetry;
@@ -50,3 +52,5 @@ pub mod telemetry;
 pub mod tenants;
 /// Routes, pages and middleware.
 pub mod web;
+/// The setup wizard: steps, answers, checks, expert requests.
+pub mod wizard;

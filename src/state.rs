@@ -33,6 +33,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The Content-Security-Policy header value.
     pub csp: Arc<str>,
+    /// E-mail notices.
+    pub mailer: crate::notices::Mailer,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
         let cipher = config.token_cipher()?;
         let providers = build_providers(&config)?;
         let csp = crate::web::content_security_policy(&config).into();
+        let mailer = crate::notices::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -48,6 +51,7 @@ impl AppState {
             providers,
             metrics: Arc::new(Metrics::new()),
             csp,
+            mailer,
         })
     }
 }

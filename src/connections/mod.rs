@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ConnectionId, IntegrationId, TenantId};
 
+pub(crate) use refresh::notify_restored;
 pub use refresh::{access_token, disconnect, force_refresh, keep_alive, rotate_keys};
 
 /// Which side a connection is to.

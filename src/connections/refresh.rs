@@ -143,6 +143,7 @@ async fn refresh(
             state
                 .metrics
                 .record_token_refresh(row.provider.label(), "refused");
+            notify_lost(state, &conn, &words).await;
             Err(ConnectionError::NeedsReconnect {
                 provider: row.provider.label(),
                 reason,
@@ -230,4 +231,94 @@ pub async fn rotate_keys(state: &AppState) -> Result<usize, ConnectionError> {
         n += 1;
     }
     Ok(n)
+}
+
+/// Mails "connection lost" once per loss (the episode is the last successful refresh).
+async fn notify_lost(state: &AppState, conn: &super::Connection, words: &str) {
+    let base = &state.config.public_url;
+    let (link, integration) = match conn.integration_id {
+        Some(id) => (
+            format!("{base}/integrations/{id}"),
+            integrations::db::get(&state.db, conn.tenant_id, id)
+                .await
+                .ok()
+                .flatten(),
+        ),
+        None => (format!("{base}/"), None),
+    };
+    let episode = format!(
+        "{}:{}",
+        conn.connection_id,
+        conn.refreshed_at.map(|t| t.timestamp()).unwrap_or_default()
+    );
+    let notice = crate::notices::connection_lost(
+        conn.provider.label(),
+        integration.as_ref(),
+        words,
+        &link,
+        &episode,
+    );
+    if let Err(e) = crate::notices::send(
+        &state.db,
+        &state.mailer,
+        conn.tenant_id,
+        conn.integration_id,
+        notice,
+    )
+    .await
+    {
+        tracing::warn!(tenant.id = %conn.tenant_id, error = %e, "recording the connection-lost notice failed");
+    }
+}
+
+/// Mails "connection restored" when a connection that had been lost works again.
+pub(crate) async fn notify_restored(
+    state: &AppState,
+    before: Option<&super::Connection>,
+    after: &super::Connection,
+) {
+    if !before.is_some_and(|c| {
+        matches!(
+            c.health,
+            super::Health::NeedsReconnect | super::Health::Disconnected
+        )
+    }) {
+        return;
+    }
+    let base = &state.config.public_url;
+    let (link, integration) = match after.integration_id {
+        Some(id) => (
+            format!("{base}/integrations/{id}"),
+            integrations::db::get(&state.db, after.tenant_id, id)
+                .await
+                .ok()
+                .flatten(),
+        ),
+        None => (format!("{base}/integrations"), None),
+    };
+    let episode = format!(
+        "{}:{}",
+        after.connection_id,
+        after
+            .refreshed_at
+            .map(|t| t.timestamp())
+            .unwrap_or_default()
+    );
+    let notice = crate::notices::connection_restored(
+        after.provider.label(),
+        integration.as_ref(),
+        &link,
+        &episode,
+    );
+    if let Err(e) = crate::notices::send(
+        &state.db,
+        &state.mailer,
+        after.tenant_id,
+        after.integration_id,
+        notice,
+    )
+    .await
+    {
+        tracing::warn!(tenant.id = %after.tenant_id, error = %e, "recording the connection-restored notice failed");
+    }
 }

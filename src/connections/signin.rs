@@ -96,7 +96,8 @@ pub async fn complete_tracktik_sign_in(
     let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
     let user =
         tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
-    db::save_tracktik(
+    let before = db::tracktik_for_tenant(&mut *tx, tenant.tenant_id).await?;
+    let after = db::save_tracktik(
         &mut tx,
         &state.cipher,
         tenant.tenant_id,
@@ -115,6 +116,7 @@ pub async fn complete_tracktik_sign_in(
     )
     .await?;
     tx.commit().await?;
+    super::notify_restored(state, before.as_ref(), &after).await;
     Ok((tenant, user))
 }
 
@@ -215,7 +217,9 @@ pub async fn complete_quickbooks_connect(
             None => integrations::db::insert(&mut *tx, tenant_id, &profile).await?,
         },
     };
-    db::save_quickbooks(
+    let before =
+        db::quickbooks_for_integration(&mut *tx, tenant_id, integration.integration_id).await?;
+    let after = db::save_quickbooks(
         &mut tx,
         &state.cipher,
         tenant_id,
@@ -229,6 +233,7 @@ pub async fn complete_quickbooks_connect(
         .await?
         .ok_or(FlowError::NotFound)?;
     tx.commit().await?;
+    super::notify_restored(state, before.as_ref(), &after).await;
     Ok(integration)
 }
 

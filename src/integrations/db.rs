@@ -142,3 +142,21 @@ pub async fn set_state(
         .await?;
     Ok(())
 }
+
+/// The integration's settings (defaults where nothing was saved yet).
+pub async fn settings(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: IntegrationId,
+) -> sqlx::Result<super::settings::Settings> {
+    let raw: Option<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+        "select settings from integration where tenant_id = $1 and integration_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(raw
+        .and_then(|json| serde_json::from_value(json.0).ok())
+        .unwrap_or_default())
+}

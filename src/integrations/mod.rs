@@ -48,6 +48,7 @@ impl IntegrationState {
 
 /// What the QuickBooks company's preferences mean for posting, as read at connect time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CompanyPrefs {
     /// Multicurrency on: every transaction needs a currency.
     pub multicurrency: bool,

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),
     ),
+    (
+        "wizard.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/wizard.js"),
+    ),
 ];
 
 /// Serves one file, cached for a day.

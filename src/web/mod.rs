@@ -15,6 +15,8 @@ mod security;
 pub mod session;
 mod staff;
 mod support;
+mod support_wizard;
+mod wizard;
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +79,31 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/sign-out", post(staff::sign_out))
         .route("/support", get(support::tenants))
         .route("/support/tenants/{id}", get(support::tenant))
+        // The setup wizard (one GET form and one POST per step), "Talk to an expert", and the
+        // support console's queue of expert requests with the read-only draft.
+        .route("/integrations/{id}/setup", get(wizard::resume))
+        .route(
+            "/integrations/{id}/setup/{step}",
+            get(wizard::step_form).post(wizard::save_step),
+        )
+        .route(
+            "/integrations/{id}/expert",
+            get(wizard::expert_form).post(wizard::request_expert),
+        )
+        .route(
+            "/integrations/{id}/expert/{request}",
+            get(wizard::expert_sent),
+        )
+        .route("/support/requests", get(support_wizard::requests))
+        .route("/support/requests/{id}", get(support_wizard::request))
+        .route(
+            "/support/requests/{id}/notes",
+            post(support_wizard::add_note),
+        )
+        .route(
+            "/support/requests/{id}/done",
+            post(support_wizard::mark_done),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions);

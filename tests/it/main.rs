@@ -1,11 +1,15 @@
 //! Integration tests: one binary, one module per area. Each test gets a fresh PostgreSQL
 //! database (see `helpers`), and talks to the app over real HTTP.
 
+mod browser;
 mod connect;
 mod express_setup;
 mod foundation;
 mod helpers;
+mod notices;
 mod quickbooks_client;
+mod security;
 mod staff_sign_in;
 mod sync;
 mod tracktik_client;
+mod wizard;

@@ -1,0 +1,113 @@
+// A newcomer's first visit, in a real browser: sign in with TrackTik, connect QuickBooks Online,
+// finish Express setup through every wizard step and activate, ask for an expert on a second
+// company's draft; then a staff member finds the customer and the request in the console.
+// Usage: node walkthrough.js APP_URL TRACKTIK_URL STAFF_EMAIL STAFF_PASSWORD OUT_DIR
+// Exits non-zero, with the reason, on the first step that does not behave.
+const { chromium } = require('playwright-core');
+const [app, tracktik, staffEmail, staffPassword, out] = process.argv.slice(2);
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let step = 0;
+  const customer = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const shot = async (page, name) => page.screenshot({ path: `${out}/${String(++step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  try {
+    await customer.goto(app + '/');
+    await shot(customer, 'landing');
+    await customer.fill('#portal', tracktik);
+    await customer.click('button:has-text("Sign in with TrackTik")');
+    await customer.waitForSelector('#username');
+    await shot(customer, 'tracktik-sign-in');
+    await customer.fill('#username', 'demo');
+    await customer.fill('#password', 'demo');
+    await customer.click('button[type=submit]');
+    await customer.waitForSelector('button[value=allow]');
+    await shot(customer, 'tracktik-allow');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL('**/integrations');
+    expect((await customer.textContent('h1')).includes('QuickBooks Online companies'), 'the integrations page follows sign-in');
+    await shot(customer, 'integrations-empty');
+    await customer.click('button:has-text("Connect new account")');
+    await customer.waitForSelector('#realm_id');
+    await shot(customer, 'quickbooks-consent');
+    await customer.selectOption('#realm_id', '9341453000000001');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
+    const title = await customer.textContent('h1');
+    expect(title.includes('Connected to Acme Security Inc. (US)'), `connected page title: ${title}`);
+    await shot(customer, 'connected');
+    await customer.setViewportSize({ width: 390, height: 844 });
+    await shot(customer, 'connected-phone');
+    await customer.setViewportSize({ width: 1280, height: 900 });
+
+    // The wizard, Express: every step, then Save + Continue on the review.
+    await customer.click('a:has-text("Continue setup")');
+    await customer.waitForURL('**/setup/method');
+    await shot(customer, 'wizard-method');
+    await customer.check('input[value=express]');
+    await customer.click('button[value=save]');
+    for (const step of ['billing', 'payroll', 'taxes', 'schedule']) {
+      await customer.waitForURL(`**/setup/${step}`);
+      await shot(customer, `wizard-${step}`);
+      await customer.click('button[value=save]');
+    }
+    await customer.waitForURL('**/setup/review');
+    await shot(customer, 'wizard-review');
+    expect((await customer.content()).includes('TrackTik Direct Wages'), 'the review lists what Express created');
+    await customer.click('button:has-text("Save + Continue")');
+    await customer.waitForLoadState();
+    await shot(customer, 'activated');
+    const activated = await customer.content();
+    expect(activated.includes('Active'), 'the integration is active after Save + Continue');
+
+    // A second company, left as a draft with a request for an expert.
+    await customer.goto(app + '/integrations');
+    await customer.click('button:has-text("Connect new account")');
+    await customer.waitForSelector('#realm_id');
+    await customer.selectOption('#realm_id', '9341453000000002');
+    await customer.click('button[value=allow]');
+    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
+    await customer.click('a:has-text("Continue setup")');
+    await customer.waitForURL('**/setup/method');
+    await customer.click('a:has-text("Talk to an expert")');
+    await customer.fill('#preferred_times', 'Tuesday or Wednesday morning, Eastern time');
+    await customer.fill('#note', 'Our bookkeeper wants to map pay codes to separate accounts.');
+    await shot(customer, 'expert-request');
+    await customer.click('button[type=submit]:not(.button--ghost-dark)');
+    await customer.waitForURL(/\/expert\/[0-9a-f-]+$/);
+    await shot(customer, 'expert-sent');
+
+    const staff = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await staff.goto(app + '/staff/sign-in');
+    await staff.fill('#email', staffEmail);
+    await staff.fill('#password', staffPassword);
+    await staff.click('button[type=submit]');
+    await staff.waitForURL('**/support');
+    await shot(staff, 'console');
+    await staff.click('table a');
+    await staff.waitForURL('**/support/tenants/*');
+    expect((await staff.content()).includes('Acme Security Inc. (US)'), 'staff see the connected company');
+    await shot(staff, 'console-tenant');
+    await staff.goto(app + '/support/requests');
+    await shot(staff, 'console-requests');
+    await staff.click('table a');
+    await staff.waitForURL(/\/support\/requests\/[0-9a-f-]+$/);
+    expect((await staff.content()).includes('Our bookkeeper wants'), 'staff read the request');
+    await shot(staff, 'console-draft-review');
+    console.log(`ok: ${step} steps, screenshots in ${out}`);
+  } catch (e) {
+    await shot(customer, 'failure').catch(() => {});
+    console.error(`step ${step + 1} failed: ${e.message}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();

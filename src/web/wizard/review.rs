@@ -1,0 +1,214 @@
+//! The review step's page: every answer, what Express did, the checks with links to the
+//! fields that fix them, the change history, and Save + Continue (activation).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::steps::open;
+use super::{Frame, frame, today_for};
+use crate::audit::{self, Actor};
+use crate::error::AppResult;
+use crate::integrations::IntegrationState;
+use crate::state::AppState;
+use crate::web::extract::CurrentUser;
+use crate::web::pages::Chrome;
+use crate::wizard::answers::{self, Names};
+use crate::wizard::catalog::{self, CatalogError, Sides};
+use crate::wizard::express::ExpressRecord;
+use crate::wizard::review;
+use crate::wizard::{Draft, Step, db};
+
+/// One group of answers on the review page.
+pub struct GroupView {
+    pub(crate) label: &'static str,
+    pub(crate) href: String,
+    pub(crate) answers: Vec<answers::Answer>,
+}
+
+/// One problem on the review page.
+pub struct ProblemView {
+    pub(crate) step_label: &'static str,
+    pub(crate) href: String,
+    pub(crate) message: String,
+}
+
+/// One recorded save.
+pub struct ChangeView {
+    pub(crate) when: String,
+    pub(crate) who: String,
+    pub(crate) step_label: &'static str,
+    pub(crate) fields: String,
+    pub(crate) before: String,
+    pub(crate) after: String,
+}
+
+/// The review page.
+#[derive(Template, WebTemplate)]
+#[template(path = "wizard/review.html")]
+pub struct ReviewPage {
+    chrome: Chrome,
+    frame: Frame,
+    groups: Vec<GroupView>,
+    problems: Vec<ProblemView>,
+    checked: bool,
+    notice: Option<String>,
+    express: Option<ExpressRecord>,
+    changes: Vec<ChangeView>,
+    recent_invoices: usize,
+}
+
+/// The history of saves, for the review page.
+pub async fn change_views(state: &AppState, draft: &Draft) -> AppResult<Vec<ChangeView>> {
+    Ok(
+        db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
+            .await?
+            .into_iter()
+            .map(|c| ChangeView {
+                when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                who: c.actor_label.clone(),
+                step_label: Step::from_key(&c.step).label(),
+                fields: answers::changed_paths(&c.before.0, &c.after.0).join(", "),
+                before: serde_json::to_string_pretty(&c.before.0).unwrap_or_default(),
+                after: serde_json::to_string_pretty(&c.after.0).unwrap_or_default(),
+            })
+            .collect(),
+    )
+}
+
+/// The answers grouped by step, with links to each step.
+pub fn group_views(draft: &Draft, names: &Names, link_base: Option<&str>) -> Vec<GroupView> {
+    answers::answers(&draft.settings.0, names, draft.is_us())
+        .into_iter()
+        .map(|g| GroupView {
+            label: g.step.label(),
+            href: link_base
+                .map(|b| format!("{b}/{}", g.step.slug()))
+                .unwrap_or_default(),
+            answers: g.answers,
+        })
+        .collect()
+}
+
+async fn names(state: &AppState, sides: &Sides) -> Names {
+    let map = |v: Result<Vec<catalog::Source>, CatalogError>| {
+        v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect())
+            .unwrap_or_default()
+    };
+    Names {
+        bill_items: map(catalog::bill_items(state, sides).await),
+        tax_classes: map(catalog::tax_classes(state, sides).await),
+        clients: map(catalog::clients(state, sides).await),
+    }
+}
+
+pub(super) async fn render_review(
+    state: &AppState,
+    session: &Session,
+    current: &CurrentUser,
+    draft: &Draft,
+    status: StatusCode,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let today = today_for(draft);
+    let base = format!("/integrations/{}/setup", draft.integration_id);
+    let (checked, names, notice) = match open(state, current, draft).await {
+        Ok(sides) => match review::check(state, draft, &sides, today).await {
+            Ok(c) => (Some(c), names(state, &sides).await, notice),
+            Err(e) => (None, Names::default(), Some(e.advice())),
+        },
+        Err(e) => (None, Names::default(), Some(e.advice())),
+    };
+    let (problems, recent_invoices, was_checked) = match checked {
+        Some(c) => (c.problems, c.recent_invoices, true),
+        None => (review::local_problems(draft, today), 0, false),
+    };
+    let page = ReviewPage {
+        chrome: Chrome::customer(state, session, current).await?,
+        frame: frame(draft, Step::Review, true),
+        groups: group_views(draft, &names, Some(&base)),
+        problems: problems
+            .into_iter()
+            .map(|p| ProblemView {
+                step_label: p.step.label(),
+                href: format!("{base}/{}#{}", p.step.slug(), p.field),
+                message: p.message,
+            })
+            .collect(),
+        checked: was_checked,
+        notice,
+        express: if draft.is_express() {
+            draft.express_outcome.as_ref().map(|r| r.0.clone())
+        } else {
+            None
+        },
+        changes: change_views(state, draft).await?,
+        recent_invoices,
+    };
+    Ok((status, page).into_response())
+}
+
+/// Save + Continue on the review step: activates when every check passes.
+pub(super) async fn activate(
+    state: &AppState,
+    session: &Session,
+    current: &CurrentUser,
+    addr: &str,
+    draft: &Draft,
+) -> AppResult<Response> {
+    let tenant_id = current.tenant.tenant_id;
+    let today = today_for(draft);
+    let sides = match open(state, current, draft).await {
+        Ok(s) => s,
+        Err(e) => {
+            return render_review(
+                state,
+                session,
+                current,
+                draft,
+                StatusCode::BAD_GATEWAY,
+                Some(e.advice()),
+            )
+            .await;
+        }
+    };
+    let checked = match review::check(state, draft, &sides, today).await {
+        Ok(c) => c,
+        Err(e) => {
+            return render_review(
+                state,
+                session,
+                current,
+                draft,
+                StatusCode::BAD_GATEWAY,
+                Some(e.advice()),
+            )
+            .await;
+        }
+    };
+    if !checked.problems.is_empty() {
+        return render_review(state, session, current, draft, StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Fix the problems below, then choose Save + Continue again. Everything you entered is saved.".into())).await;
+    }
+    let was = draft.state;
+    db::activate(&state.db, tenant_id, draft.integration_id).await?;
+    audit::record(
+        &state.db,
+        Actor::User(
+            current.user.tenant_user_id,
+            current.user.display_name.clone(),
+        ),
+        if was == IntegrationState::Draft {
+            "integration.activated"
+        } else {
+            "integration.settings_confirmed"
+        },
+        Some(tenant_id),
+        serde_json::json!({ "integration": draft.integration_id, "company": draft.company_name }),
+        Some(addr),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/integrations/{}", draft.integration_id)).into_response())
+}

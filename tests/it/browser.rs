@@ -1,0 +1,95 @@
+//! Walk-throughs in a real browser (Debian's Chromium driven by playwright-core from `e2e/`),
+//! with a screenshot of every step kept under `test-output/browser/`.
+//!
+//! They need `/usr/bin/chromium` and `e2e/node_modules` (`.ci/run` installs both). Elsewhere
+//! they say so and skip, except under CI (`CI` set), where a missing browser is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::helpers::TestApp;
+
+fn browser_ready() -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready =
+        Path::new(&chromium).exists() && root.join("e2e/node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install Chromium and e2e/node_modules (see .ci/run)"
+        );
+        eprintln!(
+            "skipping: Chromium or e2e/node_modules is missing (run `npm ci --prefix e2e` and install chromium)"
+        );
+    }
+    ready
+}
+
+fn output_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test-output/browser")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staff_review_a_draft_in_a_real_browser()
+ {
+    if !browser_ready() {
+        return;
+    }
+    let app = TestApp::spawn_with_sandboxes().await;
+    app.add_staff("grace@ledgerbridge.test", "a long enough password")
+        .await;
+    let out = output_dir("first-visit");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/walkthrough.js");
+    let (base, tracktik) = (
+        app.base_url.clone(),
+        app.sandboxes().tracktik.base_url().to_owned(),
+    );
+    let out_arg = out.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args([
+                &base,
+                &tracktik,
+                "grace@ledgerbridge.test",
+                "a long enough password",
+            ])
+            .arg(&out_arg)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        result.status.success(),
+        "walk-through failed:\n{stdout}\n{stderr}"
+    );
+    let shots = std::fs::read_dir(&out).unwrap().count();
+    assert!(shots >= 20, "a screenshot per step, found {shots}");
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select realm_id, state::text from integration order by realm_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        vec![
+            ("9341453000000001".to_owned(), "active".to_owned()),
+            ("9341453000000002".to_owned(), "draft".to_owned())
+        ],
+        "the browser's clicks activated one company and left the other a draft"
+    );
+    let requests: i64 = sqlx::query_scalar("select count(*) from support_request")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(requests, 1);
+}

@@ -1,0 +1,842 @@
+//! The setup wizard over HTTP, through both sandboxes: Advanced and Express walk-throughs,
+//! resume and Back, validation that names the field and keeps what was typed, review problems
+//! with links, activation, expert requests in the support console, the change history of an
+//! active integration, and tenant isolation.
+
+use crate::helpers::{TestApp, client, location, unescape};
+use ledgerbridge::sandbox::quickbooks::{CA_REALM_ID, US_REALM_ID};
+
+/// Signs in and connects the US company; returns the integration id.
+async fn connected(app: &TestApp) -> String {
+    connected_to(app, US_REALM_ID).await
+}
+
+/// Signs in and connects the company `realm`; returns the integration id.
+async fn connected_to(app: &TestApp, realm: &str) -> String {
+    assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+    let done = app.connect_quickbooks(realm, None).await;
+    assert_eq!(done.status(), 303);
+    location(&done)
+        .trim_start_matches("/integrations/")
+        .to_owned()
+}
+
+/// `(value, label)` of every option of the select named `name`.
+fn options(html: &str, name: &str) -> Vec<(String, String)> {
+    let key = format!("<select id=\"{name}\" name=\"{name}\"");
+    let Some(start) = html.find(&key) else {
+        return Vec::new();
+    };
+    let end = html[start..]
+        .find("</select>")
+        .map_or(html.len(), |e| start + e);
+    html[start..end]
+        .split("<option value=\"")
+        .skip(1)
+        .map(|chunk| {
+            let value = &chunk[..chunk.find('"').unwrap()];
+            let label_start = chunk.find('>').unwrap() + 1;
+            let label = &chunk[label_start
+                ..chunk[label_start..]
+                    .find('<')
+                    .map_or(chunk.len(), |e| label_start + e)];
+            (unescape(value), unescape(label))
+        })
+        .collect()
+}
+
+/// The first non-empty option of a select.
+fn first_choice(html: &str, name: &str) -> String {
+    options(html, name)
+        .into_iter()
+        .find(|(v, _)| !v.is_empty())
+        .unwrap_or_else(|| panic!("{name} has choices"))
+        .0
+}
+
+/// The option whose label contains `text`.
+fn choice_labelled(html: &str, name: &str, text: &str) -> String {
+    options(html, name)
+        .into_iter()
+        .find(|(_, l)| l.contains(text))
+        .unwrap_or_else(|| panic!("{name} offers {text}"))
+        .0
+}
+
+/// The names of every select whose name starts with `prefix`.
+fn selects(html: &str, prefix: &str) -> Vec<String> {
+    let key = format!("<select id=\"{prefix}");
+    html.match_indices(&key)
+        .map(|(i, _)| {
+            let rest = &html[i + "<select id=\"".len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+async fn post_step(
+    app: &TestApp,
+    id: &str,
+    step: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let path = format!("/integrations/{id}/setup/{step}");
+    app.post_form(&path, &path, fields).await
+}
+
+async fn wizard_step(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("select wizard_step from integration where integration_id = $1::uuid")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("select state::text from integration where integration_id = $1::uuid")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from audit_event where action = $1")
+        .bind(action)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+const SCHEDULE_OK: [(&str, &str); 6] = [
+    ("time_zone", "America/Toronto"),
+    ("cutoff", "03:00"),
+    ("billing_enabled", "on"),
+    ("payroll_enabled", "on"),
+    ("notify_emails", "books@acme.test"),
+    ("closed_books", "fail"),
+];
+
+fn today() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Toronto)
+        .date_naive()
+        .to_string()
+}
+
+/// Walks Express setup to the review step and activates it.
+async fn express_and_activate(app: &TestApp, id: &str) {
+    let r = post_step(app, id, "method", &[("setup_method", "express")]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
+    for (step, next) in [
+        ("billing", "payroll"),
+        ("payroll", "taxes"),
+        ("taxes", "schedule"),
+    ] {
+        let r = post_step(app, id, step, &[]).await;
+        assert_eq!(r.status(), 303, "{step}");
+        assert_eq!(location(&r), format!("/integrations/{id}/setup/{next}"));
+    }
+    let start = today();
+    let mut fields = SCHEDULE_OK.to_vec();
+    fields.push(("start_date", &start));
+    let r = post_step(app, id, "schedule", &fields).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let r = post_step(app, id, "review", &[]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), format!("/integrations/{id}"));
+    assert_eq!(state_of(app, id).await, "active");
+}
+
+#[tokio::test]
+async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only_without_problems()
+{
+    let mut app = TestApp::spawn_with_sandboxes().await;
+    let id = connected(&app).await;
+
+    // The integration page offers the wizard; /setup resumes at the setup method.
+    assert!(
+        app.get_html(&format!("/integrations/{id}"))
+            .await
+            .contains(&format!("/integrations/{id}/setup"))
+    );
+    let r = app.get(&format!("/integrations/{id}/setup")).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/method"));
+    let page = app
+        .get_html(&format!("/integrations/{id}/setup/method"))
+        .await;
+    assert!(
+        page.contains("Express setup") && page.contains("Advanced setup"),
+        "{page}"
+    );
+    assert!(page.contains("Talk to an expert"));
+
+    // Connect is done: both sides are shown, and Continue goes on to the setup method.
+    let connect = app
+        .get_html(&format!("/integrations/{id}/setup/connect"))
+        .await;
+    assert!(connect.contains("Connected to"), "{connect}");
+    let r = post_step(&app, &id, "connect", &[]).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/method"));
+
+    // A step not reached yet sends the customer back to where they are.
+    let r = app.get(&format!("/integrations/{id}/setup/schedule")).await;
+    assert_eq!(r.status(), 303);
+
+    let r = post_step(&app, &id, "method", &[]).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Choose Express or Advanced setup.")
+    );
+    let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
+    assert_eq!(wizard_step(&app, &id).await, "billing");
+
+    // Billing: the preview is built from a real TrackTik invoice; errors name the field and keep input.
+    let billing = app
+        .get_html(&format!("/integrations/{id}/setup/billing"))
+        .await;
+    assert!(billing.contains("Saved as draft"), "{billing}");
+    assert!(
+        billing.contains("Built from TrackTik invoice"),
+        "preview shown: {billing}"
+    );
+    let item = first_choice(&billing, "default_item");
+    let r = post_step(
+        &app,
+        &id,
+        "billing",
+        &[
+            ("default_item", &item),
+            ("customer_matching", "match_or_create"),
+            ("doc_number_template", "INV"),
+            ("memo_template", "TT {nope}"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Include {number}"), "{html}");
+    assert!(
+        html.contains("{nope} is not something we can fill in"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="INV""#), "what was typed is kept");
+    assert!(
+        html.contains(&format!(r#"<option value="{item}" selected>"#)),
+        "the chosen product is kept"
+    );
+    let r = post_step(
+        &app,
+        &id,
+        "billing",
+        &[
+            ("default_item", &item),
+            ("customer_matching", "match_or_create"),
+            ("doc_number_template", "TT{number}"),
+            ("memo_template", "{client} {period_start}"),
+            ("action", "preview"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200, "Preview does not save");
+    assert!(r.text().await.unwrap().contains("<code>TT"));
+    assert_eq!(wizard_step(&app, &id).await, "billing");
+    let r = post_step(
+        &app,
+        &id,
+        "billing",
+        &[
+            ("default_item", &item),
+            ("customer_matching", "match_or_create"),
+            ("doc_number_template", "{number}"),
+            ("memo_template", "TrackTik {number} for {client}"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/payroll"));
+    assert_eq!(wizard_step(&app, &id).await, "payroll");
+
+    // A new browser session resumes at the same step.
+    app.client = client();
+    assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+    let r = app.get(&format!("/integrations/{id}/setup")).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/payroll"));
+
+    // Back (a link) keeps the answers.
+    let payroll = app
+        .get_html(&format!("/integrations/{id}/setup/payroll"))
+        .await;
+    assert!(
+        payroll.contains(&format!(r#"href="/integrations/{id}/setup/billing">Back"#)),
+        "Back is a link"
+    );
+    let billing = app
+        .get_html(&format!("/integrations/{id}/setup/billing"))
+        .await;
+    assert!(
+        billing.contains(&format!(r#"<option value="{item}" selected>"#)),
+        "saved answer shown"
+    );
+    assert!(billing.contains("TrackTik {number} for {client}"));
+
+    // Payroll: a credit-card expense needs a credit-card account; the error says so.
+    let wages = first_choice(&payroll, "wages_account");
+    let not_card = choice_labelled(&payroll, "liability_account", "Payroll Liabilities");
+    let card = choice_labelled(&payroll, "liability_account", "Visa Business Card");
+    let r = post_step(
+        &app,
+        &id,
+        "payroll",
+        &[
+            ("posting", "credit_card_expense"),
+            ("grouping", "per_pay_code"),
+            ("liability_account", &not_card),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Choose the expense account for wages."),
+        "{html}"
+    );
+    assert!(html.contains("is not one"), "{html}");
+    let r = post_step(
+        &app,
+        &id,
+        "payroll",
+        &[
+            ("posting", "credit_card_expense"),
+            ("grouping", "per_employee"),
+            ("wages_account", &wages),
+            ("liability_account", &card),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+
+    // Taxes: leave the tax classes unmapped for now.
+    let taxes = app
+        .get_html(&format!("/integrations/{id}/setup/taxes"))
+        .await;
+    let classes = selects(&taxes, "tax_");
+    assert!(!classes.is_empty(), "{taxes}");
+    let auto_item = first_choice(&taxes, "automated_tax_item");
+    let r = post_step(&app, &id, "taxes", &[("automated_tax_item", &auto_item)]).await;
+    assert_eq!(r.status(), 303);
+
+    // Schedule: e-mails and dates are validated.
+    let schedule = app
+        .get_html(&format!("/integrations/{id}/setup/schedule"))
+        .await;
+    assert!(schedule.contains("appear in QuickBooks tomorrow"));
+    assert!(
+        schedule.contains(&format!(r#"value="{}""#, chrono::Utc::now().date_naive()))
+            || schedule.contains(&format!(r#"value="{}""#, today())),
+        "start date defaults to today"
+    );
+    let start = today();
+    let future = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let mut bad = SCHEDULE_OK.to_vec();
+    bad.retain(|(k, _)| *k != "notify_emails");
+    bad.push(("notify_emails", "books@acme.test, not-an-address"));
+    bad.push(("start_date", &start));
+    bad.push(("back_sync_from", &future));
+    let r = post_step(&app, &id, "schedule", &bad).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("“not-an-address” is not an e-mail address"),
+        "{html}"
+    );
+    assert!(
+        html.contains("The back-sync date is in the future"),
+        "{html}"
+    );
+    assert!(html.contains("not-an-address"), "typed text kept");
+    let mut ok = SCHEDULE_OK.to_vec();
+    ok.push(("start_date", &start));
+    let r = post_step(&app, &id, "schedule", &ok).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/review"));
+
+    // Review: the unmapped tax classes used lately are problems, each linked to its field.
+    let review = app
+        .get_html(&format!("/integrations/{id}/setup/review"))
+        .await;
+    assert!(review.contains("Map the tax class"), "{review}");
+    assert!(
+        review.contains(&format!("/integrations/{id}/setup/taxes#tax_")),
+        "{review}"
+    );
+    assert!(review.contains("books@acme.test"), "every answer is listed");
+    let r = post_step(&app, &id, "review", &[]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(state_of(&app, &id).await, "draft");
+
+    // Map every tax class; now Save + Continue activates.
+    let mut fields: Vec<(String, String)> = classes
+        .iter()
+        .map(|c| (c.clone(), first_choice(&taxes, c)))
+        .collect();
+    fields.push(("automated_tax_item".into(), auto_item.clone()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let r = post_step(&app, &id, "taxes", &borrowed).await;
+    assert_eq!(r.status(), 303);
+    let review = app
+        .get_html(&format!("/integrations/{id}/setup/review"))
+        .await;
+    assert!(review.contains("Ready to activate"), "{review}");
+    let r = post_step(&app, &id, "review", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, &id).await, "active");
+    let activated: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select activated_at from integration where integration_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(activated.is_some());
+    assert_eq!(audited(&app, "integration.activated").await, 1);
+}
+
+#[tokio::test]
+async fn express_setup_creates_the_defaults_in_quickbooks_and_the_review_lists_them() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected(&app).await;
+    let r = post_step(&app, &id, "method", &[("setup_method", "express")]).await;
+    assert_eq!(r.status(), 303);
+    let billing = app
+        .get_html(&format!("/integrations/{id}/setup/billing"))
+        .await;
+    assert!(billing.contains("TrackTik Service Income"), "{billing}");
+    assert!(
+        !billing.contains("<select id=\"default_item\""),
+        "Express shows the defaults read-only"
+    );
+    assert_eq!(post_step(&app, &id, "billing", &[]).await.status(), 303);
+    let payroll = app
+        .get_html(&format!("/integrations/{id}/setup/payroll"))
+        .await;
+    assert!(
+        payroll.contains("TrackTik Direct Wages Liability"),
+        "{payroll}"
+    );
+    let names: Vec<String> = sqlx::query_scalar(
+        "select o->>'name' from integration, jsonb_array_elements(express_outcome->'objects') o where integration_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        names.iter().any(|n| n == "TrackTik Direct Wages"),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "TrackTik Automated Calculated Tax"),
+        "{names:?}"
+    );
+
+    for step in ["payroll", "taxes"] {
+        assert_eq!(post_step(&app, &id, step, &[]).await.status(), 303);
+    }
+    let start = today();
+    let mut fields = SCHEDULE_OK.to_vec();
+    fields.push(("start_date", &start));
+    assert_eq!(
+        post_step(&app, &id, "schedule", &fields).await.status(),
+        303
+    );
+    let review = app
+        .get_html(&format!("/integrations/{id}/setup/review"))
+        .await;
+    assert!(
+        review.contains("What Express setup did in QuickBooks"),
+        "{review}"
+    );
+    assert!(
+        review.contains("TT-3000") || review.contains("account numbers"),
+        "{review}"
+    );
+    assert!(review.contains("Created"), "{review}");
+    assert!(review.contains("Ready to activate"), "{review}");
+    let r = post_step(&app, &id, "review", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, &id).await, "active");
+    assert_eq!(audited(&app, "integration.express_setup").await, 1);
+
+    // Running Express again reuses everything and creates nothing.
+    let r = post_step(&app, &id, "method", &[("setup_method", "express")]).await;
+    assert_eq!(r.status(), 303);
+    let created: i64 = sqlx::query_scalar(
+        "select count(*) from integration, jsonb_array_elements(express_outcome->'objects') o
+         where integration_id = $1::uuid and o->>'action' like 'Created%'",
+    )
+    .bind(&id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(created, 0);
+}
+
+#[tokio::test]
+async fn an_expert_request_reaches_the_staff_queue_with_a_read_only_audited_draft_notes_and_done() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected(&app).await;
+    assert_eq!(
+        post_step(&app, &id, "method", &[("setup_method", "advanced")])
+            .await
+            .status(),
+        303
+    );
+    let billing = app
+        .get_html(&format!("/integrations/{id}/setup/billing"))
+        .await;
+    assert!(billing.contains(&format!("/integrations/{id}/expert?from=billing")));
+
+    let form = format!("/integrations/{id}/expert?from=billing");
+    let action = format!("/integrations/{id}/expert");
+    let r = app
+        .post_form(
+            &form,
+            &action,
+            &[
+                ("from", "billing"),
+                ("preferred_times", ""),
+                ("note", "Help with taxes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Tell us when you are free"), "{html}");
+    assert!(html.contains("Help with taxes"), "typed note kept");
+    let r = app
+        .post_form(
+            &form,
+            &action,
+            &[
+                ("from", "billing"),
+                ("preferred_times", "Tuesday 9-11 Eastern"),
+                ("note", "Help with taxes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let sent = location(&r);
+    assert!(
+        sent.starts_with(&format!("/integrations/{id}/expert/")),
+        "{sent}"
+    );
+    let page = app.get_html(&sent).await;
+    assert!(
+        page.contains("Request sent") && page.contains("Tuesday 9-11 Eastern"),
+        "{page}"
+    );
+    let request_id = sent.rsplit('/').next().unwrap().to_owned();
+
+    app.sign_in_staff().await;
+    let queue = app.get_html("/support/requests").await;
+    assert!(
+        queue.contains("Tuesday 9-11 Eastern") && queue.contains("Open"),
+        "{queue}"
+    );
+    assert!(queue.contains(&format!("/support/requests/{request_id}")));
+    let view = app
+        .get_html(&format!("/support/requests/{request_id}"))
+        .await;
+    assert!(
+        view.contains("read-only") && view.contains("Help with taxes"),
+        "{view}"
+    );
+    assert!(
+        view.contains("Setup method") && view.contains("Advanced"),
+        "every answer of the draft: {view}"
+    );
+    assert!(!view.contains("<select"), "nothing editable");
+    assert_eq!(audited(&app, "staff.viewed_draft").await, 1);
+
+    let page = format!("/support/requests/{request_id}");
+    let r = app
+        .post_form(&page, &format!("{page}/notes"), &[("body", "")])
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = app
+        .post_form(
+            &page,
+            &format!("{page}/notes"),
+            &[("body", "Called; booked Tuesday 10:00")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        app.get_html(&page)
+            .await
+            .contains("Called; booked Tuesday 10:00")
+    );
+    assert_eq!(audited(&app, "staff.noted_request").await, 1);
+    let r = app.post_form(&page, &format!("{page}/done"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let status: String = sqlx::query_scalar(
+        "select status::text from support_request where support_request_id = $1::uuid",
+    )
+    .bind(&request_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(status, "done");
+    assert_eq!(audited(&app, "staff.closed_request").await, 1);
+    assert!(app.get_html("/support/requests").await.contains("Done"));
+}
+
+#[tokio::test]
+async fn changing_a_setting_of_an_active_integration_is_recorded_with_before_and_after() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected(&app).await;
+    express_and_activate(&app, &id).await;
+    let before: i64 =
+        sqlx::query_scalar("select count(*) from settings_change where integration_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+
+    let schedule = app
+        .get_html(&format!("/integrations/{id}/setup/schedule"))
+        .await;
+    assert!(
+        schedule.contains("This integration is active"),
+        "{schedule}"
+    );
+    let start = today();
+    let mut fields: Vec<(&str, &str)> = SCHEDULE_OK
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "cutoff")
+        .collect();
+    fields.push(("cutoff", "04:30"));
+    fields.push(("start_date", &start));
+    assert_eq!(
+        post_step(&app, &id, "schedule", &fields).await.status(),
+        303
+    );
+
+    let (step, old, new, who): (String, String, String, String) = sqlx::query_as(
+        "select step, before->'schedule'->>'cutoff', after->'schedule'->>'cutoff', actor_label from settings_change
+         where integration_id = $1::uuid order by settings_change_id desc limit 1",
+    )
+    .bind(&id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(step, "schedule");
+    assert_eq!(old, "03:00:00");
+    assert_eq!(new, "04:30:00");
+    assert!(!who.is_empty());
+    let after: i64 =
+        sqlx::query_scalar("select count(*) from settings_change where integration_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(after, before + 1);
+    assert_eq!(state_of(&app, &id).await, "active", "still active");
+    let review = app
+        .get_html(&format!("/integrations/{id}/setup/review"))
+        .await;
+    assert!(
+        review.contains("History of changes") && review.contains("schedule.cutoff"),
+        "{review}"
+    );
+}
+
+#[tokio::test]
+async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let _mine = connected(&app).await;
+    let other_tenant: uuid::Uuid = sqlx::query_scalar("insert into tenant (portal_url, name) values ('https://other.tracktik.test', 'Other') returning tenant_id")
+        .fetch_one(&app.db).await.unwrap();
+    let other: uuid::Uuid = sqlx::query_scalar("insert into integration (tenant_id, realm_id, company_name, country, home_currency) values ($1, '42', 'Other Co', 'US', 'USD') returning integration_id")
+        .bind(other_tenant).fetch_one(&app.db).await.unwrap();
+    let request: uuid::Uuid = sqlx::query_scalar("insert into support_request (tenant_id, integration_id, step, preferred_times, requested_by) values ($1, $2, 'billing', 'any', 'x') returning support_request_id")
+        .bind(other_tenant).bind(other).fetch_one(&app.db).await.unwrap();
+
+    let mut gets = vec![
+        format!("/integrations/{other}/setup"),
+        format!("/integrations/{other}/expert"),
+        format!("/integrations/{other}/expert/{request}"),
+    ];
+    for step in [
+        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+    ] {
+        gets.push(format!("/integrations/{other}/setup/{step}"));
+    }
+    for path in &gets {
+        assert_eq!(app.get(path).await.status(), 404, "GET {path}");
+    }
+    let mut posts = vec![format!("/integrations/{other}/expert")];
+    for step in [
+        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+    ] {
+        posts.push(format!("/integrations/{other}/setup/{step}"));
+    }
+    for path in &posts {
+        let r = app
+            .post_form(
+                "/integrations",
+                path,
+                &[("setup_method", "advanced"), ("preferred_times", "x")],
+            )
+            .await;
+        assert_eq!(r.status(), 404, "POST {path}");
+    }
+    let untouched: (String, i64) = sqlx::query_as("select wizard_step, (select count(*) from support_request where tenant_id = $1) from integration where integration_id = $2")
+        .bind(other_tenant).bind(other).fetch_one(&app.db).await.unwrap();
+    assert_eq!(untouched, ("setup_method".to_owned(), 1));
+}
+
+#[tokio::test]
+async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_for_untaxed_lines() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected_to(&app, CA_REALM_ID).await;
+    assert_eq!(
+        post_step(&app, &id, "method", &[("setup_method", "express")])
+            .await
+            .status(),
+        303
+    );
+    for step in ["billing", "payroll"] {
+        assert_eq!(post_step(&app, &id, step, &[]).await.status(), 303);
+    }
+    // Outside the US, Express leaves the tax step open: every line needs a tax code.
+    let taxes = app
+        .get_html(&format!("/integrations/{id}/setup/taxes"))
+        .await;
+    assert!(taxes.contains("outside the US"), "{taxes}");
+    let classes = selects(&taxes, "tax_");
+    assert!(!classes.is_empty(), "{taxes}");
+    let r = post_step(&app, &id, "taxes", &[("exempt_tax_code", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Choose the tax code for lines TrackTik did not tax")
+    );
+    let mut fields: Vec<(String, String)> = classes
+        .iter()
+        .map(|c| (c.clone(), first_choice(&taxes, c)))
+        .collect();
+    fields.push((
+        "exempt_tax_code".into(),
+        first_choice(&taxes, "exempt_tax_code"),
+    ));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(post_step(&app, &id, "taxes", &borrowed).await.status(), 303);
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select v->>'kind' from integration, jsonb_each(settings->'taxes'->'classes') c(k, v) where integration_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|k| k == "tax_code"),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn wizard_pages_are_for_customers_the_queue_is_for_staff_and_every_post_needs_the_form_token()
+{
+    let app = TestApp::spawn().await;
+    let tenant: uuid::Uuid = sqlx::query_scalar("insert into tenant (portal_url, name) values ('https://sweep.tracktik.test', 'Sweep') returning tenant_id")
+        .fetch_one(&app.db).await.unwrap();
+    let integration: uuid::Uuid = sqlx::query_scalar("insert into integration (tenant_id, realm_id, company_name, country, home_currency) values ($1, '42', 'Sweep Books', 'US', 'USD') returning integration_id")
+        .bind(tenant).fetch_one(&app.db).await.unwrap();
+    let request: uuid::Uuid = sqlx::query_scalar("insert into support_request (tenant_id, integration_id, step, preferred_times, requested_by) values ($1, $2, 'billing', 'Monday', 'Sam') returning support_request_id")
+        .bind(tenant).bind(integration).fetch_one(&app.db).await.unwrap();
+    let mut customer_get = vec![
+        format!("/integrations/{integration}/setup"),
+        format!("/integrations/{integration}/expert"),
+        format!("/integrations/{integration}/expert/{request}"),
+    ];
+    let mut posts = vec![
+        format!("/integrations/{integration}/expert"),
+        format!("/support/requests/{request}/notes"),
+        format!("/support/requests/{request}/done"),
+    ];
+    for step in [
+        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+    ] {
+        customer_get.push(format!("/integrations/{integration}/setup/{step}"));
+        posts.push(format!("/integrations/{integration}/setup/{step}"));
+    }
+    let staff_get = [
+        "/support/requests".to_owned(),
+        format!("/support/requests/{request}"),
+    ];
+
+    let anonymous = client();
+    for path in &customer_get {
+        let r = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/".to_owned()),
+            "GET {path}"
+        );
+    }
+    for path in &staff_get {
+        let r = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/staff/sign-in".to_owned()),
+            "GET {path}"
+        );
+    }
+    app.get("/").await; // a session with a token the posts below do not send
+    for path in &posts {
+        let r = app
+            .client
+            .post(app.url(path))
+            .form(&[("setup_method", "advanced")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "POST {path} without a token");
+    }
+    app.sign_in_staff().await;
+    for path in &customer_get {
+        let r = app.get(path).await;
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/".to_owned()),
+            "staff on GET {path}"
+        );
+    }
+    for path in &staff_get {
+        assert_eq!(app.get(path).await.status(), 200, "staff on GET {path}");
+    }
+    assert_eq!(
+        app.get(&format!("/support/requests/{}", uuid::Uuid::new_v4()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/support/requests/not-an-id").await.status(), 404);
+}
