@@ -186,6 +186,9 @@ pub(crate) async fn run_with(
         };
         runs::progress(db, tenant_id, id, report.counts).await?;
         runs::finish(db, tenant_id, id, status, error.as_deref()).await?;
+        if let Err(e) = notify_failures(state, &integration, id).await {
+            tracing::warn!(integration = %integration_id, error = %e, "failure notice not sent");
+        }
     }
     lock.commit().await?;
     outcome.map(|()| report)
@@ -368,5 +371,66 @@ async fn run_locked(
         }
         runs::progress(db, tenant_id, run_id, report.counts).await?;
     }
+    Ok(())
+}
+
+/// One notice per run that left documents failed for a reason a person must fix (failures that
+/// pass by themselves are retried by the next run and not announced).
+async fn notify_failures(
+    state: &AppState,
+    integration: &Integration,
+    sync_run_id: i64,
+) -> anyhow::Result<()> {
+    let db = &state.db;
+    let tenant_id = integration.tenant_id;
+    let Some(run) = runs::get(db, tenant_id, sync_run_id).await? else {
+        return Ok(());
+    };
+    let failed: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select doc_number, last_error from ledger_entry
+         where tenant_id = $1 and integration_id = $2 and state = 'failed' and not retryable
+           and updated_at >= $3
+         order by approved_at limit 20",
+    )
+    .bind(tenant_id)
+    .bind(integration.integration_id)
+    .bind(run.started_at)
+    .fetch_all(db)
+    .await?;
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = failed
+        .iter()
+        .map(|(doc, why)| format!("- {doc}: {}", why.as_deref().unwrap_or("refused")))
+        .collect();
+    let link = format!(
+        "{}/integrations/{}",
+        state.config.public_url.trim_end_matches('/'),
+        integration.integration_id
+    );
+    let notice = crate::notices::Notice {
+        kind: "sync_failures",
+        dedupe_key: format!("sync_failures:{}:{sync_run_id}", integration.integration_id),
+        subject: format!(
+            "{} document(s) could not be posted to QuickBooks for {}",
+            failed.len(),
+            integration.company_name
+        ),
+        body: format!(
+            "The sync of {} left these documents unposted; everything else was posted.\n\n{}\n\n\
+             Fix the reason shown, then use Retry failed: {link}\n",
+            run.trading_day,
+            lines.join("\n")
+        ),
+    };
+    crate::notices::send(
+        db,
+        &state.mailer,
+        tenant_id,
+        Some(integration.integration_id),
+        notice,
+    )
+    .await?;
     Ok(())
 }

@@ -786,9 +786,19 @@ async fn a_refused_document_fails_alone_in_plain_words_and_retry_failed_posts_it
     );
     let old_request = failed[0].request_id.clone().unwrap();
 
-    // A nightly run does not hammer QuickBooks with the same refusal.
+    let notices = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from notice where kind = 'sync_failures'")
+            .fetch_one(&s.state.db)
+            .await
+            .unwrap()
+    };
+    let sent = notices().await;
+    assert!(sent >= 1, "new failures trigger a notice");
+
+    // A nightly run does not hammer QuickBooks with the same refusal, nor mail about it again.
     let again = s.run(days_ago(1)).await.unwrap();
     assert_eq!(again.counts.total, 0);
+    assert_eq!(notices().await, sent);
 
     // Fixed, then retried on purpose: a new generation, so a new request id.
     settings.billing.default_item = Some(good);
