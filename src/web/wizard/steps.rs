@@ -376,14 +376,15 @@ pub async fn save_step(
                     }
                 }
             }
-            let parsed = forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings)
-                .and_then(|()| {
-                    if creation_errors.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(creation_errors)
-                    }
-                });
+            let parsed = match forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings)
+            {
+                Ok(()) if creation_errors.is_empty() => Ok(()),
+                Ok(()) => Err(creation_errors),
+                Err(mut errors) => {
+                    errors.extend(creation_errors);
+                    Err(errors)
+                }
+            };
             if preview_only {
                 // "Preview" shows the typed templates without saving them.
                 let errors = parsed.err().unwrap_or_default();
