@@ -22,6 +22,11 @@ pub enum CatalogError {
     /// A side is not connected.
     #[error("{0} is not connected")]
     NotConnected(&'static str),
+    /// A new product needs an income account and the company has none.
+    #[error(
+        "QuickBooks has no income account for a new product: pick a default product, or create an income account in QuickBooks first"
+    )]
+    NoIncomeAccount,
     /// A token could not be had.
     #[error(transparent)]
     Connection(#[from] ConnectionError),
@@ -430,4 +435,70 @@ pub async fn recent_use(state: &AppState, sides: &Sides) -> Result<RecentUse, Ca
         }
     }
     Ok(used)
+}
+
+/// The select value that asks for a new QuickBooks product named after the TrackTik bill item.
+pub const NEW_PRODUCT: &str = "new";
+
+/// A QuickBooks product named `name` for a bill item: the existing one with that name
+/// (case-insensitive) if there is one, else a new non-inventory item whose income account is
+/// that of `like` (the default product) or, failing that, the company's first income account.
+/// The request id depends on the realm and the name, so saving the form twice creates it once.
+pub async fn create_product(
+    state: &AppState,
+    sides: &Sides,
+    name: &str,
+    like: Option<&str>,
+) -> Result<QboOption, CatalogError> {
+    let name: String = name.replace([':', '"'], " ").chars().take(100).collect();
+    let existing = items(state, sides).await?;
+    if let Some(found) = existing.iter().find(|o| o.name.eq_ignore_ascii_case(&name)) {
+        return Ok(found.clone());
+    }
+    let co = sides.company();
+    let income = match like {
+        Some(id) => {
+            state
+                .providers
+                .quickbooks
+                .read::<Item>(&co, id)
+                .await?
+                .income_account_ref
+        }
+        None => None,
+    };
+    let income = match income {
+        Some(r) => r,
+        None => {
+            let accounts: Vec<Account> = state
+                .providers
+                .quickbooks
+                .query(&co, "select * from Account where AccountType = 'Income'")
+                .await?;
+            let first = accounts
+                .into_iter()
+                .find_map(|a| a.id)
+                .ok_or(CatalogError::NoIncomeAccount)?;
+            crate::providers::quickbooks::models::Ref::id(first)
+        }
+    };
+    let item = Item {
+        name: Some(name.clone()),
+        item_type: Some("NonInventory".into()),
+        income_account_ref: Some(income),
+        description: Some(format!("{name} (from TrackTik)")),
+        ..Default::default()
+    };
+    let rid = crate::providers::quickbooks::RequestId::derive(&[
+        &sides.realm_id,
+        "wizard-new-product",
+        &name.to_lowercase(),
+    ]);
+    let created = state.providers.quickbooks.create(&co, &item, &rid).await?;
+    Ok(QboOption {
+        id: created.id.unwrap_or_default(),
+        name: created.name.unwrap_or(name),
+        active: true,
+        kind: "NonInventory".into(),
+    })
 }

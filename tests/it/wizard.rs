@@ -840,3 +840,74 @@ async fn wizard_pages_are_for_customers_the_queue_is_for_staff_and_every_post_ne
     );
     assert_eq!(app.get("/support/requests/not-an-id").await.status(), 404);
 }
+
+#[tokio::test]
+async fn advanced_billing_can_create_a_new_quickbooks_product_for_a_bill_item_once() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let id = connected(&app).await;
+    let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
+    assert_eq!(r.status(), 303);
+    let billing = app
+        .get_html(&format!("/integrations/{id}/setup/billing"))
+        .await;
+    let start = billing.find("name=\"item_").expect("a bill item select") + "name=\"".len();
+    let field = billing[start..start + billing[start..].find('"').unwrap()].to_owned();
+    let bill_item_name = options(&billing, &field)
+        .into_iter()
+        .find(|(v, _)| v == "new")
+        .map(|(_, label)| label)
+        .expect("a “Create a new product” choice");
+    assert!(
+        bill_item_name.starts_with("Create a new product"),
+        "{bill_item_name}"
+    );
+    let product = bill_item_name
+        .trim_start_matches("Create a new product “")
+        .trim_end_matches('”')
+        .to_owned();
+    let default = first_choice(&billing, "default_item");
+    let fields = [
+        ("default_item", default.as_str()),
+        (field.as_str(), "new"),
+        ("customer_matching", "match_or_create"),
+        ("doc_number_template", "{number}"),
+        ("memo_template", "TrackTik {number}"),
+    ];
+    for _ in 0..2 {
+        let r = post_step(&app, &id, "billing", &fields).await;
+        assert_eq!(r.status(), 303, "saved");
+    }
+    let qbo = app.sandboxes().quickbooks.base_url().to_owned();
+    let log: Vec<serde_json::Value> = reqwest::get(format!("{qbo}/__sandbox/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let creates = log
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST" && r["path"].as_str().is_some_and(|p| p.ends_with("/item"))
+        })
+        .count();
+    assert_eq!(
+        creates, 1,
+        "one product created, even though the form was saved twice"
+    );
+    let settings: serde_json::Value =
+        sqlx::query_scalar("select settings from integration where integration_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let mapped: Vec<String> = settings["billing"]["items"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        mapped.contains(&product),
+        "{mapped:?} maps to the new {product}"
+    );
+}

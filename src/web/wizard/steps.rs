@@ -225,7 +225,7 @@ pub async fn save_step(
     }
     let tenant_id = current.tenant.tenant_id;
     let preview_only = pairs.iter().any(|(k, v)| k == "action" && v == "preview");
-    let values = forms::values_from_pairs(pairs);
+    let mut values = forms::values_from_pairs(pairs);
     let next = step.next();
     let mut settings = draft.settings.0.clone();
     let express = draft.is_express();
@@ -342,7 +342,49 @@ pub async fn save_step(
                     .await;
                 }
             };
-            let parsed = forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings);
+            // "Create a new product" choices become real QuickBooks products first.
+            let mut lists = lists;
+            let mut creation_errors = Errors::new();
+            if !preview_only {
+                let like = values
+                    .get("default_item")
+                    .filter(|v| !v.is_empty())
+                    .cloned();
+                for bill_item in lists.bill_items.clone() {
+                    let field = format!("item_{}", bill_item.key);
+                    if values.get(&field).map(String::as_str) != Some(catalog::NEW_PRODUCT) {
+                        continue;
+                    }
+                    match catalog::create_product(&state, &sides, &bill_item.name, like.as_deref())
+                        .await
+                    {
+                        Ok(product) => {
+                            values.insert(field, product.id.clone());
+                            if !lists.items.iter().any(|o| o.id == product.id) {
+                                lists.items.push(product);
+                            }
+                        }
+                        Err(e) => {
+                            creation_errors.insert(
+                                field,
+                                format!(
+                                    "QuickBooks did not create a product for “{}”: {e}",
+                                    bill_item.name
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            let parsed = match forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings)
+            {
+                Ok(()) if creation_errors.is_empty() => Ok(()),
+                Ok(()) => Err(creation_errors),
+                Err(mut errors) => {
+                    errors.extend(creation_errors);
+                    Err(errors)
+                }
+            };
             if preview_only {
                 // "Preview" shows the typed templates without saving them.
                 let errors = parsed.err().unwrap_or_default();

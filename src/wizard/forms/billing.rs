@@ -71,12 +71,20 @@ pub fn billing_sections(
     for b in &lists.bill_items {
         let name = format!("item_{}", b.key);
         let current = get(values, &name);
-        products.push(ro(FieldView::new(&name, &b.name, "select", values, errors)
-            .choices(qbo_choices(
-                &lists.items,
-                "Use the default product",
-                current,
-            ))));
+        let mut choices = qbo_choices(&lists.items, "Use the default product", current);
+        if !express {
+            choices.insert(
+                1,
+                (
+                    crate::wizard::catalog::NEW_PRODUCT.to_owned(),
+                    format!("Create a new product “{}”", b.name),
+                    String::new(),
+                ),
+            );
+        }
+        products.push(ro(
+            FieldView::new(&name, &b.name, "select", values, errors).choices(choices)
+        ));
     }
     let mut customers = vec![ro(FieldView::new(
         "customer_matching",
