@@ -41,7 +41,7 @@ async fn creating_an_invoice_computes_totals_appends_a_subtotal_line_and_ignores
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut body = invoice(&ids, "INV-1", 0.0);
+    let mut body = invoice(&ids, "INV-1", "0.0");
     body["Line"] = json!([
         {"DetailType": "SalesItemLineDetail", "Amount": 103.55, "Description": "Guarding",
          "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}, "Qty": 3.186154, "UnitPrice": 32.5}},
@@ -102,7 +102,7 @@ async fn read_returns_the_stored_entity_and_bad_ids_give_2030_or_610() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let created = api.create("invoice", invoice(&ids, "R-1", 10.0)).await;
+    let created = api.create("invoice", invoice(&ids, "R-1", "10.0")).await;
     let id = created["Id"].as_str().expect("id");
     let read = api.get(&format!("invoice/{id}")).await.json();
     assert_eq!(read["Invoice"], created);
@@ -123,7 +123,7 @@ async fn sparse_update_changes_only_the_given_fields_and_increments_the_sync_tok
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut body = invoice(&ids, "S-1", 50.0);
+    let mut body = invoice(&ids, "S-1", "50.0");
     body["PrivateNote"] = json!("keep me");
     let inv = api.create("invoice", body).await;
     let r = api
@@ -149,10 +149,10 @@ async fn full_update_clears_omitted_writable_fields() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut body = invoice(&ids, "F-1", 50.0);
+    let mut body = invoice(&ids, "F-1", "50.0");
     body["PrivateNote"] = json!("gone after a full update");
     let inv = api.create("invoice", body).await;
-    let mut full = invoice(&ids, "F-1", 75.0);
+    let mut full = invoice(&ids, "F-1", "75.0");
     full["Id"] = inv["Id"].clone();
     full["SyncToken"] = json!("0");
     let updated = api.create("invoice", full).await;
@@ -166,7 +166,7 @@ async fn a_stale_sync_token_is_refused_with_5010() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let inv = api.create("invoice", invoice(&ids, "ST-1", 50.0)).await;
+    let inv = api.create("invoice", invoice(&ids, "ST-1", "50.0")).await;
     api.post(
         "invoice",
         json!({"Id": inv["Id"], "SyncToken": "0", "sparse": true, "PrivateNote": "a"}),
@@ -190,7 +190,7 @@ async fn delete_answers_status_deleted_and_the_transaction_is_gone() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let inv = api.create("invoice", invoice(&ids, "D-1", 50.0)).await;
+    let inv = api.create("invoice", invoice(&ids, "D-1", "50.0")).await;
     let r = api
         .post(
             "invoice?operation=delete",
@@ -223,7 +223,7 @@ async fn void_zeroes_the_invoice_and_increments_its_sync_token() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let inv = api.create("invoice", invoice(&ids, "V-1", 80.0)).await;
+    let inv = api.create("invoice", invoice(&ids, "V-1", "80.0")).await;
     let r = api
         .post(
             "invoice?operation=void",
@@ -321,7 +321,7 @@ async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
             v[entity][key].clone()
         }
     };
-    let b = api.create("bill", super::bill(&ids, "BAL-1", 250.75)).await;
+    let b = api.create("bill", super::bill(&ids, "BAL-1", "250.75")).await;
     assert_eq!(balance("Account", ids.ap.clone()).await, json!(250.75));
     assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(250.75));
     assert_eq!(
@@ -334,7 +334,7 @@ async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
                   "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]});
     api.create("purchase", purchase).await;
     assert_eq!(balance("Account", ids.card.clone()).await, json!(99.5));
-    api.create("invoice", invoice(&ids, "BAL-INV", 40.0)).await;
+    api.create("invoice", invoice(&ids, "BAL-INV", "40.0")).await;
     assert_eq!(balance("Account", ids.ar.clone()).await, json!(40));
     assert_eq!(balance("Customer", ids.customer.clone()).await, json!(40));
     api.post(
@@ -356,7 +356,7 @@ async fn us_sales_tax_applies_the_transaction_tax_code_to_tax_lines_only() {
         .await
         .json()["QueryResponse"]["TaxCode"][0]["Id"]
         .clone();
-    let mut inv = invoice(&ids, "TAX-1", 100.0);
+    let mut inv = invoice(&ids, "TAX-1", "100.0");
     inv["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "TAX"});
     inv["Line"].as_array_mut().expect("lines").push(json!({"DetailType": "SalesItemLineDetail", "Amount": 50,
         "SalesItemLineDetail": {"ItemRef": {"value": ids.guard_item}, "TaxCodeRef": {"value": "NON"}}}));
@@ -364,7 +364,7 @@ async fn us_sales_tax_applies_the_transaction_tax_code_to_tax_lines_only() {
     let v = api.create("invoice", inv).await;
     assert_eq!(v["TxnTaxDetail"]["TotalTax"], json!(7.25));
     assert_eq!(v["TotalAmt"], json!(157.25));
-    let mut bad = invoice(&ids, "TAX-2", 1.0);
+    let mut bad = invoice(&ids, "TAX-2", "1.0");
     bad["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = json!({"value": "GST"});
     let r = api.post("invoice", bad).await;
     assert_eq!(
@@ -381,12 +381,12 @@ async fn an_unreadable_date_or_amount_is_2010() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut inv = invoice(&ids, "DT-1", 1.0);
+    let mut inv = invoice(&ids, "DT-1", "1.0");
     inv["TxnDate"] = json!("20/11/2026");
     let r = api.post("invoice", inv).await;
     assert_eq!(r.code(), "2010");
     assert!(r.detail().contains("for TxnDate"), "{}", r.text);
-    let mut inv = invoice(&ids, "DT-2", 1.0);
+    let mut inv = invoice(&ids, "DT-2", "1.0");
     inv["Line"][0]["Amount"] = json!("lots");
     let r = api.post("invoice", inv).await;
     assert_eq!(r.code(), "2010");
@@ -432,8 +432,8 @@ async fn every_entity_read_back_can_be_posted_again_and_an_unchanged_update_keep
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let inv = api.create("invoice", invoice(&ids, "RT-1", 10.0)).await;
-    let bill = api.create("bill", super::bill(&ids, "RT-1", 10.0)).await;
+    let inv = api.create("invoice", invoice(&ids, "RT-1", "10.0")).await;
+    let bill = api.create("bill", super::bill(&ids, "RT-1", "10.0")).await;
     let purchase = api
         .create("purchase", json!({"PaymentType": "CreditCard", "AccountRef": {"value": ids.card},
             "Line": [{"DetailType": "AccountBasedExpenseLineDetail", "Amount": 5,

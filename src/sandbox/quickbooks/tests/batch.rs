@@ -8,9 +8,9 @@ async fn a_batch_answers_each_item_with_its_entity_query_or_fault_and_http_200()
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let existing = api.create("invoice", invoice(&ids, "BT-0", 5.0)).await;
+    let existing = api.create("invoice", invoice(&ids, "BT-0", "5.0")).await;
     let body = json!({"BatchItemRequest": [
-        {"bId": "b1", "operation": "create", "Invoice": invoice(&ids, "BT-1", 10.0)},
+        {"bId": "b1", "operation": "create", "Invoice": invoice(&ids, "BT-1", "10.0")},
         {"bId": "b2", "operation": "create", "Vendor": {"DisplayName": "Northwind Mall"}},
         {"bId": "b3", "Query": "select count(*) from Invoice"},
         {"bId": "b4", "operation": "delete", "Invoice": {"Id": existing["Id"], "SyncToken": "7"}},
@@ -77,7 +77,7 @@ async fn an_entity_created_in_a_batch_is_not_visible_to_later_items_of_the_same_
         .expect("numeric")
         + 1)
     .to_string();
-    let mut b = super::bill(&ids, "VIS-1", 10.0);
+    let mut b = super::bill(&ids, "VIS-1", "10.0");
     b["VendorRef"]["value"] = json!(predicted);
     let body = json!({"BatchItemRequest": [
         {"bId": "v", "operation": "create", "Vendor": {"DisplayName": "Batch Vendor"}},

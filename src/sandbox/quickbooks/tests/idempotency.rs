@@ -11,14 +11,14 @@ async fn a_reused_requestid_replays_the_original_body_byte_for_byte_and_creates_
     let first = api
         .post(
             "invoice?requestid=tt-inv-1001-r1&minorversion=75",
-            invoice(&ids, "1001", 10.0),
+            invoice(&ids, "1001", "10.0"),
         )
         .await;
     assert_eq!(first.status, StatusCode::OK);
     let again = api
         .post(
             "invoice?requestid=tt-inv-1001-r1&minorversion=75",
-            invoice(&ids, "1001", 99.0),
+            invoice(&ids, "1001", "99.0"),
         )
         .await;
     assert_eq!(again.status, StatusCode::OK);
@@ -34,12 +34,12 @@ async fn a_failed_write_is_replayed_as_the_same_fault_for_the_same_requestid() {
     let sb = Sb::start().await;
     let api = sb.fresh("us").await;
     let ids = api.ids().await;
-    let mut bad = invoice(&ids, "1002", 10.0);
+    let mut bad = invoice(&ids, "1002", "10.0");
     bad["Bogus"] = json!(true);
     let first = api.post("invoice?requestid=rid-bad", bad).await;
     assert_eq!(first.code(), "2010");
     let again = api
-        .post("invoice?requestid=rid-bad", invoice(&ids, "1002", 10.0))
+        .post("invoice?requestid=rid-bad", invoice(&ids, "1002", "10.0"))
         .await;
     assert_eq!(again.text, first.text);
 }
@@ -53,7 +53,7 @@ async fn requestids_longer_than_50_characters_or_36_for_a_batch_are_refused() {
     let r = api
         .post(
             &format!("invoice?requestid={long}"),
-            invoice(&ids, "L-1", 1.0),
+            invoice(&ids, "L-1", "1.0"),
         )
         .await;
     assert_eq!(
@@ -64,7 +64,7 @@ async fn requestids_longer_than_50_characters_or_36_for_a_batch_are_refused() {
     assert_eq!(
         api.post(
             &format!("invoice?requestid={ok}"),
-            invoice(&ids, "L-1", 1.0)
+            invoice(&ids, "L-1", "1.0")
         )
         .await
         .status,
@@ -104,14 +104,14 @@ async fn after_a_dropped_connection_the_retry_with_the_same_requestid_gets_the_c
         .http
         .post(&url)
         .bearer_auth(&api.token)
-        .json(&invoice(&ids, "2001", 42.0))
+        .json(&invoice(&ids, "2001", "42.0"))
         .send()
         .await;
     assert!(lost.is_err(), "the client gets no response");
     let retry = api
         .post(
             "invoice?requestid=drop-1&minorversion=75",
-            invoice(&ids, "2001", 42.0),
+            invoice(&ids, "2001", "42.0"),
         )
         .await;
     assert_eq!(retry.status, StatusCode::OK, "{}", retry.text);
@@ -141,8 +141,8 @@ async fn a_retried_batch_with_the_same_requestid_replays_and_creates_nothing_twi
     let api = sb.fresh("us").await;
     let ids = api.ids().await;
     let body = json!({"BatchItemRequest": [
-        {"bId": "1", "operation": "create", "Invoice": invoice(&ids, "3001", 1.0)},
-        {"bId": "2", "operation": "create", "Invoice": invoice(&ids, "3002", 2.0)}
+        {"bId": "1", "operation": "create", "Invoice": invoice(&ids, "3001", "1.0")},
+        {"bId": "2", "operation": "create", "Invoice": invoice(&ids, "3002", "2.0")}
     ]});
     let first = api
         .post("batch?requestid=night-2026-11-20", body.clone())

@@ -303,8 +303,14 @@ impl Api<'_> {
     }
 }
 
+/// An amount written as text, sent as an exact JSON number.
+fn money(amount: &str) -> rust_decimal::Decimal {
+    amount.parse().expect("test amounts are decimals")
+}
+
 /// A US invoice with real ids.
-pub fn invoice(ids: &Ids, doc: &str, amount: f64) -> Value {
+pub fn invoice(ids: &Ids, doc: &str, amount: &str) -> Value {
+    let amount = money(amount);
     json!({
         "DocNumber": doc,
         "TxnDate": "2026-11-20",
@@ -318,7 +324,8 @@ pub fn invoice(ids: &Ids, doc: &str, amount: f64) -> Value {
 }
 
 /// A US bill with one expense line.
-pub fn bill(ids: &Ids, doc: &str, amount: f64) -> Value {
+pub fn bill(ids: &Ids, doc: &str, amount: &str) -> Value {
+    let amount = money(amount);
     json!({
         "DocNumber": doc,
         "TxnDate": "2026-11-20",

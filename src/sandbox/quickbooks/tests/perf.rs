@@ -22,7 +22,7 @@ async fn five_thousand_invoices_with_lookups_stay_fast() {
         let r = api
             .post(
                 &format!("invoice?requestid=perf-{n}&minorversion=75"),
-                invoice(&ids, &doc, 10.0),
+                invoice(&ids, &doc, "10.0"),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);

@@ -11,7 +11,7 @@ async fn select_with_where_orderby_and_paging_returns_the_right_page() {
     for n in 1..=7 {
         api.create(
             "invoice",
-            invoice(&ids, &format!("Q-{n}"), f64::from(n) * 10.0),
+            invoice(&ids, &format!("Q-{n}"), &format!("{}.00", n * 10)),
         )
         .await;
     }
@@ -115,7 +115,7 @@ async fn post_query_with_application_text_and_dotted_fields_work() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    api.create("invoice", invoice(&ids, "DOT-1", 10.0)).await;
+    api.create("invoice", invoice(&ids, "DOT-1", "10.0")).await;
     let r = sb
         .http
         .post(sb.url(&format!("/v3/company/{US_REALM_ID}/query?minorversion=75")))
@@ -136,7 +136,7 @@ async fn maxresults_is_capped_at_1000_and_defaults_to_100() {
     let api = sb.fresh("us").await;
     let ids = api.ids().await;
     let items: Vec<_> = (0..30)
-        .map(|n| json!({"bId": format!("b{n}"), "operation": "create", "Invoice": invoice(&ids, &format!("M-{n}"), 1.0)}))
+        .map(|n| json!({"bId": format!("b{n}"), "operation": "create", "Invoice": invoice(&ids, &format!("M-{n}"), "1.0")}))
         .collect();
     for _ in 0..4 {
         // 4 × 30 = 120 invoices, with distinct numbers per batch round
@@ -169,8 +169,8 @@ async fn cdc_lists_changed_and_deleted_transactions_since_a_time() {
     let api = sb.fresh("us").await;
     let ids = api.ids().await;
     let since = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let kept = api.create("invoice", invoice(&ids, "CDC-1", 10.0)).await;
-    let gone = api.create("invoice", invoice(&ids, "CDC-2", 20.0)).await;
+    let kept = api.create("invoice", invoice(&ids, "CDC-1", "10.0")).await;
+    let gone = api.create("invoice", invoice(&ids, "CDC-2", "20.0")).await;
     api.post(
         "invoice?operation=delete",
         json!({"Id": gone["Id"], "SyncToken": "0"}),

@@ -45,10 +45,10 @@ async fn missing_required_fields_are_2020_naming_the_element() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut b = bill(&ids, "B-1", 10.0);
+    let mut b = bill(&ids, "B-1", "10.0");
     b.as_object_mut().expect("obj").remove("VendorRef");
     assert_fault(&post(&api, "bill", b).await, "2020", "VendorRef");
-    let mut i = invoice(&ids, "I-1", 10.0);
+    let mut i = invoice(&ids, "I-1", "10.0");
     i["Line"][0]
         .as_object_mut()
         .expect("line")
@@ -58,7 +58,7 @@ async fn missing_required_fields_are_2020_naming_the_element() {
         "2020",
         "Line.SalesItemLineDetail",
     );
-    let mut i = invoice(&ids, "I-1", 10.0);
+    let mut i = invoice(&ids, "I-1", "10.0");
     i.as_object_mut().expect("obj").remove("CustomerRef");
     assert_fault(&post(&api, "invoice", i).await, "2020", "CustomerRef");
     assert_fault(
@@ -83,14 +83,14 @@ async fn an_unknown_top_level_property_is_2010_and_a_misplaced_line_field_too() 
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut b = bill(&ids, "B-2", 10.0);
+    let mut b = bill(&ids, "B-2", "10.0");
     b["Totally"] = json!(1);
     assert_fault_without_element(
         &post(&api, "bill", b).await,
         "2010",
         "Unrecognized field \"Totally\"",
     );
-    let mut b = bill(&ids, "B-2", 10.0);
+    let mut b = bill(&ids, "B-2", "10.0");
     b["Line"][0]["AccountRef"] = json!({"value": ids.payroll_expense});
     assert_fault_without_element(&post(&api, "bill", b).await, "2010", "\"Line.AccountRef\"");
 }
@@ -130,7 +130,7 @@ async fn values_outside_their_enumerations_are_2170() {
     );
     let p = json!({"PaymentType": "Bitcoin", "AccountRef": {"value": ids.card}, "Line": []});
     assert_fault(&post(&api, "purchase", p).await, "2170", "PaymentType");
-    let mut b = bill(&ids, "B-3", 10.0);
+    let mut b = bill(&ids, "B-3", "10.0");
     b["Line"][0]["DetailType"] = json!("SalesItemLineDetail");
     assert_fault(&post(&api, "bill", b).await, "2170", "Line.DetailType");
 }
@@ -140,7 +140,7 @@ async fn an_unknown_reference_is_2500_and_an_inactive_one_is_610() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut i = invoice(&ids, "I-2", 10.0);
+    let mut i = invoice(&ids, "I-2", "10.0");
     i["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] = json!("4242");
     let r = post(&api, "invoice", i).await;
     assert_fault(&r, "2500", "Line.SalesItemLineDetail.ItemRef");
@@ -148,7 +148,7 @@ async fn an_unknown_reference_is_2500_and_an_inactive_one_is_610() {
         r.detail(),
         "Invalid Reference Id : Items element id 4242 not found"
     );
-    let mut b = bill(&ids, "B-4", 10.0);
+    let mut b = bill(&ids, "B-4", "10.0");
     b["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] = json!("7777");
     let r = post(&api, "bill", b).await;
     assert_eq!(
@@ -163,7 +163,7 @@ async fn an_unknown_reference_is_2500_and_an_inactive_one_is_610() {
         json!({"Id": v["Id"], "SyncToken": "0", "sparse": true, "Active": false}),
     )
     .await;
-    let mut b = bill(&ids, "B-5", 10.0);
+    let mut b = bill(&ids, "B-5", "10.0");
     b["VendorRef"]["value"] = v["Id"].clone();
     assert_fault(&post(&api, "bill", b).await, "610", "VendorRef");
 }
@@ -213,8 +213,8 @@ async fn a_duplicate_doc_number_is_6140_unless_allowduplicatedocnum_is_included(
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let first = api.create("bill", bill(&ids, "PR-2026-11", 10.0)).await;
-    let r = post(&api, "bill", bill(&ids, "PR-2026-11", 12.0)).await;
+    let first = api.create("bill", bill(&ids, "PR-2026-11", "10.0")).await;
+    let r = post(&api, "bill", bill(&ids, "PR-2026-11", "12.0")).await;
     assert_fault(&r, "6140", "");
     assert!(
         r.detail().contains(&format!(
@@ -224,12 +224,12 @@ async fn a_duplicate_doc_number_is_6140_unless_allowduplicatedocnum_is_included(
         "{}",
         r.detail()
     );
-    api.create("invoice", invoice(&ids, "PR-2026-11", 5.0))
+    api.create("invoice", invoice(&ids, "PR-2026-11", "5.0"))
         .await; // other type: fine
     let r = api
         .post(
             "bill?minorversion=75&include=allowduplicatedocnum",
-            bill(&ids, "PR-2026-11", 12.0),
+            bill(&ids, "PR-2026-11", "12.0"),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -246,11 +246,11 @@ async fn a_transaction_dated_on_or_before_the_book_close_date_is_6210() {
     )
     .await;
     assert_fault(
-        &post(&api, "bill", bill(&ids, "C-1", 10.0)).await,
+        &post(&api, "bill", bill(&ids, "C-1", "10.0")).await,
         "6210",
         "TxnDate",
     );
-    let mut later = bill(&ids, "C-2", 10.0);
+    let mut later = bill(&ids, "C-2", "10.0");
     later["TxnDate"] = json!("2026-11-21");
     assert_eq!(post(&api, "bill", later).await.status, StatusCode::OK);
     sb.control(
@@ -259,7 +259,7 @@ async fn a_transaction_dated_on_or_before_the_book_close_date_is_6210() {
     )
     .await;
     assert_eq!(
-        post(&api, "bill", bill(&ids, "C-1", 10.0)).await.status,
+        post(&api, "bill", bill(&ids, "C-1", "10.0")).await.status,
         StatusCode::OK
     );
 }
@@ -293,17 +293,17 @@ async fn a_bill_needs_an_ap_account_and_its_expense_lines_cannot_use_ap_or_ar() 
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut b = bill(&ids, "AP-1", 10.0);
+    let mut b = bill(&ids, "AP-1", "10.0");
     b["APAccountRef"]["value"] = json!(ids.checking);
     assert_fault(&post(&api, "bill", b).await, "6000", "APAccountRef");
-    let mut b = bill(&ids, "AP-2", 10.0);
+    let mut b = bill(&ids, "AP-2", "10.0");
     b["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] = json!(ids.ar);
     assert_fault(
         &post(&api, "bill", b).await,
         "6000",
         "Line.AccountBasedExpenseLineDetail.AccountRef",
     );
-    let mut b = bill(&ids, "AP-3", 10.0);
+    let mut b = bill(&ids, "AP-3", "10.0");
     b.as_object_mut().expect("obj").remove("APAccountRef");
     let ok = api.create("bill", b).await;
     assert_eq!(
@@ -352,14 +352,14 @@ async fn an_invoice_item_must_be_sellable_and_amount_must_match_qty_times_price(
     let buy_only = api
         .create("item", json!({"Name": "Buy Only", "Type": "NonInventory", "ExpenseAccountRef": {"value": ids.payroll_expense}}))
         .await;
-    let mut i = invoice(&ids, "SE-1", 10.0);
+    let mut i = invoice(&ids, "SE-1", "10.0");
     i["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] = buy_only["Id"].clone();
     assert_fault(
         &post(&api, "invoice", i).await,
         "6000",
         "Line.SalesItemLineDetail.ItemRef",
     );
-    let mut i = invoice(&ids, "SE-2", 10.0);
+    let mut i = invoice(&ids, "SE-2", "10.0");
     i["Line"][0]["SalesItemLineDetail"]["Qty"] = json!(2);
     i["Line"][0]["SalesItemLineDetail"]["UnitPrice"] = json!(6);
     assert_fault(
@@ -401,11 +401,11 @@ async fn strings_longer_than_qbo_allows_are_refused_with_2050() {
         "DisplayName",
     );
     assert_fault(
-        &post(&api, "bill", bill(&ids, &long(22), 1.0)).await,
+        &post(&api, "bill", bill(&ids, &long(22), "1.0")).await,
         "2050",
         "DocNumber",
     );
-    let mut b = bill(&ids, "PN", 1.0);
+    let mut b = bill(&ids, "PN", "1.0");
     b["PrivateNote"] = json!(long(4001));
     assert_fault(&post(&api, "bill", b).await, "2050", "PrivateNote");
     let r = post(
@@ -432,14 +432,14 @@ async fn class_refs_are_refused_while_class_tracking_is_off() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let mut b = bill(&ids, "CL-1", 1.0);
+    let mut b = bill(&ids, "CL-1", "1.0");
     b["Line"][0]["AccountBasedExpenseLineDetail"]["ClassRef"] = json!({"value": "1"});
     assert_fault(
         &post(&api, "bill", b).await,
         "6000",
         "Line.AccountBasedExpenseLineDetail.ClassRef",
     );
-    let mut b = bill(&ids, "CL-2", 1.0);
+    let mut b = bill(&ids, "CL-2", "1.0");
     b["DepartmentRef"] = json!({"value": "1"});
     assert_fault(&post(&api, "bill", b).await, "6000", "DepartmentRef");
 }
