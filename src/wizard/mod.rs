@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod db;
 pub mod express;
 pub mod forms;
+pub mod products;
 pub mod review;
 
 use chrono::{DateTime, Utc};

@@ -11,6 +11,7 @@
 //! Base URLs come from configuration ([`Endpoints`]), so the same client talks to Intuit in
 //! production and to our sandbox in tests and `demo`.
 
+mod batch;
 mod client;
 pub mod error;
 pub mod limiter;
@@ -20,9 +21,8 @@ pub mod oauth;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-pub use client::{
-    BatchItem, BatchOperation, BatchOutcome, CallStats, QuickBooksClient, RetryPolicy,
-};
+pub use batch::{BatchItem, BatchOperation, BatchOutcome};
+pub use client::{CallStats, QuickBooksClient, RetryPolicy};
 pub use error::{Fault, FaultError, QboError};
 pub use models::Entity;
 

@@ -344,38 +344,12 @@ pub async fn save_step(
             };
             // "Create a new product" choices become real QuickBooks products first.
             let mut lists = lists;
-            let mut creation_errors = Errors::new();
-            if !preview_only {
-                let like = values
-                    .get("default_item")
-                    .filter(|v| !v.is_empty())
-                    .cloned();
-                for bill_item in lists.bill_items.clone() {
-                    let field = format!("item_{}", bill_item.key);
-                    if values.get(&field).map(String::as_str) != Some(catalog::NEW_PRODUCT) {
-                        continue;
-                    }
-                    match catalog::create_product(&state, &sides, &bill_item.name, like.as_deref())
-                        .await
-                    {
-                        Ok(product) => {
-                            values.insert(field, product.id.clone());
-                            if !lists.items.iter().any(|o| o.id == product.id) {
-                                lists.items.push(product);
-                            }
-                        }
-                        Err(e) => {
-                            creation_errors.insert(
-                                field,
-                                format!(
-                                    "QuickBooks did not create a product for “{}”: {e}",
-                                    bill_item.name
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
+            let creation_errors = if preview_only {
+                Errors::new()
+            } else {
+                crate::wizard::products::create_requested(&state, &sides, &mut lists, &mut values)
+                    .await
+            };
             let parsed = match forms::parse_billing(&values, &lists, sample.as_ref(), &mut settings)
             {
                 Ok(()) if creation_errors.is_empty() => Ok(()),

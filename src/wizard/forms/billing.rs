@@ -76,7 +76,7 @@ pub fn billing_sections(
             choices.insert(
                 1,
                 (
-                    crate::wizard::catalog::NEW_PRODUCT.to_owned(),
+                    crate::wizard::products::NEW_PRODUCT.to_owned(),
                     format!("Create a new product “{}”", b.name),
                     String::new(),
                 ),

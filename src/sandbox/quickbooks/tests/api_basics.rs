@@ -321,7 +321,9 @@ async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
             v[entity][key].clone()
         }
     };
-    let b = api.create("bill", super::bill(&ids, "BAL-1", "250.75")).await;
+    let b = api
+        .create("bill", super::bill(&ids, "BAL-1", "250.75"))
+        .await;
     assert_eq!(balance("Account", ids.ap.clone()).await, json!(250.75));
     assert_eq!(balance("Vendor", ids.vendor.clone()).await, json!(250.75));
     assert_eq!(
@@ -334,7 +336,8 @@ async fn balances_follow_transactions_on_balance_sheet_accounts_and_names() {
                   "AccountBasedExpenseLineDetail": {"AccountRef": {"value": ids.payroll_expense}}}]});
     api.create("purchase", purchase).await;
     assert_eq!(balance("Account", ids.card.clone()).await, json!(99.5));
-    api.create("invoice", invoice(&ids, "BAL-INV", "40.0")).await;
+    api.create("invoice", invoice(&ids, "BAL-INV", "40.0"))
+        .await;
     assert_eq!(balance("Account", ids.ar.clone()).await, json!(40));
     assert_eq!(balance("Customer", ids.customer.clone()).await, json!(40));
     api.post(

@@ -17,7 +17,9 @@ async fn the_state_file_keeps_companies_entities_and_tokens_across_a_restart() {
     let sb = Sb::start_with(options.clone()).await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    let created = api.create("invoice", invoice(&ids, "KEEP-1", "12.34")).await;
+    let created = api
+        .create("invoice", invoice(&ids, "KEEP-1", "12.34"))
+        .await;
     let token = api.token.clone();
     sb.running.shutdown();
     sb.running.wait().await.expect("stops");
@@ -60,7 +62,8 @@ async fn the_html_pages_list_companies_and_what_was_posted_with_totals() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
-    api.create("invoice", invoice(&ids, "HTML-1", "100.25")).await;
+    api.create("invoice", invoice(&ids, "HTML-1", "100.25"))
+        .await;
     api.create("invoice", invoice(&ids, "HTML-2", "50.5")).await;
     let index = sb
         .http
