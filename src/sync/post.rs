@@ -395,54 +395,25 @@ pub(crate) async fn create(
     built: &Built,
     rid: &RequestId,
 ) -> Result<Result<Created, QboError>, SyncError> {
+    // Every transaction type is created the same way; only the type differs.
+    macro_rules! create {
+        ($ty:ty, $t:expr) => {{
+            let r: Result<$ty, QboError> = qbo_call!(session, |co| session
+                .state
+                .providers
+                .quickbooks
+                .create(&co, $t, rid));
+            r.map(|e| Created {
+                id: e.id.unwrap_or_default(),
+                doc_number: e.doc_number,
+                total: e.total_amt,
+            })
+        }};
+    }
     Ok(match &built.txn {
-        Txn::Invoice(t) => {
-            let r: Result<qbo::Invoice, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .create(&co, t, rid));
-            r.map(|e| Created {
-                id: e.id.unwrap_or_default(),
-                doc_number: e.doc_number,
-                total: e.total_amt,
-            })
-        }
-        Txn::Purchase(t) => {
-            let r: Result<qbo::Purchase, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .create(&co, t, rid));
-            r.map(|e| Created {
-                id: e.id.unwrap_or_default(),
-                doc_number: e.doc_number,
-                total: e.total_amt,
-            })
-        }
-        Txn::Bill(t) => {
-            let r: Result<qbo::Bill, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .create(&co, t, rid));
-            r.map(|e| Created {
-                id: e.id.unwrap_or_default(),
-                doc_number: e.doc_number,
-                total: e.total_amt,
-            })
-        }
-        Txn::JournalEntry(t) => {
-            let r: Result<qbo::JournalEntry, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .create(&co, t, rid));
-            r.map(|e| Created {
-                id: e.id.unwrap_or_default(),
-                doc_number: e.doc_number,
-                total: e.total_amt,
-            })
-        }
+        Txn::Invoice(t) => create!(qbo::Invoice, t),
+        Txn::Purchase(t) => create!(qbo::Purchase, t),
+        Txn::Bill(t) => create!(qbo::Bill, t),
+        Txn::JournalEntry(t) => create!(qbo::JournalEntry, t),
     })
 }

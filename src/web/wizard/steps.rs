@@ -230,6 +230,24 @@ pub async fn save_step(
     let mut settings = draft.settings.0.clone();
     let express = draft.is_express();
 
+    // A side that cannot be reached re-renders the step saying so (502), whatever the step.
+    macro_rules! unavailable {
+        ($e:expr) => {
+            return render(
+                &state,
+                &session,
+                &current,
+                &draft,
+                step,
+                Content::unavailable(&$e),
+                &Errors::new(),
+                StatusCode::BAD_GATEWAY,
+                is_connected,
+            )
+            .await
+        };
+    }
+
     let result: Result<(), Errors> = match step {
         Step::Review => {
             return super::review::activate(&state, &session, &current, &addr, &draft).await;
@@ -311,35 +329,13 @@ pub async fn save_step(
             let sides = match open(&state, &current, &draft).await {
                 Ok(s) => s,
                 Err(e) => {
-                    return render(
-                        &state,
-                        &session,
-                        &current,
-                        &draft,
-                        step,
-                        Content::unavailable(&e),
-                        &Errors::new(),
-                        StatusCode::BAD_GATEWAY,
-                        is_connected,
-                    )
-                    .await;
+                    unavailable!(e)
                 }
             };
             let (lists, sample) = match billing_lists(&state, &sides).await {
                 Ok(x) => x,
                 Err(e) => {
-                    return render(
-                        &state,
-                        &session,
-                        &current,
-                        &draft,
-                        step,
-                        Content::unavailable(&e),
-                        &Errors::new(),
-                        StatusCode::BAD_GATEWAY,
-                        is_connected,
-                    )
-                    .await;
+                    unavailable!(e)
                 }
             };
             // "Create a new product" choices become real QuickBooks products first.
@@ -391,66 +387,22 @@ pub async fn save_step(
             Ok(sides) => match payroll_lists(&state, &sides).await {
                 Ok(lists) => forms::parse_payroll(&values, &lists, &mut settings),
                 Err(e) => {
-                    return render(
-                        &state,
-                        &session,
-                        &current,
-                        &draft,
-                        step,
-                        Content::unavailable(&e),
-                        &Errors::new(),
-                        StatusCode::BAD_GATEWAY,
-                        is_connected,
-                    )
-                    .await;
+                    unavailable!(e)
                 }
             },
             Err(e) => {
-                return render(
-                    &state,
-                    &session,
-                    &current,
-                    &draft,
-                    step,
-                    Content::unavailable(&e),
-                    &Errors::new(),
-                    StatusCode::BAD_GATEWAY,
-                    is_connected,
-                )
-                .await;
+                unavailable!(e)
             }
         },
         Step::Taxes => match open(&state, &current, &draft).await {
             Ok(sides) => match tax_lists(&state, &sides, draft.is_us()).await {
                 Ok(lists) => forms::parse_taxes(&values, &lists, draft.is_us(), &mut settings),
                 Err(e) => {
-                    return render(
-                        &state,
-                        &session,
-                        &current,
-                        &draft,
-                        step,
-                        Content::unavailable(&e),
-                        &Errors::new(),
-                        StatusCode::BAD_GATEWAY,
-                        is_connected,
-                    )
-                    .await;
+                    unavailable!(e)
                 }
             },
             Err(e) => {
-                return render(
-                    &state,
-                    &session,
-                    &current,
-                    &draft,
-                    step,
-                    Content::unavailable(&e),
-                    &Errors::new(),
-                    StatusCode::BAD_GATEWAY,
-                    is_connected,
-                )
-                .await;
+                unavailable!(e)
             }
         },
         Step::Schedule => forms::parse_schedule(&values, today_in, &mut settings),
