@@ -1,0 +1,1 @@
+alter table ledger_entry drop column qbo_amount;
