@@ -6,9 +6,8 @@ use apalis::prelude::*;
 use chrono::Utc;
 
 use crate::state::AppState;
+use crate::sync::SyncError;
 use crate::sync::controls::{self, SyncIntegration};
-use crate::sync::runs::RunKind;
-use crate::sync::{self, SyncError};
 
 /// Seconds, minutes, hours, day of month, month, day of week: every 5 minutes.
 pub const SCHEDULE: &str = "0 */5 * * * *";
@@ -37,19 +36,12 @@ pub async fn run(job: SyncIntegration, state: Data<AppState>) -> Result<(), Erro
     else {
         return Ok(());
     };
-    match sync::run_day(
-        &state,
-        tenant_id,
-        job.integration_id,
-        job.day,
-        RunKind::Nightly,
-    )
-    .await
-    {
+    match controls::run_job(&state, tenant_id, &job).await {
         Ok(report) => {
             tracing::info!(
                 integration = %job.integration_id,
                 day = %job.day,
+                kind = ?job.request.kind(),
                 posted = report.counts.posted,
                 failed = report.counts.failed,
                 "sync run done"

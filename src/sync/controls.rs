@@ -16,8 +16,64 @@ use super::{SyncError, ledger};
 pub struct SyncIntegration {
     /// The integration.
     pub integration_id: IntegrationId,
-    /// The trading day.
+    /// The trading day (for a back-sync, the last day of the range).
     pub day: NaiveDate,
+    /// What was asked for; jobs written before this field existed are nightly runs.
+    #[serde(default)]
+    pub request: RunRequest,
+}
+
+impl SyncIntegration {
+    /// The nightly run of `day`.
+    pub fn nightly(integration_id: IntegrationId, day: NaiveDate) -> Self {
+        Self {
+            integration_id,
+            day,
+            request: RunRequest::Nightly,
+        }
+    }
+}
+
+/// What a queued run was asked to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunRequest {
+    /// The nightly run of a trading day, enqueued by the cron tick.
+    #[default]
+    Nightly,
+    /// "Sync now": everything approved up to the end of the day.
+    Manual,
+    /// "Retry failed": one document, or every failed one when `ledger_entry_id` is none.
+    Retry {
+        /// The ledger row to retry.
+        ledger_entry_id: Option<i64>,
+    },
+    /// "Back-sync a date range" from `from` to the job's day.
+    BackSync {
+        /// The first day of the range.
+        from: NaiveDate,
+    },
+}
+
+impl RunRequest {
+    /// The run kind it produces.
+    pub fn kind(self) -> RunKind {
+        match self {
+            Self::Nightly => RunKind::Nightly,
+            Self::Manual => RunKind::Manual,
+            Self::Retry { .. } => RunKind::Retry,
+            Self::BackSync { .. } => RunKind::BackSync,
+        }
+    }
+}
+
+/// Whether a queued job was added or an identical one was already waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queued {
+    /// The job was added.
+    Added,
+    /// The same request was already queued or running; nothing was added.
+    AlreadyQueued,
 }
 
 /// Tries per job before apalis gives up (later days' runs still catch up everything owed).
@@ -88,6 +144,87 @@ pub async fn back_sync(
     .await
 }
 
+/// Queues a manual run (sync now, retry, back-sync) for the workers, so it runs in the
+/// background and the dashboard can follow its progress. `day` defaults to today in the
+/// integration's time zone. An identical request already waiting or running is not queued
+/// twice.
+pub async fn enqueue(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    request: RunRequest,
+    day: Option<NaiveDate>,
+) -> Result<(SyncIntegration, Queued), SyncError> {
+    let integration = crate::integrations::db::get(&state.db, tenant_id, integration_id)
+        .await?
+        .ok_or(SyncError::NotFound)?;
+    if integration.state != crate::integrations::IntegrationState::Active {
+        return Err(SyncError::NotReady(format!(
+            "The integration is {}; only an active integration can sync.",
+            integration.state.label().to_lowercase()
+        )));
+    }
+    let day = match day {
+        Some(d) => d,
+        None => today(state, tenant_id, integration_id).await?,
+    };
+    if let RunRequest::BackSync { from } = request
+        && day < from
+    {
+        return Err(SyncError::NotReady(
+            "The end of the range is before its start.".into(),
+        ));
+    }
+    let job = SyncIntegration {
+        integration_id,
+        day,
+        request,
+    };
+    let mut tx = state.db.begin().await?;
+    // One enqueue at a time per integration, so two clicks cannot both pass the check below.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('enqueue:' || $1::text))")
+        .bind(integration_id)
+        .execute(&mut *tx)
+        .await?;
+    let waiting: bool = sqlx::query_scalar(
+        "select exists (select 1 from apalis.jobs
+         where job_type = $1 and status in ('Pending', 'Running') and job = $2)",
+    )
+    .bind(job_type())
+    .bind(serde_json::to_value(&job).map_err(|e| SyncError::Unavailable(e.to_string()))?)
+    .fetch_one(&mut *tx)
+    .await?;
+    if waiting {
+        return Ok((job, Queued::AlreadyQueued));
+    }
+    push_job(&mut tx, &job)
+        .await
+        .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+    tx.commit().await?;
+    Ok((job, Queued::Added))
+}
+
+/// Runs a queued job: what the worker calls.
+pub async fn run_job(
+    state: &AppState,
+    tenant_id: TenantId,
+    job: &SyncIntegration,
+) -> Result<RunReport, SyncError> {
+    let (integration_id, day) = (job.integration_id, job.day);
+    match job.request {
+        RunRequest::Nightly => {
+            super::run_day(state, tenant_id, integration_id, day, RunKind::Nightly).await
+        }
+        RunRequest::Manual => sync_now(state, tenant_id, integration_id, Some(day)).await,
+        RunRequest::Retry { ledger_entry_id } => {
+            retry_failed(state, tenant_id, integration_id, ledger_entry_id).await
+        }
+        RunRequest::BackSync { from } => {
+            back_sync(state, tenant_id, integration_id, from, day).await
+        }
+    }
+}
+
 /// "Preview": what a run for `day` (default: today, local) would post, with the problems it
 /// would meet. Writes nothing to QuickBooks or the ledger.
 pub async fn preview(
@@ -138,10 +275,7 @@ pub async fn enqueue_due(
         };
         let last = runs::last_enqueued_day(db, tenant_id, integration_id).await?;
         for day in schedule.due_days(last, now) {
-            let job = SyncIntegration {
-                integration_id,
-                day,
-            };
+            let job = SyncIntegration::nightly(integration_id, day);
             let mut tx = db.begin().await?;
             if runs::claim_day(&mut *tx, tenant_id, integration_id, day).await? {
                 push_job(&mut tx, &job).await?;

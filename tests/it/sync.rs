@@ -446,10 +446,7 @@ async fn a_start_date_of_today_posts_nothing_until_tomorrows_run() {
     let first = controls::enqueue_due(&s.state, tomorrow).await.unwrap();
     assert_eq!(
         first,
-        vec![SyncIntegration {
-            integration_id: s.integration_id,
-            day: today()
-        }]
+        vec![SyncIntegration::nightly(s.integration_id, today())]
     );
     assert!(
         controls::enqueue_due(&s.state, tomorrow)
@@ -493,6 +490,55 @@ async fn concurrent_ticks_enqueue_each_due_day_once() {
         .unwrap();
     assert_eq!(enqueued as i64, jobs);
     assert!((2..=3).contains(&jobs), "{jobs}");
+}
+
+#[tokio::test]
+async fn a_manual_sync_is_queued_once_and_the_worker_posts_it() {
+    let s = Synced::start(US_REALM_ID, days_ago(2)).await;
+    let id = s.new_invoice(today(), Utc::now()).await;
+
+    let request = controls::RunRequest::Manual;
+    let (job, first) = controls::enqueue(&s.state, s.tenant_id, s.integration_id, request, None)
+        .await
+        .unwrap();
+    assert_eq!(first, controls::Queued::Added);
+    let (_, second) = controls::enqueue(&s.state, s.tenant_id, s.integration_id, request, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        controls::Queued::AlreadyQueued,
+        "two clicks, one job"
+    );
+    let jobs: i64 = sqlx::query_scalar("select count(*) from apalis.jobs where job_type = $1")
+        .bind(controls::job_type())
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+
+    // Another tenant cannot queue anything for this integration.
+    let stranger = TenantId(uuid::Uuid::new_v4());
+    assert!(matches!(
+        controls::enqueue(&s.state, stranger, s.integration_id, request, None).await,
+        Err(SyncError::NotFound)
+    ));
+
+    let report = controls::run_job(&s.state, s.tenant_id, &job)
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    assert_eq!(report.counts.posted, report.counts.total, "{report:?}");
+    let run = runs::get(&s.state.db, s.tenant_id, report.sync_run_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.kind, RunKind::Manual);
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter()
+            .any(|r| r.source_id == id && r.state == LedgerState::Posted)
+    );
 }
 
 #[tokio::test]
