@@ -42,9 +42,18 @@ async fn run() -> anyhow::Result<()> {
     measure::print_machine();
     heading("benchmark: a fleet");
     line("tenants", tenants);
-    line("documents owed per tenant", format!("{invoices} invoices + 1 pay run"));
-    line("latency added per request, both sides", format!("{latency} ms"));
-    line("worker concurrency (LEDGERBRIDGE_WORKER_CONCURRENCY)", concurrency);
+    line(
+        "documents owed per tenant",
+        format!("{invoices} invoices + 1 pay run"),
+    );
+    line(
+        "latency added per request, both sides",
+        format!("{latency} ms"),
+    );
+    line(
+        "worker concurrency (LEDGERBRIDGE_WORKER_CONCURRENCY)",
+        concurrency,
+    );
 
     // One TrackTik sandbox serves every tenant's portal (`{proxy}/p/{n}`): the same 20
     // invoices and pay run, posted into each tenant's own QuickBooks company.
@@ -61,7 +70,10 @@ async fn run() -> anyhow::Result<()> {
     let (listener, addr) = common::free_addr().await?;
     drop(listener);
     let db_connections = u32::try_from(concurrency + 8)?;
-    line("database pool (LEDGERBRIDGE_DB_MAX_CONNECTIONS)", db_connections);
+    line(
+        "database pool (LEDGERBRIDGE_DB_MAX_CONNECTIONS)",
+        db_connections,
+    );
     let state = common::app_state(AppSettings {
         db: &db,
         listen: addr,
@@ -90,7 +102,10 @@ async fn run() -> anyhow::Result<()> {
             seed::tenant(state, host, &portal, &realm, tax, day, true).await?;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if n % 500 == 0 {
-                eprintln!("  set up {n} tenants in {:.0} s", setup.elapsed().as_secs_f64());
+                eprintln!(
+                    "  set up {n} tenants in {:.0} s",
+                    setup.elapsed().as_secs_f64()
+                );
             }
             Ok(())
         }
@@ -169,11 +184,11 @@ async fn run() -> anyhow::Result<()> {
     line("jobs enqueued by the tick", enqueued);
     line("runs by status", format!("{runs:?}"));
     line("ledger rows by state", format!("{ledger:?}"));
+    line("documents expected", tenants * (invoices + 1));
     line(
-        "documents expected",
-        tenants * (invoices + 1),
+        "wall time, tick to last run finished",
+        format!("{:.1} s", wall.as_secs_f64()),
     );
-    line("wall time, tick to last run finished", format!("{:.1} s", wall.as_secs_f64()));
     let per_second = posted as f64 / wall.as_secs_f64();
     line("documents posted per second", format!("{per_second:.1}"));
     line(
@@ -181,10 +196,19 @@ async fn run() -> anyhow::Result<()> {
         format!("{:.2}", tenants as f64 / wall.as_secs_f64()),
     );
     if !durations.is_empty() {
-        let pick = |p: f64| durations[((p / 100.0 * durations.len() as f64).ceil() as usize).clamp(1, durations.len()) - 1];
+        let pick = |p: f64| {
+            durations[((p / 100.0 * durations.len() as f64).ceil() as usize)
+                .clamp(1, durations.len())
+                - 1]
+        };
         line(
             "one tenant's run (p50 / p99 / max)",
-            format!("{:.2} s / {:.2} s / {:.2} s", pick(50.0), pick(99.0), pick(100.0)),
+            format!(
+                "{:.2} s / {:.2} s / {:.2} s",
+                pick(50.0),
+                pick(99.0),
+                pick(100.0)
+            ),
         );
     }
     let posted_f = posted.max(1) as f64;
@@ -200,9 +224,16 @@ async fn run() -> anyhow::Result<()> {
     line(
         "worker peak memory (VmHWM during the sync)",
         if peak_reset {
-            format!("{} (resident before: {})", measure::mib(peak), measure::mib(rss_before))
+            format!(
+                "{} (resident before: {})",
+                measure::mib(peak),
+                measure::mib(rss_before)
+            )
         } else {
-            format!("{} (whole process life: clear_refs refused)", measure::mib(peak))
+            format!(
+                "{} (whole process life: clear_refs refused)",
+                measure::mib(peak)
+            )
         },
     );
     line(
@@ -221,7 +252,11 @@ async fn run() -> anyhow::Result<()> {
         let docs = 5_000.0 * (invoices as f64 + 1.0);
         line(
             "extrapolated to 5,000 tenants at this rate",
-            format!("{:.0} s ({:.1} min), if the rate holds", docs / per_second, docs / per_second / 60.0),
+            format!(
+                "{:.0} s ({:.1} min), if the rate holds",
+                docs / per_second,
+                docs / per_second / 60.0
+            ),
         );
     }
     line("load average at the end", measure::loadavg());

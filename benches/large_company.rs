@@ -64,23 +64,19 @@ async fn run() -> anyhow::Result<()> {
     .await?;
 
     let day = Utc::now().date_naive().pred_opt().expect("a yesterday");
-    let approved_at = day.and_time(NaiveTime::from_hms_opt(6, 0, 0).unwrap()).and_utc();
+    let approved_at = day
+        .and_time(NaiveTime::from_hms_opt(6, 0, 0).unwrap())
+        .and_utc();
     let setup = Instant::now();
     let tax = seed::tax_inputs(&state, &host.urls.tracktik).await?;
     let realm = seed::new_company(&host, "Bench Security Inc.").await?;
-    let tenant = seed::tenant(
-        &state,
-        &host,
-        &host.urls.tracktik,
-        &realm,
-        &tax,
-        day,
-        false,
-    )
-    .await?;
+    let tenant = seed::tenant(&state, &host, &host.urls.tracktik, &realm, &tax, day, false).await?;
     let cat = seed::catalogue(&state, &host.urls.tracktik).await?;
     seed::approved_invoices(&host, &cat, docs, day, approved_at, 16).await?;
-    line("set-up time (not measured)", format!("{:.1} s", setup.elapsed().as_secs_f64()));
+    line(
+        "set-up time (not measured)",
+        format!("{:.1} s", setup.elapsed().as_secs_f64()),
+    );
 
     let qbo = host.urls.quickbooks.clone();
     // Fresh rate windows; the answer says whether the limits are enforced.
@@ -121,7 +117,10 @@ async fn run() -> anyhow::Result<()> {
     );
     let posted = f64::from(report.counts.posted.max(1));
     let minutes = wall.as_secs_f64() / 60.0;
-    line("wall time of the run", format!("{:.1} s", wall.as_secs_f64()));
+    line(
+        "wall time of the run",
+        format!("{:.1} s", wall.as_secs_f64()),
+    );
     let docs_per_minute = posted / minutes;
     line(
         "documents per minute (whole run)",
@@ -179,7 +178,10 @@ async fn run() -> anyhow::Result<()> {
             client.throttled - client_before.throttled
         ),
     );
-    line("retries by our client", client.retries - client_before.retries);
+    line(
+        "retries by our client",
+        client.retries - client_before.retries,
+    );
 
     heading("QuickBooks requests by kind (benchmark 2)");
     for (kind, n) in &qbo_counts.by_kind {
@@ -195,18 +197,29 @@ async fn run() -> anyhow::Result<()> {
     );
     let batches = qbo_counts.starting_with("POST batch");
     let batch_items = qbo_counts.starting_with("batch item");
-    line("batch requests / items in them", format!("{batches} / {batch_items}"));
+    line(
+        "batch requests / items in them",
+        format!("{batches} / {batch_items}"),
+    );
     // QuickBooks meters each item of a batch against the 500 a minute.
     let metered = api_calls - batches + batch_items;
     line(
         "metered operations per posted document",
         format!("{:.4}", metered as f64 / posted),
     );
-    let reads_of_documents = ["GET read invoice", "GET read purchase", "GET read bill", "GET read journalentry"]
-        .iter()
-        .map(|k| qbo_counts.by_kind.get(*k).copied().unwrap_or(0))
-        .sum::<u64>();
-    line("reads of posted documents (read after write)", reads_of_documents);
+    let reads_of_documents = [
+        "GET read invoice",
+        "GET read purchase",
+        "GET read bill",
+        "GET read journalentry",
+    ]
+    .iter()
+    .map(|k| qbo_counts.by_kind.get(*k).copied().unwrap_or(0))
+    .sum::<u64>();
+    line(
+        "reads of posted documents (read after write)",
+        reads_of_documents,
+    );
     let queries = qbo_counts.starting_with("query");
     line("queries (lookups)", queries);
     line("token requests", oauth);
@@ -260,10 +273,7 @@ async fn log_since(host: &SandboxHost, realm: &str, seq: u64) -> anyhow::Result<
 }
 
 async fn last_seq(host: &SandboxHost, realm: &str) -> anyhow::Result<u64> {
-    Ok(log_since(host, realm, 0)
-        .await?
-        .last()
-        .map_or(0, |e| e.seq))
+    Ok(log_since(host, realm, 0).await?.last().map_or(0, |e| e.seq))
 }
 
 async fn throttled(host: &SandboxHost, realm: &str) -> anyhow::Result<u64> {

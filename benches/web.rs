@@ -132,7 +132,9 @@ async fn run() -> anyhow::Result<()> {
             format!("{:.3} ms", cpu.as_secs_f64() * 1000.0 / n as f64),
         );
     }
-    println!("  (CPU/req: this process's CPU time — server and load generator together — per request)");
+    println!(
+        "  (CPU/req: this process's CPU time — server and load generator together — per request)"
+    );
     line("load average at the end", measure::loadavg());
 
     state.db.close().await;
@@ -147,7 +149,12 @@ struct Outcome {
 }
 
 /// `connections` loops requesting `url` for `length`; every answer's time, non-200s counted.
-async fn load(client: &reqwest::Client, url: &str, connections: usize, length: Duration) -> Outcome {
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    connections: usize,
+    length: Duration,
+) -> Outcome {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -249,7 +256,11 @@ impl Browser {
             .send()
             .await?;
         let done = self.client.get(location(&back)).send().await?;
-        anyhow::ensure!(done.status() == 303, "the callback answered {}", done.status());
+        anyhow::ensure!(
+            done.status() == 303,
+            "the callback answered {}",
+            done.status()
+        );
         Ok(())
     }
 
@@ -270,7 +281,11 @@ impl Browser {
             .send()
             .await?;
         let done = self.client.get(location(&back)).send().await?;
-        anyhow::ensure!(done.status() == 303, "the callback answered {}", done.status());
+        anyhow::ensure!(
+            done.status() == 303,
+            "the callback answered {}",
+            done.status()
+        );
         Ok(())
     }
 }

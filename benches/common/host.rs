@@ -238,7 +238,10 @@ async fn host() -> anyhow::Result<()> {
 
     let tt_upstream = format!("http://{}", tt.local_addr());
     let qbo_upstream = format!("http://{}", qbo.local_addr());
-    let tt_task = tokio::spawn(serve_proxy(tt_proxy, Proxy::new(tt_upstream, Side::TrackTik)));
+    let tt_task = tokio::spawn(serve_proxy(
+        tt_proxy,
+        Proxy::new(tt_upstream, Side::TrackTik),
+    ));
     let qbo_task = tokio::spawn(serve_proxy(
         qbo_proxy,
         Proxy::new(qbo_upstream, Side::QuickBooks),
@@ -393,7 +396,10 @@ fn kind(side: Side, method: &str, path: &str, query: &str, body: &[u8]) -> Strin
                 };
                 format!("{method} {resource}{action}")
             } else if path.starts_with("/rest/oauth2/") {
-                format!("{method} oauth {}", path.trim_start_matches("/rest/oauth2/"))
+                format!(
+                    "{method} oauth {}",
+                    path.trim_start_matches("/rest/oauth2/")
+                )
             } else {
                 format!("{method} {path}")
             }

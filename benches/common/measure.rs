@@ -13,7 +13,12 @@ pub fn cpu_time(pid: &str, with_children: bool) -> Option<Duration> {
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // Field 14 (utime) is index 11 after the name and state; then stime, cutime, cstime.
-    let n = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let n = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let mut ticks = n(11) + n(12);
     if with_children {
         ticks += n(13) + n(14);
@@ -35,7 +40,10 @@ pub fn postgres_cpu() -> Duration {
     };
     for entry in dir.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|s| s.chars().all(|c| c.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|s| s.chars().all(|c| c.is_ascii_digit()))
+        else {
             continue;
         };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
@@ -100,7 +108,10 @@ pub fn machine() -> Vec<(&'static str, String)> {
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         })
-        .map_or_else(|| "?".into(), |kib| format!("{:.1} GiB", kib as f64 / 1048576.0));
+        .map_or_else(
+            || "?".into(),
+            |kib| format!("{:.1} GiB", kib as f64 / 1048576.0),
+        );
     let rustc = std::process::Command::new("rustc")
         .arg("--version")
         .output()
@@ -108,11 +119,22 @@ pub fn machine() -> Vec<(&'static str, String)> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "?".into());
     vec![
-        ("date (UTC)", chrono::Utc::now().format("%Y-%m-%d %H:%M").to_string()),
+        (
+            "date (UTC)",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M").to_string(),
+        ),
         ("CPUs (nproc)", format!("{cpus} × {model}")),
         ("memory", mem),
         ("rustc", rustc),
-        ("profile", if cfg!(debug_assertions) { "debug (not for numbers!)" } else { "release" }.into()),
+        (
+            "profile",
+            if cfg!(debug_assertions) {
+                "debug (not for numbers!)"
+            } else {
+                "release"
+            }
+            .into(),
+        ),
         ("load average at start", loadavg()),
     ]
 }

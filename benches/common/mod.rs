@@ -116,7 +116,10 @@ pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
     let mut env: HashMap<&str, String> = HashMap::new();
     env.insert("DATABASE_URL", s.db.url.clone());
     env.insert("LEDGERBRIDGE_LISTEN", s.listen.to_string());
-    env.insert("LEDGERBRIDGE_DB_MAX_CONNECTIONS", s.db_connections.to_string());
+    env.insert(
+        "LEDGERBRIDGE_DB_MAX_CONNECTIONS",
+        s.db_connections.to_string(),
+    );
     env.insert(
         "LEDGERBRIDGE_WORKER_CONCURRENCY",
         s.worker_concurrency.to_string(),
@@ -125,9 +128,9 @@ pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
     env.insert("QUICKBOOKS_BASE_URL", s.quickbooks.clone());
     env.insert(
         "LEDGERBRIDGE_TOKEN_KEYS",
-        secrecy::ExposeSecret::expose_secret(
-            &ledgerbridge::crypto::TokenCipher::generate_spec("bench"),
-        )
+        secrecy::ExposeSecret::expose_secret(&ledgerbridge::crypto::TokenCipher::generate_spec(
+            "bench",
+        ))
         .to_owned(),
     );
     let config = Config::from_lookup(|name| env.get(name).cloned())

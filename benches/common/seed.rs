@@ -82,7 +82,11 @@ pub async fn tax_inputs(state: &AppState, portal_url: &str) -> anyhow::Result<Ve
 pub async fn new_company(host: &SandboxHost, name: &str) -> anyhow::Result<String> {
     let qbo = &host.urls.quickbooks;
     let made = host
-        .control(qbo, "/__sandbox/companies", json!({"flavour": "us", "name": name}))
+        .control(
+            qbo,
+            "/__sandbox/companies",
+            json!({"flavour": "us", "name": name}),
+        )
         .await?;
     let realm = made["realmId"]
         .as_str()
@@ -123,8 +127,14 @@ pub async fn tenant(
         &format!("Bench {portal_url}"),
     )
     .await?;
-    connections::db::save_tracktik(&mut tx, &state.cipher, tenant.tenant_id, portal_url, &tokens)
-        .await?;
+    connections::db::save_tracktik(
+        &mut tx,
+        &state.cipher,
+        tenant.tenant_id,
+        portal_url,
+        &tokens,
+    )
+    .await?;
     tx.commit().await?;
 
     // QuickBooks: a code from the sandbox, exchanged by the connect flow's own function.
@@ -387,7 +397,9 @@ pub mod futures_like {
     }
 
     /// Waits for the first of several futures; returns its output, index and the rest.
-    async fn select_all<Fut: Future + Unpin>(mut futures: Vec<Fut>) -> (Fut::Output, usize, Vec<Fut>) {
+    async fn select_all<Fut: Future + Unpin>(
+        mut futures: Vec<Fut>,
+    ) -> (Fut::Output, usize, Vec<Fut>) {
         let (out, i) = std::future::poll_fn(|cx| {
             for (i, f) in futures.iter_mut().enumerate() {
                 if let std::task::Poll::Ready(out) = std::pin::Pin::new(f).poll(cx) {
