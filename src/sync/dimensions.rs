@@ -103,7 +103,9 @@ async fn read_list(
     session: &mut QboSession<'_>,
     kind: DimensionKind,
 ) -> Result<Result<HashMap<String, QboRef>, QboError>, SyncError> {
-    fn by_name(rows: impl Iterator<Item = (Option<String>, Option<String>)>) -> HashMap<String, QboRef> {
+    fn by_name(
+        rows: impl Iterator<Item = (Option<String>, Option<String>)>,
+    ) -> HashMap<String, QboRef> {
         rows.filter_map(|(id, name)| {
             let (id, name) = (id?, name?);
             Some((name.to_lowercase(), QboRef::new(id, name)))

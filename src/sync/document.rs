@@ -459,8 +459,13 @@ async fn settle(
                         posted(session, &ready, f.clone().into()).await?;
                         Ok(LedgerState::Posted)
                     } else {
-                        ledger::mark_failed(&db, tenant_id, id, &explain::explain(&e, &ready.built))
-                            .await?;
+                        ledger::mark_failed(
+                            &db,
+                            tenant_id,
+                            id,
+                            &explain::explain(&e, &ready.built),
+                        )
+                        .await?;
                         Ok(LedgerState::Failed)
                     }
                 }
