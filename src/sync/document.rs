@@ -279,6 +279,10 @@ pub(crate) async fn post_batch(
     let answer = post::create_batch(session, &builts, &rid).await?;
     match answer {
         Ok(outcomes) => {
+            // Once the run must stop (QuickBooks refused access while settling an item), the
+            // remaining created items are still recorded; the rest stay `posting` for the
+            // next run's look-up.
+            let mut stop: Option<SyncError> = None;
             for (n, (i, ready)) in sent.into_iter().enumerate() {
                 let b_id = post::b_id(n);
                 let result = match outcomes.iter().find(|o| o.b_id == b_id) {
@@ -288,7 +292,24 @@ pub(crate) async fn post_batch(
                         "the batch answer has no item {b_id}"
                     ))),
                 };
-                states[i] = settle(session, inputs, ready, started, result).await?;
+                states[i] = match (&stop, result) {
+                    (None, result) => match settle(session, inputs, ready, started, result).await {
+                        Ok(state) => state,
+                        Err(e @ SyncError::Database(_)) => return Err(e),
+                        Err(e) => {
+                            stop = Some(e);
+                            LedgerState::Posting
+                        }
+                    },
+                    (Some(_), Ok(created)) => {
+                        posted(session, &ready, created).await?;
+                        LedgerState::Posted
+                    }
+                    (Some(_), Err(_)) => LedgerState::Posting,
+                };
+            }
+            if let Some(e) = stop {
+                return Err(e);
             }
         }
         // Rows stay `posting`: the first run after the reconnect looks them up.
@@ -559,4 +580,72 @@ pub(crate) async fn resolve_posting(session: &mut QboSession<'_>) -> Result<(), 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{IntegrationId, TenantId};
+    use uuid::Uuid;
+
+    fn row(source_id: i64, generation: i32) -> LedgerEntry {
+        let now = Utc::now();
+        LedgerEntry {
+            ledger_entry_id: source_id,
+            tenant_id: TenantId(Uuid::from_u128(1)),
+            integration_id: IntegrationId(Uuid::from_u128(2)),
+            source: Source::Invoice,
+            source_id,
+            revision: format!("rev-{source_id}"),
+            doc_number: format!("INV-{source_id}"),
+            trading_day: now.date_naive(),
+            approved_at: now,
+            amount: rust_decimal::Decimal::ONE,
+            currency: None,
+            state: LedgerState::Pending,
+            qbo_entity: None,
+            qbo_id: None,
+            qbo_doc_number: None,
+            qbo_link: None,
+            request_id: None,
+            generation,
+            attempts: 0,
+            retryable: false,
+            last_error: None,
+            error_code: None,
+            fix_hint: None,
+            fix_at: None,
+            changed_in_tracktik: false,
+            change_note: None,
+            discrepancy: None,
+            qbo_amount: None,
+            posting_started_at: None,
+            posted_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_batch_request_id_is_the_same_for_the_same_rows_and_changes_with_any_of_them() {
+        let (a, b) = (row(1, 0), row(2, 0));
+        let id = batch_request_id(&[&a, &b]);
+        assert_eq!(id, batch_request_id(&[&row(1, 0), &row(2, 0)]));
+        assert_eq!(id.as_str().len(), 36, "within QBO's batch limit");
+        assert_ne!(
+            id,
+            batch_request_id(&[&b, &a]),
+            "order matters: bIds follow it"
+        );
+        assert_ne!(id, batch_request_id(&[&a]), "another set of rows");
+        assert_ne!(
+            id,
+            batch_request_id(&[&a, &row(2, 1)]),
+            "a retry on purpose"
+        );
+        let mut edited = row(2, 0);
+        edited.revision = "rev-2-edited".into();
+        assert_ne!(id, batch_request_id(&[&a, &edited]), "a new revision");
+        assert_ne!(id, request_id(&a, &[]), "never a single document's id");
+    }
 }
