@@ -285,9 +285,15 @@ pub(crate) async fn post_batch(
             let mut stop: Option<SyncError> = None;
             for (n, (i, ready)) in sent.into_iter().enumerate() {
                 let b_id = post::b_id(n);
+                // No answer for an item, or one we cannot read, is as good as a lost answer:
+                // QuickBooks may hold the document, so it is looked up.
                 let result = match outcomes.iter().find(|o| o.b_id == b_id) {
-                    Some(o) => post::created_of(o, &ready.built),
-                    // No answer for this item: as good as a lost answer.
+                    Some(o) => post::created_of(o, &ready.built).map_err(|e| match e {
+                        QboError::InvalidResponse { .. } => {
+                            QboError::Transport(format!("batch item {b_id} unreadable: {e}"))
+                        }
+                        e => e,
+                    }),
                     None => Err(QboError::Transport(format!(
                         "the batch answer has no item {b_id}"
                     ))),
