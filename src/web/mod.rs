@@ -140,11 +140,15 @@ pub fn router(state: AppState) -> Router {
                             .get(REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
+                        // `tenant` and `staff` are filled in by the sign-in extractors
+                        // (`web::extract`) once they know who is asking.
                         tracing::info_span!(
                             "request",
                             method = %request.method(),
                             path = %request.uri().path(),
                             request_id = %request_id,
+                            tenant = tracing::field::Empty,
+                            staff = tracing::field::Empty,
                         )
                     }),
                 )
