@@ -256,9 +256,15 @@ impl Metrics {
         }
         self.queue_depth.clear();
         self.jobs_running.clear();
+        // The sync job is always reported, at zero when none waits or runs.
+        let sync_job = JobLabels {
+            job_type: short_job_type(crate::sync::controls::job_type()),
+        };
+        self.queue_depth.get_or_create(&sync_job).set(0);
+        self.jobs_running.get_or_create(&sync_job).set(0);
         for (job_type, status, count) in jobs {
             let labels = JobLabels {
-                job_type: job_type.rsplit("::").next().unwrap_or_default().to_owned(),
+                job_type: short_job_type(&job_type),
             };
             let family = if status == "Running" {
                 &self.jobs_running
@@ -287,6 +293,11 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// `ledgerbridge::sync::controls::SyncIntegration` → `SyncIntegration`.
+fn short_job_type(job_type: &str) -> String {
+    job_type.rsplit("::").next().unwrap_or_default().to_owned()
 }
 
 impl Default for Metrics {

@@ -135,7 +135,10 @@ pub async fn integrations(
     let rows = console::integrations(&state.db, &query.q, filter, page).await?;
     let pager = Pager::new(
         "/support/integrations",
-        &[("q", query.q.trim().to_owned()), ("state", query.state.clone())],
+        &[
+            ("q", query.q.trim().to_owned()),
+            ("state", query.state.clone()),
+        ],
         page,
         rows.has_next,
     );
@@ -361,7 +364,10 @@ mod tests {
             true,
         );
         assert_eq!(p.prev.as_deref(), Some("/support/runs?status=failed"));
-        assert_eq!(p.next.as_deref(), Some("/support/runs?status=failed&page=3"));
+        assert_eq!(
+            p.next.as_deref(),
+            Some("/support/runs?status=failed&page=3")
+        );
         let first = Pager::new("/support/audit", &[], 1, false);
         assert_eq!((first.prev, first.next), (None, None));
     }
