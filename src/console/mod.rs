@@ -382,6 +382,17 @@ impl FailureRow {
     pub fn amount_label(&self) -> String {
         money(self.amount, self.currency.as_deref())
     }
+
+    /// Where the customer fixes it, in words.
+    pub fn fix_where(&self) -> Option<&'static str> {
+        match self.fix_at.as_deref()? {
+            "settings" => Some("Fixed in Ledgerbridge settings"),
+            "quickbooks" => Some("Fixed in QuickBooks"),
+            "tracktik" => Some("Fixed in TrackTik"),
+            "support" => Some("Needs support"),
+            _ => None,
+        }
+    }
 }
 
 /// `1,234.50 USD`-style money for tables (two decimals, currency code after).

@@ -108,6 +108,16 @@ impl DocumentRow {
         }
     }
 
+    /// Its state as an icon.
+    pub fn state_icon(&self) -> &'static str {
+        match self.state {
+            LedgerState::Pending | LedgerState::Posting => "…",
+            LedgerState::Posted => "✓",
+            LedgerState::Failed => "✕",
+            LedgerState::Skipped => "–",
+        }
+    }
+
     /// Its state as a colour.
     pub fn state_css(&self) -> &'static str {
         match self.state {
