@@ -34,6 +34,8 @@ impl Actor {
 /// One entry of the log.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AuditEvent {
+    /// Its id.
+    pub audit_event_id: i64,
     /// When.
     pub occurred_at: DateTime<Utc>,
     /// `staff`, `user`, `system` or `anonymous`.
@@ -79,10 +81,116 @@ pub async fn record(
 /// The newest events, newest first.
 pub async fn recent(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AuditEvent>> {
     sqlx::query_as(
-        "select occurred_at, actor_kind, actor_label, action, tenant_id, detail, client_addr
+        "select audit_event_id, occurred_at, actor_kind, actor_label, action, tenant_id, detail,
+                client_addr
          from audit_event order by occurred_at desc, audit_event_id desc limit $1",
     )
     .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// A staff action with the name of the tenant it touched, for the support console.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffAction {
+    /// The event.
+    #[sqlx(flatten)]
+    pub event: AuditEvent,
+    /// The tenant's name, when the action touched one that still exists.
+    pub tenant_name: Option<String>,
+}
+
+impl StaffAction {
+    /// The action as people read it.
+    pub fn action_label(&self) -> &str {
+        action_label(&self.event.action)
+    }
+
+    /// The details as `key: value` pairs, in a stable order.
+    pub fn details(&self) -> Vec<(String, String)> {
+        match &self.event.detail {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.replace('_', " "), v)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What an action key means, in words (unknown keys are shown as they are).
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "staff.sign_in" => "Signed in",
+        "staff.sign_in_failed" => "Sign-in failed",
+        "staff.sign_in_refused" => "Sign-in refused",
+        "staff.sign_out" => "Signed out",
+        "staff.viewed_tenant" => "Viewed a customer",
+        "staff.viewed_draft" => "Viewed a draft",
+        "staff.noted_request" => "Noted an expert request",
+        "staff.closed_request" => "Closed an expert request",
+        "staff.replayed_document" => "Replayed a document",
+        "staff.replayed_day" => "Replayed a day",
+        other => other,
+    }
+}
+
+/// Staff actions, newest first: optionally one staff member's and one tenant's. Returns
+/// `limit` rows from `offset`.
+pub async fn staff_actions(
+    db: impl PgExecutor<'_>,
+    staff: Option<StaffUserId>,
+    tenant_id: Option<TenantId>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<StaffAction>> {
+    sqlx::query_as(
+        "select a.audit_event_id, a.occurred_at, a.actor_kind, a.actor_label, a.action,
+                a.tenant_id, a.detail, a.client_addr, t.name as tenant_name
+         from audit_event a left join tenant t on t.tenant_id = a.tenant_id
+         where a.actor_kind = 'staff'
+           and ($1::uuid is null or a.actor_id = $1)
+           and ($2::uuid is null or a.tenant_id = $2)
+         order by a.occurred_at desc, a.audit_event_id desc
+         limit $3 offset $4",
+    )
+    .bind(staff)
+    .bind(tenant_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Every staff member who appears in the log: `(id, latest email)`, by email.
+pub async fn staff_actors(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(StaffUserId, String)>> {
+    sqlx::query_as(
+        "select distinct on (actor_id) actor_id, actor_label from audit_event
+         where actor_kind = 'staff' and actor_id is not null
+         order by actor_id, occurred_at desc",
+    )
+    .fetch_all(db)
+    .await
+    .map(|mut v: Vec<(StaffUserId, String)>| {
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    })
+}
+
+/// Every tenant staff acted on: `(id, name)`, by name.
+pub async fn staff_tenants(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(TenantId, String)>> {
+    sqlx::query_as(
+        "select t.tenant_id, t.name from tenant t
+         where exists (select 1 from audit_event a
+                       where a.tenant_id = t.tenant_id and a.actor_kind = 'staff')
+         order by t.name, t.tenant_id",
+    )
     .fetch_all(db)
     .await
 }

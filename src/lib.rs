@@ -14,6 +14,8 @@ pub mod cli;
 pub mod config;
 /// OAuth connections: sealed tokens, refresh, health.
 pub mod connections;
+/// The support console's reads across tenants, and replays.
+pub mod console;
 /// Encryption of tokens at rest.
 pub mod crypto;
 /// Connecting to and migrating PostgreSQL.

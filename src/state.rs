@@ -41,7 +41,8 @@ impl AppState {
     /// Builds the state from an open pool.
     pub fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
         let cipher = config.token_cipher()?;
-        let providers = build_providers(&config)?;
+        let metrics = Arc::new(Metrics::new());
+        let providers = build_providers(&config, &metrics)?;
         let csp = crate::web::content_security_policy(&config).into();
         let mailer = crate::notices::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         Ok(Self {
@@ -49,7 +50,7 @@ impl AppState {
             config: Arc::new(config),
             cipher,
             providers,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             csp,
             mailer,
         })
@@ -65,7 +66,7 @@ pub fn quickbooks_endpoints(config: &Config) -> Endpoints {
     }
 }
 
-fn build_providers(config: &Config) -> anyhow::Result<Providers> {
+fn build_providers(config: &Config, metrics: &Arc<Metrics>) -> anyhow::Result<Providers> {
     let tracktik =
         TrackTikClient::new(ClientConfig::default()).context("building the TrackTik client")?;
     let tracktik_app = OAuthApp {
@@ -74,7 +75,11 @@ fn build_providers(config: &Config) -> anyhow::Result<Providers> {
         redirect_uri: Some(format!("{}/auth/tracktik/callback", config.public_url)),
     };
     let endpoints = quickbooks_endpoints(config);
-    let quickbooks = QuickBooksClient::new(endpoints.clone(), Duration::from_secs(120));
+    let counted = metrics.clone();
+    let quickbooks = QuickBooksClient::new(endpoints.clone(), Duration::from_secs(120))
+        .with_observer(Arc::new(move |entity: &str, outcome: &str| {
+            counted.record_quickbooks_call(entity, outcome);
+        }));
     let quickbooks_oauth = QuickBooksOAuth::new(
         endpoints,
         AppCredentials {

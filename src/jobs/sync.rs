@@ -4,6 +4,7 @@
 
 use apalis::prelude::*;
 use chrono::Utc;
+use tracing::Instrument;
 
 use crate::state::AppState;
 use crate::sync::SyncError;
@@ -29,27 +30,49 @@ pub async fn tick(_: SyncTick, state: Data<AppState>) -> Result<(), Error> {
 
 /// Runs one integration's day. Conditions the customer must fix (reconnect, settings) end the
 /// job without retries: the next day's run posts everything still owed.
+///
+/// Everything logged while the job runs carries `tenant`, `integration`, `day` and `kind`
+/// (the `sync_job` span); the run's id is added when the run reports back.
 pub async fn run(job: SyncIntegration, state: Data<AppState>) -> Result<(), Error> {
+    let span = tracing::info_span!(
+        "sync_job",
+        tenant = tracing::field::Empty,
+        integration = %job.integration_id,
+        day = %job.day,
+        kind = ?job.request.kind(),
+        run = tracing::field::Empty,
+    );
+    run_in_span(job, state, span.clone()).instrument(span).await
+}
+
+async fn run_in_span(
+    job: SyncIntegration,
+    state: Data<AppState>,
+    span: tracing::Span,
+) -> Result<(), Error> {
     let Some(tenant_id) = controls::tenant_of(&state.db, job.integration_id)
         .await
         .map_err(|e| super::job_error(e.into()))?
     else {
+        tracing::info!("sync not run: the integration no longer exists");
         return Ok(());
     };
+    span.record("tenant", tracing::field::display(tenant_id));
     match controls::run_job(&state, tenant_id, &job).await {
         Ok(report) => {
+            if let Some(run_id) = report.sync_run_id {
+                span.record("run", run_id);
+            }
             tracing::info!(
-                integration = %job.integration_id,
-                day = %job.day,
-                kind = ?job.request.kind(),
                 posted = report.counts.posted,
                 failed = report.counts.failed,
+                skipped = report.counts.skipped,
                 "sync run done"
             );
             Ok(())
         }
         Err(e @ (SyncError::NotFound | SyncError::NotReady(_) | SyncError::NeedsReconnect(_))) => {
-            tracing::warn!(integration = %job.integration_id, day = %job.day, "sync not run: {e}");
+            tracing::warn!("sync not run: {e}");
             Ok(())
         }
         Err(e) => Err(super::job_error(e.into())),

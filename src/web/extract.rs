@@ -66,7 +66,10 @@ where
         };
         let db = PgPool::from_ref(state);
         match staff::db::get(&db, id).await? {
-            Some(user) => Ok(Self(user)),
+            Some(user) => {
+                tracing::Span::current().record("staff", tracing::field::display(&id.0));
+                Ok(Self(user))
+            }
             // The account was removed since sign-in.
             None => {
                 session.flush().await?;
@@ -129,7 +132,11 @@ where
         let user = tenants::db::get_user(&db, signed_in.tenant_id, signed_in.user_id).await?;
         let tenant = tenants::db::get(&db, signed_in.tenant_id).await?;
         match (user, tenant) {
-            (Some(user), Some(tenant)) => Ok(Self { user, tenant }),
+            (Some(user), Some(tenant)) => {
+                tracing::Span::current()
+                    .record("tenant", tracing::field::display(&tenant.tenant_id));
+                Ok(Self { user, tenant })
+            }
             _ => {
                 session.flush().await?;
                 Err(AppError::SignInRequired)

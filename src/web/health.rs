@@ -25,8 +25,15 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. The figures kept in the database are read first (within two
+/// seconds); if the database does not answer, the process's own counters are still served.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let refresh = state.metrics.refresh_from_db(&state.db);
+    match tokio::time::timeout(Duration::from_secs(2), refresh).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: the database figures could not be read"),
+        Err(_) => tracing::warn!("metrics: the database figures took too long to read"),
+    }
     (
         [(
             header::CONTENT_TYPE,

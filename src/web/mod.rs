@@ -15,6 +15,8 @@ mod security;
 pub mod session;
 mod staff;
 mod support;
+mod support_console;
+mod support_replay;
 mod support_wizard;
 mod wizard;
 
@@ -104,6 +106,20 @@ pub fn router(state: AppState) -> Router {
             "/support/requests/{id}/done",
             post(support_wizard::mark_done),
         )
+        // The support console across tenants: integrations, runs, failures, the audit log,
+        // and replays (each asked once on a confirmation page, then audited).
+        .route("/support/integrations", get(support_console::integrations))
+        .route("/support/runs", get(support_console::runs))
+        .route("/support/failures", get(support_console::failures))
+        .route("/support/audit", get(support_console::audit_log))
+        .route(
+            "/support/documents/{id}/replay",
+            get(support_replay::document_form).post(support_replay::replay_document),
+        )
+        .route(
+            "/support/replay-day",
+            get(support_replay::day_form).post(support_replay::replay_day),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions);
@@ -124,11 +140,15 @@ pub fn router(state: AppState) -> Router {
                             .get(REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
+                        // `tenant` and `staff` are filled in by the sign-in extractors
+                        // (`web::extract`) once they know who is asking.
                         tracing::info_span!(
                             "request",
                             method = %request.method(),
                             path = %request.uri().path(),
                             request_id = %request_id,
+                            tenant = tracing::field::Empty,
+                            staff = tracing::field::Empty,
                         )
                     }),
                 )

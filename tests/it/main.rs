@@ -10,6 +10,7 @@ mod notices;
 mod quickbooks_client;
 mod security;
 mod staff_sign_in;
+mod support_console;
 mod sync;
 mod tracktik_client;
 mod wizard;

@@ -19,9 +19,20 @@ const CUSTOMER_POST: &[&str] = &[
     "/sign-out",
     "/support/requests/{id}/notes",
     "/support/requests/{id}/done",
+    "/support/documents/1/replay",
+    "/support/replay-day",
 ];
 /// Pages for staff: `{tenant}` is replaced by a tenant id.
-const STAFF_GET: &[&str] = &["/support", "/support/tenants/{tenant}", "/support/requests"];
+const STAFF_GET: &[&str] = &[
+    "/support",
+    "/support/tenants/{tenant}",
+    "/support/requests",
+    "/support/integrations",
+    "/support/runs",
+    "/support/failures",
+    "/support/audit",
+    "/support/replay-day?integration={id}&day=2026-01-01",
+];
 /// Public pages.
 const PUBLIC_GET: &[&str] = &[
     "/",

@@ -56,6 +56,12 @@ struct Counters {
     retries: AtomicU64,
 }
 
+/// Told about every answer of the Accounting API (retries included) as `(entity, outcome)`:
+/// the entity is the first part of the path (`invoice`, `query`, `batch`, …), the outcome
+/// `ok`, `throttled` (429), `unauthorized`, `forbidden`, `rejected` (other 4xx),
+/// `server_error` or `transport_error`. Metrics use it.
+pub type CallObserver = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// A QBO client for every company: credentials are passed per call.
 #[derive(Clone)]
 pub struct QuickBooksClient {
@@ -64,6 +70,7 @@ pub struct QuickBooksClient {
     limiter: RealmLimiter,
     retry: RetryPolicy,
     counters: Arc<Counters>,
+    observer: Option<CallObserver>,
 }
 
 pub(super) struct Call<'a> {
@@ -92,7 +99,14 @@ impl QuickBooksClient {
             limiter: RealmLimiter::new(Limits::default()),
             retry: RetryPolicy::default(),
             counters: Arc::default(),
+            observer: None,
         }
+    }
+
+    /// Reports every call's outcome to `observer` (see [`CallObserver`]).
+    pub fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Replaces the retry policy (tests use short waits).
@@ -325,6 +339,7 @@ impl QuickBooksClient {
             let outcome = request.send().await;
             let (wait, error) = match outcome {
                 Err(e) => {
+                    self.observe(&call, "transport_error");
                     let what = if e.is_timeout() {
                         "timed out"
                     } else {
@@ -405,6 +420,13 @@ impl QuickBooksClient {
         }
     }
 
+    fn observe(&self, call: &Call<'_>, outcome: &str) {
+        if let Some(observer) = &self.observer {
+            let entity = call.path.split(['/', '?']).next().unwrap_or_default();
+            observer(&entity.to_ascii_lowercase(), outcome);
+        }
+    }
+
     async fn pause(&self, wait: Duration) {
         self.counters.retries.fetch_add(1, Ordering::Relaxed);
         // Up to 10 % jitter, so many companies retrying together do not stampede.
@@ -420,6 +442,17 @@ impl QuickBooksClient {
         tid: &Option<String>,
         started: std::time::Instant,
     ) {
+        self.observe(
+            call,
+            match status {
+                s if s.is_success() => "ok",
+                StatusCode::TOO_MANY_REQUESTS => "throttled",
+                StatusCode::UNAUTHORIZED => "unauthorized",
+                StatusCode::FORBIDDEN => "forbidden",
+                s if s.is_server_error() => "server_error",
+                _ => "rejected",
+            },
+        );
         tracing::debug!(
             realm = co.realm_id,
             method = %call.method,
