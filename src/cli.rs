@@ -191,10 +191,7 @@ pub async fn run() -> anyhow::Result<()> {
             let state = server::build_state(config).await?;
             server::run_web(state, listener, server::shutdown_signal()).await
         }
-        Command::Worker => {
-            let state = server::build_state(config).await?;
-            crate::jobs::run(state, server::shutdown_signal()).await
-        }
+        Command::Worker => server::run_worker(server::build_state(config).await?).await,
         Command::Demo {
             listen,
             tracktik,

@@ -35,6 +35,10 @@ pub struct Config {
     pub public_url: String,
     /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: jobs one worker process runs at once.
     pub worker_concurrency: usize,
+    /// `LEDGERBRIDGE_METRICS_LISTEN`: where a `worker` process serves `/metrics`, `/healthz`
+    /// and `/readyz` (workers make the QuickBooks calls, so their counters live there). Unset:
+    /// no listener. `serve` and `web` serve them on `LEDGERBRIDGE_LISTEN`.
+    pub metrics_listen: Option<SocketAddr>,
     /// `LEDGERBRIDGE_LOG_FORMAT`: `text` for people, `json` for log collectors.
     pub log_json: bool,
     /// `LEDGERBRIDGE_STAFF_MAX_FAILURES`: failed staff sign-ins allowed per account (and per
@@ -177,6 +181,14 @@ impl Config {
             },
         };
 
+        let metrics_listen =
+            match lookup("LEDGERBRIDGE_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
+                Some(v) => Some(parse(
+                    (v, "LEDGERBRIDGE_METRICS_LISTEN"),
+                    "an address and port such as 127.0.0.1:9187, or nothing",
+                )?),
+                None => None,
+            };
         let smtp_url = lookup("LEDGERBRIDGE_SMTP_URL").filter(|v| !v.trim().is_empty());
         if let Some(url) = &smtp_url {
             if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
@@ -219,6 +231,7 @@ impl Config {
             listen,
             public_url,
             worker_concurrency: positive(get("LEDGERBRIDGE_WORKER_CONCURRENCY", "4"))?,
+            metrics_listen,
             log_json,
             staff_max_failures: positive(get("LEDGERBRIDGE_STAFF_MAX_FAILURES", "5"))?,
             staff_lockout_minutes: positive(get("LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES", "15"))?,

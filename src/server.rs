@@ -41,6 +41,27 @@ pub async fn run_web(
         .context("the web server stopped with an error")
 }
 
+/// A worker process: the jobs, and the operations endpoints on `LEDGERBRIDGE_METRICS_LISTEN`
+/// when it is set.
+pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
+    if let Some(addr) = state.config.metrics_listen {
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("could not listen on {addr} (LEDGERBRIDGE_METRICS_LISTEN): is another program using that port?")
+        })?;
+        tracing::info!(%addr, "worker metrics listening");
+        let app = web::ops_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    jobs::run(state, shutdown_signal()).await
+}
+
 /// Web and worker in one process, until Ctrl-C or SIGTERM.
 pub async fn run_all(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
     let web = tokio::spawn(run_web(state.clone(), listener, shutdown_signal()));

@@ -44,6 +44,16 @@ pub use security::content_security_policy;
 /// The header that carries each request's id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The operations endpoints alone (`/healthz`, `/readyz`, `/metrics`), for a `worker` process
+/// given `LEDGERBRIDGE_METRICS_LISTEN`.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .with_state(state)
+}
+
 /// Builds the whole web application.
 pub fn router(state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
