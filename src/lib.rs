@@ -16,6 +16,8 @@ pub mod config;
 pub mod connections;
 /// Encryption of tokens at rest.
 pub mod crypto;
+/// What the dashboard shows: documents per night, reconciliation, runs, the ledger filtered.
+pub mod dashboard;
 /// Connecting to and migrating PostgreSQL.
 pub mod db;
 /// `ledgerbridge demo`.
