@@ -429,9 +429,10 @@ pub(super) async fn build(
     let has_history = !recent.is_empty() || !documents.is_empty();
     let empty_message = match (view.integration.state, next) {
         (IntegrationState::Active, Some((day, at))) => format!(
-            "Your first sync runs after {} {} (for {}): invoices approved and pay runs approved and locked in TrackTik that day appear here after it, with their QuickBooks links.",
-            at.with_timezone(&zone).format("%H:%M on %a %-d %b"),
+            "Your first sync runs after {} {} on {} (for {}): invoices approved and pay runs approved and locked in TrackTik that day appear here after it, with their QuickBooks links.",
+            at.with_timezone(&zone).format("%H:%M"),
             zone.name(),
+            at.with_timezone(&zone).format("%a %-d %b"),
             day_label(day)
         ),
         (IntegrationState::Draft, _) => "Nothing is synced until setup is finished. Once the integration is active, each night's invoices and pay runs appear here the morning after.".to_owned(),

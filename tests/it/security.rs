@@ -8,6 +8,9 @@ const CUSTOMER_GET: &[&str] = &[
     "/integrations",
     "/integrations/{id}",
     "/integrations/{id}/disconnect",
+    "/integrations/{id}/documents",
+    "/integrations/{id}/preview",
+    "/integrations/{id}/progress",
 ];
 const CUSTOMER_POST: &[&str] = &[
     "/integrations/connect",
@@ -16,12 +19,22 @@ const CUSTOMER_POST: &[&str] = &[
     "/integrations/{id}/setup/method",
     "/integrations/{id}/setup/review",
     "/integrations/{id}/expert",
+    "/integrations/{id}/sync-now",
+    "/integrations/{id}/retry",
+    "/integrations/{id}/back-sync",
     "/sign-out",
     "/support/requests/{id}/notes",
     "/support/requests/{id}/done",
 ];
 /// Pages for staff: `{tenant}` is replaced by a tenant id.
-const STAFF_GET: &[&str] = &["/support", "/support/tenants/{tenant}", "/support/requests"];
+const STAFF_GET: &[&str] = &[
+    "/support",
+    "/support/tenants/{tenant}",
+    "/support/requests",
+    "/support/integrations/{id}",
+    "/support/integrations/{id}/documents",
+    "/support/integrations/{id}/progress",
+];
 /// Public pages.
 const PUBLIC_GET: &[&str] = &[
     "/",
