@@ -148,10 +148,14 @@ pub async fn error_groups(
     .await
 }
 
-/// The reason a code stands for, as a heading for its group.
-pub fn reason_label(code: &str) -> &'static str {
+/// The reason a code stands for (with where it is fixed), as a heading for its group.
+pub fn reason_label(code: &str, fix_at: Option<&str>) -> &'static str {
     match code {
         "mapping" => "A TrackTik client has no QuickBooks customer",
+        "translate" if fix_at == Some("quickbooks") => {
+            "The QuickBooks company's settings do not fit these documents"
+        }
+        "translate" if fix_at == Some("tracktik") => "Something is missing in TrackTik",
         "translate" => "A setting is missing for these documents",
         "tracktik_totals" => "TrackTik's figures do not add up",
         "tracktik_data" => "Something is missing in TrackTik",

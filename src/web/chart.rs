@@ -50,7 +50,7 @@ fn draw(svg: &mut String, nights: &[Night]) -> Result<(), DrawingAreaErrorKind<s
     let top = nights.iter().map(Night::total).max().unwrap_or(0).max(4);
     // Room above the tallest bar for its label.
     let y_max = (top as f64 * 1.15).ceil();
-    let label = (FONT, 13).into_font().color(&INK);
+    let label = (FONT, 15).into_font().color(&INK);
     let (plot, legend) = root.split_vertically(HEIGHT - 34);
     let mut chart = ChartBuilder::on(&plot)
         .margin_top(12)
@@ -65,7 +65,7 @@ fn draw(svg: &mut String, nights: &[Night]) -> Result<(), DrawingAreaErrorKind<s
         .y_labels(5)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .y_label_style(label.clone())
-        .light_line_style(GRID)
+        .light_line_style(WHITE)
         .bold_line_style(GRID)
         .axis_style(INK)
         .y_desc("Documents")
@@ -163,7 +163,8 @@ fn draw(svg: &mut String, nights: &[Night]) -> Result<(), DrawingAreaErrorKind<s
             (x + 22, y + 7),
             label.clone().pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x += 22 + 9 * word.len() as i32 + 24;
+        // The naive font metrics of plotters: about 0.6 em per character at 12 px.
+        x += 22 + 7 * word.len() as i32 + 28;
     }
     root.present()?;
     Ok(())
@@ -223,8 +224,16 @@ pub fn summary(nights: &[Night]) -> String {
         .collect();
     if failing.is_empty() {
         text.push_str(" No night had failures.");
-    } else {
+    } else if failing.len() <= 6 {
         text.push_str(&format!(" Nights with failures: {}.", failing.join(", ")));
+    } else if let Some(worst) = nights.iter().max_by_key(|n| (n.failed, n.day)) {
+        text.push_str(&format!(
+            " Failures on {} of {} nights, the most on {} ({}).",
+            failing.len(),
+            nights.len(),
+            worst.day.format("%-d %b"),
+            worst.failed
+        ));
     }
     text
 }
@@ -251,6 +260,18 @@ mod tests {
             summary(&nights),
             "3 nights from 24 Nov 2026 to 26 Nov 2026: 8 posted, 2 failed, 1 skipped, 0 waiting. \
              Busiest night: 25 Nov with 8 documents. Nights with failures: 25 Nov (2)."
+        );
+    }
+
+    #[test]
+    fn many_nights_with_failures_are_summed_up_not_listed() {
+        let nights: Vec<Night> = (1..=8)
+            .map(|d| night(d, 1, i64::from(d % 3 + 1), 0))
+            .collect();
+        assert!(
+            summary(&nights).ends_with("Failures on 8 of 8 nights, the most on 8 Nov (3)."),
+            "{}",
+            summary(&nights)
         );
     }
 

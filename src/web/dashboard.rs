@@ -607,7 +607,12 @@ impl Follow {
                 None => match runs::get(db, self.tenant_id, id).await? {
                     Some(run) => {
                         let mut p = Progress::of_run("finished", &run);
-                        p.label = format!("Finished: {}", p.label);
+                        p.label = if run.status == RunStatus::Running {
+                            // Its worker went away; the next run picks up what is left.
+                            format!("Stopped without finishing: {}", p.label)
+                        } else {
+                            format!("Finished: {}", p.label)
+                        };
                         p
                     }
                     None => Progress::without_run("idle", ""),

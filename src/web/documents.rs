@@ -421,7 +421,7 @@ async fn build(
         .await?
         .into_iter()
         .map(|g| GroupLine {
-            label: reason_label(&g.code),
+            label: reason_label(&g.code, g.fix_at.as_deref()),
             count: g.count,
             fix_link: ctx.link(
                 g.fix_at.as_deref(),
