@@ -13,6 +13,7 @@ use crate::integrations::CompanyProfile;
 use crate::integrations::settings::{QboRef, Settings};
 use crate::providers::quickbooks::models::{self as qbo, Line};
 
+use super::dimensions::Needed;
 use super::ledger::Failure;
 use super::source::{InvoiceDoc, PayrunDoc, Reference};
 use super::translate::{
@@ -127,6 +128,40 @@ pub fn lines_total(lines: &[Line]) -> Decimal {
 /// Code of a document with nothing to post (it is skipped, not failed).
 pub const NOTHING_TO_POST: &str = "nothing_to_post";
 
+/// Why a document was not built.
+#[derive(Clone, Debug)]
+pub enum Unbuilt {
+    /// It needs a Class or Location the run has not resolved yet: resolve it and build again.
+    Needs(Needed),
+    /// It cannot be posted (or has nothing to post), for this reason.
+    Failed(Failure),
+}
+
+impl From<Failure> for Unbuilt {
+    fn from(f: Failure) -> Self {
+        Self::Failed(f)
+    }
+}
+
+fn unbuilt(e: TranslateError) -> Unbuilt {
+    match e {
+        TranslateError::MissingDimension {
+            dimension,
+            from,
+            id,
+            name,
+            area,
+        } => Unbuilt::Needs(Needed {
+            kind: dimension,
+            from,
+            id,
+            name,
+            area,
+        }),
+        e => Unbuilt::Failed(failure(&e)),
+    }
+}
+
 fn failure(e: &TranslateError) -> Failure {
     let (fix, fix_at) = match e.fix_at() {
         FixAt::Billing => (
@@ -190,12 +225,14 @@ fn names(reference: &Reference) -> Names {
             n.sites.insert(*id, name.to_owned());
         }
     }
+    n.regions = reference.regions.clone().into_iter().collect();
     n.bill_items = reference.bill_items.clone().into_iter().collect();
     n.tax_classes = reference.tax_classes.clone().into_iter().collect();
     n
 }
 
-/// A TrackTik invoice → a QBO invoice for `customer`.
+/// A TrackTik invoice → a QBO invoice for `customer`, with the Classes and Locations resolved
+/// so far.
 pub fn invoice(
     doc: &InvoiceDoc,
     settings: &Settings,
@@ -203,7 +240,8 @@ pub fn invoice(
     reference: &Reference,
     customer: &QboRef,
     currency: Option<&str>,
-) -> Result<Built, Failure> {
+    dimensions: &DimensionRefs,
+) -> Result<Built, Unbuilt> {
     let region_id = doc
         .invoice
         .client
@@ -220,16 +258,15 @@ pub fn invoice(
         region_id,
     };
     let names = names(reference);
-    let dimensions = DimensionRefs::default();
     let ctx = InvoiceContext {
         settings,
         company,
         currency,
         customer: Some(customer),
         names: &names,
-        dimensions: &dimensions,
+        dimensions,
     };
-    let t = translate::translate_invoice(&document, &ctx).map_err(|e| failure(&e))?;
+    let t = translate::translate_invoice(&document, &ctx).map_err(unbuilt)?;
     check(&t.discrepancies)?;
     Ok(Built {
         txn: Txn::Invoice(t.invoice),
@@ -237,29 +274,30 @@ pub fn invoice(
     })
 }
 
-/// A TrackTik pay run → the QBO transaction the payroll settings ask for.
+/// A TrackTik pay run → the QBO transaction the payroll settings ask for, with the Classes and
+/// Locations resolved so far.
 pub fn payrun(
     doc: &PayrunDoc,
     settings: &Settings,
     company: &CompanyProfile,
     reference: &Reference,
     currency: Option<&str>,
-) -> Result<Built, Failure> {
+    dimensions: &DimensionRefs,
+) -> Result<Built, Unbuilt> {
     let document = PayrunDocument {
         payrun: doc.payrun.clone(),
         items: doc.items.clone(),
     };
     let names = names(reference);
-    let dimensions = DimensionRefs::default();
     let ctx = PayrunContext {
         settings,
         company,
         currency,
         ap_account: None,
         names: &names,
-        dimensions: &dimensions,
+        dimensions,
     };
-    let t = translate::translate_payrun(&document, &ctx).map_err(|e| failure(&e))?;
+    let t = translate::translate_payrun(&document, &ctx).map_err(unbuilt)?;
     check(&t.discrepancies)?;
     Ok(Built {
         txn: match t.transaction {

@@ -1,6 +1,7 @@
 //! One run for one integration and trading day, in order: lock the integration, resolve rows a
 //! crash left in `posting`, read TrackTik, record every document in the ledger, then post what
-//! is owed, one document at a time, each outcome committed as it happens.
+//! is owed in batches of up to 30 (a lone document on its own), each outcome committed as it
+//! happens.
 
 use std::collections::HashMap;
 
@@ -12,11 +13,12 @@ use crate::connections;
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::settings::Settings;
 use crate::integrations::{self, CompanyProfile, Integration, IntegrationState};
+use crate::providers::quickbooks::MAX_BATCH_ITEMS;
 use crate::providers::tracktik::{AccessToken, Portal};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::document::{build_one, post_row, resolve_posting};
+use super::document::{Inputs, build_one, post_batch, post_one, prepare, resolve_posting};
 use super::ledger::{self, LedgerState, Recorded, Source};
 use super::post::{self, QboSession};
 use super::runs::{self, Counts, RunKind, RunStatus};
@@ -289,6 +291,14 @@ async fn run_locked(
         }
     }
 
+    let inputs = Inputs {
+        settings,
+        company: &company,
+        batch: &batch,
+        invoices: &invoices,
+        payruns: &payruns,
+    };
+
     if preview {
         let posted: std::collections::HashSet<(Source, i64)> =
             ledger::in_state(db, tenant_id, integration_id, LedgerState::Posted)
@@ -300,18 +310,7 @@ async fn run_locked(
             if posted.contains(&(doc.source, doc.source_id)) {
                 continue;
             }
-            let built = build_one(
-                &mut session,
-                settings,
-                &company,
-                &batch,
-                &invoices,
-                &payruns,
-                doc.source,
-                doc.source_id,
-                false,
-            )
-            .await?;
+            let built = build_one(&mut session, inputs, doc.source, doc.source_id, false).await?;
             report.preview.push(PreviewItem {
                 source: doc.source,
                 source_id: doc.source_id,
@@ -353,25 +352,42 @@ async fn run_locked(
     report.counts.total = rows.len() as i32;
     let run_id = run_id.unwrap_or_default();
     runs::progress(db, tenant_id, run_id, report.counts).await?;
-    for row in rows {
-        let outcome = post_row(
-            &mut session,
-            settings,
-            &company,
-            &batch,
-            &invoices,
-            &payruns,
-            &row,
-        )
-        .await?;
-        match outcome {
-            LedgerState::Posted => report.counts.posted += 1,
-            LedgerState::Failed => report.counts.failed += 1,
-            _ => report.counts.skipped += 1,
+    // Documents are built as they come (customers and Classes/Locations found or created on
+    // first use, one request each) and sent 30 at a time; a lone document goes on its own.
+    let mut ready = Vec::with_capacity(MAX_BATCH_ITEMS);
+    let mut rows = rows.into_iter().peekable();
+    while let Some(row) = rows.next() {
+        match prepare(&mut session, inputs, row).await? {
+            Ok(doc) => ready.push(doc),
+            Err(state) => {
+                count(&mut report.counts, state);
+                runs::progress(db, tenant_id, run_id, report.counts).await?;
+            }
         }
-        runs::progress(db, tenant_id, run_id, report.counts).await?;
+        if ready.len() == MAX_BATCH_ITEMS || (rows.peek().is_none() && !ready.is_empty()) {
+            let docs = std::mem::take(&mut ready);
+            let states = if docs.len() == 1 {
+                let doc = docs.into_iter().next().expect("one document");
+                vec![post_one(&mut session, inputs, doc).await?]
+            } else {
+                post_batch(&mut session, inputs, docs).await?
+            };
+            for state in states {
+                count(&mut report.counts, state);
+            }
+            runs::progress(db, tenant_id, run_id, report.counts).await?;
+        }
     }
     Ok(())
+}
+
+/// Counts one document's outcome (one left `posting` counts as skipped for this run).
+fn count(counts: &mut Counts, state: LedgerState) {
+    match state {
+        LedgerState::Posted => counts.posted += 1,
+        LedgerState::Failed => counts.failed += 1,
+        _ => counts.skipped += 1,
+    }
 }
 
 /// One notice per run that left documents failed for a reason a person must fix (failures that

@@ -5,11 +5,12 @@
 //! - [`ledger`]: one row per TrackTik document: `pending → posting → posted | failed | skipped`.
 //! - [`runs`]: one row per run with counts and progress; (integration, day) enqueue keys.
 //! - [`run_day`]: one run: lock, resolve `posting` rows by lookup, read TrackTik, record,
-//!   post each document exactly once.
+//!   post each document exactly once (in batches of up to 30).
 //! - [`controls`]: sync now, retry failed, back-sync, preview, and the cron tick's enqueue.
 
 mod build;
 pub mod controls;
+mod dimensions;
 mod document;
 mod engine;
 mod explain;

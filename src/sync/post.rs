@@ -1,7 +1,11 @@
-//! The QuickBooks side of a run: a session that keeps a working token, customers found or
-//! created per TrackTik client, posting one document exactly once, and finding documents again.
+//! The QuickBooks side of a run: a session that keeps a working token and the run's cache of
+//! QuickBooks names, customers found or created per TrackTik client, creating one document or a
+//! batch of up to 30, and finding documents again.
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 use crate::connections::{self, ConnectionError};
@@ -9,15 +13,19 @@ use crate::ids::{ConnectionId, IntegrationId, TenantId};
 use crate::integrations::settings::{CustomerMatching, QboRef, Settings};
 use crate::integrations::{self, CompanyProfile};
 use crate::providers::quickbooks::models::{self as qbo, Customer, Ref};
-use crate::providers::quickbooks::{Company, QboError, RequestId};
+use crate::providers::quickbooks::{
+    BatchItem, BatchOutcome, Company, Entity, MAX_BATCH_ITEMS, QboError, RequestId,
+};
 use crate::state::AppState;
 
 use super::SyncError;
 use super::build::{Built, Txn, lines_total};
+use super::dimensions::DimensionCache;
 use super::explain::qbo_failure;
 use super::ledger::Failure;
 
-/// A working QuickBooks token for one integration, refreshed once on a 401.
+/// A working QuickBooks token for one integration, refreshed once on a 401, and what the run
+/// has learnt about the company (read at most once per run).
 pub(crate) struct QboSession<'a> {
     pub state: &'a AppState,
     pub tenant_id: TenantId,
@@ -25,6 +33,13 @@ pub(crate) struct QboSession<'a> {
     pub connection_id: ConnectionId,
     pub realm_id: String,
     token: SecretString,
+    /// Active customers by lower-case DisplayName, read on the first client without a
+    /// remembered customer.
+    customers: Option<HashMap<String, Customer>>,
+    /// Classes and Locations found or created.
+    pub dimensions: DimensionCache,
+    /// `BookCloseDate`, read on the first closed-books refusal.
+    book_close: Option<Option<NaiveDate>>,
 }
 
 /// Runs a QBO call with the session's token; on a 401 refreshes once and tries again.
@@ -80,7 +95,25 @@ impl<'a> QboSession<'a> {
             connection_id: conn.connection_id,
             realm_id: realm_id.to_owned(),
             token,
+            customers: None,
+            dimensions: DimensionCache::default(),
+            book_close: None,
         })
+    }
+
+    /// The company's `BookCloseDate`, read once per run.
+    pub async fn book_close_date(&mut self) -> Result<Option<NaiveDate>, SyncError> {
+        if let Some(d) = self.book_close {
+            return Ok(d);
+        }
+        let prefs: Result<_, QboError> =
+            qbo_call!(self, |co| self.state.providers.quickbooks.preferences(&co));
+        let date = prefs
+            .ok()
+            .and_then(|p| p.accounting_info_prefs)
+            .and_then(|a| a.book_close_date);
+        self.book_close = Some(date);
+        Ok(date)
     }
 
     pub fn co(&self) -> Company<'_> {
@@ -128,7 +161,7 @@ pub(crate) fn is_refusal(e: &QboError) -> bool {
 }
 
 /// A string literal for a QBO query.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
@@ -142,26 +175,33 @@ fn display_name(name: &str) -> String {
         .collect()
 }
 
+/// The active customer named `name` (case-insensitive). Every active customer is read once per
+/// run, the first time a client has no remembered customer.
 async fn find_customer(
     session: &mut QboSession<'_>,
     name: &str,
 ) -> Result<Result<Option<Customer>, QboError>, SyncError> {
-    let statement = format!(
-        "SELECT * FROM Customer WHERE DisplayName = {}",
-        quoted(name)
-    );
-    let found: Result<Vec<Customer>, QboError> = qbo_call!(session, |co| session
-        .state
-        .providers
-        .quickbooks
-        .query(&co, &statement));
-    Ok(found.map(|v| {
-        v.into_iter().find(|c| {
-            c.display_name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-    }))
+    if session.customers.is_none() {
+        let all: Result<Vec<Customer>, QboError> = qbo_call!(session, |co| session
+            .state
+            .providers
+            .quickbooks
+            .query(&co, "SELECT * FROM Customer"));
+        match all {
+            Ok(all) => {
+                session.customers = Some(
+                    all.into_iter()
+                        .filter_map(|c| Some((c.display_name.clone()?.to_lowercase(), c)))
+                        .collect(),
+                );
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(session
+        .customers
+        .as_ref()
+        .and_then(|all| all.get(&name.to_lowercase()).cloned())))
 }
 
 async fn remember(
@@ -287,6 +327,9 @@ pub(crate) async fn customer_for(
             .create(&co, &new, &rid));
         match made {
             Ok(c) => {
+                if let Some(all) = session.customers.as_mut() {
+                    all.insert(candidate.to_lowercase(), c.clone());
+                }
                 let r = QboRef::new(c.id.unwrap_or_default(), candidate.clone());
                 remember(session, client_id, &r, note.as_deref()).await?;
                 return Ok(Ok(r));
@@ -318,67 +361,87 @@ pub(crate) struct Found {
     pub id: String,
     pub doc_number: Option<String>,
     pub created: Option<DateTime<Utc>>,
-    pub lines_total: rust_decimal::Decimal,
+    pub lines_total: Decimal,
+    /// QBO's `TotalAmt`.
+    pub total: Option<Decimal>,
 }
 
-fn found<E>(
-    rows: Vec<E>,
-    f: impl Fn(
-        E,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Option<qbo::MetaData>,
-        Vec<qbo::Line>,
-    ),
-) -> Vec<Found> {
+/// What every transaction type shares, for reading answers and look-ups alike.
+type TxnParts = (
+    Option<String>,
+    Option<String>,
+    Option<qbo::MetaData>,
+    Vec<qbo::Line>,
+    Option<Decimal>,
+);
+
+fn found<E>(rows: Vec<E>, f: impl Fn(E) -> TxnParts) -> Vec<Found> {
     rows.into_iter()
         .map(f)
-        .map(|(id, doc, meta, lines)| Found {
+        .map(|(id, doc, meta, lines, total)| Found {
             id: id.unwrap_or_default(),
             doc_number: doc,
             created: meta
                 .and_then(|m| m.create_time)
                 .map(|t| t.with_timezone(&Utc)),
             lines_total: lines_total(&lines),
+            total,
         })
         .collect()
 }
 
-/// Documents of `entity` with `doc_number`.
+/// Documents of `entity` carrying any of `doc_numbers`: one query per 30 numbers.
 pub(crate) async fn find_documents(
     session: &mut QboSession<'_>,
     entity: &str,
-    doc_number: &str,
+    doc_numbers: &[&str],
 ) -> Result<Result<Vec<Found>, QboError>, SyncError> {
-    let statement = format!(
-        "SELECT * FROM {entity} WHERE DocNumber = {}",
-        quoted(doc_number)
-    );
-    macro_rules! q {
-        ($ty:ty) => {{
-            let r: Result<Vec<$ty>, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .query(&co, &statement));
-            r.map(|rows| found(rows, |t: $ty| (t.id, t.doc_number, t.meta_data, t.line)))
-        }};
+    let mut all = Vec::new();
+    for chunk in doc_numbers.chunks(MAX_BATCH_ITEMS) {
+        let list: Vec<String> = chunk.iter().map(|n| quoted(n)).collect();
+        let statement = format!(
+            "SELECT * FROM {entity} WHERE DocNumber IN ({})",
+            list.join(", ")
+        );
+        macro_rules! q {
+            ($ty:ty) => {{
+                let r: Result<Vec<$ty>, QboError> = qbo_call!(session, |co| session
+                    .state
+                    .providers
+                    .quickbooks
+                    .query(&co, &statement));
+                r.map(|rows| {
+                    found(rows, |t: $ty| {
+                        (t.id, t.doc_number, t.meta_data, t.line, t.total_amt)
+                    })
+                })
+            }};
+        }
+        let rows = match entity {
+            "Invoice" => q!(qbo::Invoice),
+            "Purchase" => q!(qbo::Purchase),
+            "Bill" => q!(qbo::Bill),
+            _ => q!(qbo::JournalEntry),
+        };
+        match rows {
+            Ok(rows) => all.extend(rows),
+            Err(e) => return Ok(Err(e)),
+        }
     }
-    Ok(match entity {
-        "Invoice" => q!(qbo::Invoice),
-        "Purchase" => q!(qbo::Purchase),
-        "Bill" => q!(qbo::Bill),
-        _ => q!(qbo::JournalEntry),
-    })
+    Ok(Ok(all))
 }
 
-/// The one found document that is ours: created after we started posting (minus an hour of
-/// clock skew).
-pub(crate) fn ours(found: &[Found], posting_started: DateTime<Utc>) -> Option<&Found> {
+/// The one found document that is ours: numbered `doc_number` and created after we started
+/// posting (minus an hour of clock skew).
+pub(crate) fn ours<'f>(
+    found: &'f [Found],
+    doc_number: &str,
+    posting_started: DateTime<Utc>,
+) -> Option<&'f Found> {
     found.iter().find(|f| {
-        f.created
-            .is_none_or(|c| c >= posting_started - Duration::hours(1))
+        f.doc_number.as_deref() == Some(doc_number)
+            && f.created
+                .is_none_or(|c| c >= posting_started - Duration::hours(1))
     })
 }
 
@@ -386,7 +449,17 @@ pub(crate) fn ours(found: &[Found], posting_started: DateTime<Utc>) -> Option<&F
 pub(crate) struct Created {
     pub id: String,
     pub doc_number: Option<String>,
-    pub total: Option<rust_decimal::Decimal>,
+    pub total: Option<Decimal>,
+}
+
+impl From<Found> for Created {
+    fn from(f: Found) -> Self {
+        Self {
+            id: f.id,
+            doc_number: f.doc_number,
+            total: f.total,
+        }
+    }
 }
 
 /// Creates the transaction.
@@ -416,4 +489,68 @@ pub(crate) async fn create(
         Txn::Bill(t) => create!(qbo::Bill, t),
         Txn::JournalEntry(t) => create!(qbo::JournalEntry, t),
     })
+}
+
+/// The batch item that creates `built`.
+fn batch_item(b_id: String, built: &Built) -> Result<BatchItem, QboError> {
+    match &built.txn {
+        Txn::Invoice(t) => BatchItem::create(b_id, t),
+        Txn::Purchase(t) => BatchItem::create(b_id, t),
+        Txn::Bill(t) => BatchItem::create(b_id, t),
+        Txn::JournalEntry(t) => BatchItem::create(b_id, t),
+    }
+}
+
+/// One batch item's answer, read as the transaction `built` is.
+pub(crate) fn created_of(outcome: &BatchOutcome, built: &Built) -> Result<Created, QboError> {
+    fn typed<E: Entity>(o: &BatchOutcome, f: impl Fn(E) -> TxnParts) -> Result<Created, QboError> {
+        let (id, doc_number, _, _, total) = f(o.entity::<E>()?);
+        Ok(Created {
+            id: id.unwrap_or_default(),
+            doc_number,
+            total,
+        })
+    }
+    match &built.txn {
+        Txn::Invoice(_) => typed(outcome, |t: qbo::Invoice| {
+            (t.id, t.doc_number, None, vec![], t.total_amt)
+        }),
+        Txn::Purchase(_) => typed(outcome, |t: qbo::Purchase| {
+            (t.id, t.doc_number, None, vec![], t.total_amt)
+        }),
+        Txn::Bill(_) => typed(outcome, |t: qbo::Bill| {
+            (t.id, t.doc_number, None, vec![], t.total_amt)
+        }),
+        Txn::JournalEntry(_) => typed(outcome, |t: qbo::JournalEntry| {
+            (t.id, t.doc_number, None, vec![], t.total_amt)
+        }),
+    }
+}
+
+/// The `bId` of the `i`-th item of a batch (QBO allows 10 characters with a request id).
+pub(crate) fn b_id(i: usize) -> String {
+    format!("d{i}")
+}
+
+/// Creates up to 30 transactions in one request, item `i` with [`b_id`]`(i)`. The outcome of
+/// each item comes back on its own; `Err` only when the request as a whole failed.
+pub(crate) async fn create_batch(
+    session: &mut QboSession<'_>,
+    docs: &[&Built],
+    rid: &RequestId,
+) -> Result<Result<Vec<BatchOutcome>, QboError>, SyncError> {
+    let items: Result<Vec<BatchItem>, QboError> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| batch_item(b_id(i), b))
+        .collect();
+    let items = match items {
+        Ok(items) => items,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(qbo_call!(session, |co| session
+        .state
+        .providers
+        .quickbooks
+        .batch(&co, &items, rid)))
 }

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::integrations::settings::Settings;
+use crate::integrations::settings::{Dimension, Settings};
 use crate::providers::tracktik::models::{
     BillableItem, Client, Invoice, InvoiceLine, InvoiceLineTax, Payrun, PayrunItem, Relation,
     TaxClassItem,
@@ -49,6 +49,8 @@ pub struct Reference {
     pub clients: HashMap<i64, Client>,
     /// Region id → `billingBaseCurrency`.
     pub currency_of_region: HashMap<i64, String>,
+    /// Region id → name (read only when a Class or Location comes from the region).
+    pub regions: HashMap<i64, String>,
     /// Bill item id → name.
     pub bill_items: HashMap<i64, String>,
     /// Tax class item id → tax class id.
@@ -177,6 +179,14 @@ pub async fn read(
                     .insert(region.id(), currency.trim().to_ascii_uppercase());
             }
         }
+        if wants_region_names(settings) {
+            r.regions = tt
+                .regions(portal, token)
+                .await?
+                .into_iter()
+                .filter_map(|g| Some((g.id, g.name?)))
+                .collect();
+        }
         r.bill_items = tt
             .bill_items(portal, token)
             .await?
@@ -202,6 +212,15 @@ pub async fn read(
         }
     }
     Ok(batch)
+}
+
+/// Whether a QBO Class or Location comes from the TrackTik region, so region names are needed.
+fn wants_region_names(settings: &Settings) -> bool {
+    let region = Some(Dimension::Region);
+    (settings.billing.enabled
+        && (settings.billing.class_from == region || settings.billing.location_from == region))
+        || (settings.payroll.enabled
+            && (settings.payroll.class_from == region || settings.payroll.location_from == region))
 }
 
 fn line_id(r: &Relation<Box<InvoiceLine>>) -> i64 {

@@ -55,11 +55,18 @@ impl Synced {
     /// Signs in, connects `realm` (multicurrency turned on first: the seeded portal bills in
     /// CAD and USD), runs Express setup and activates the integration with `start_date`.
     async fn start(realm: &str, start_date: NaiveDate) -> Self {
+        Self::start_with(realm, start_date, json!({})).await
+    }
+
+    /// [`Synced::start`], with more QuickBooks company settings (e.g. class tracking) set
+    /// before connecting.
+    async fn start_with(realm: &str, start_date: NaiveDate, mut company: Value) -> Self {
         let app = TestApp::spawn_with_sandboxes().await;
+        company["multicurrency"] = json!(true);
         Sandboxes::control(
             app.sandboxes().quickbooks.base_url(),
             &format!("/__sandbox/companies/{realm}/settings"),
-            json!({"multicurrency": true}),
+            company,
         )
         .await;
         assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
@@ -319,6 +326,60 @@ impl Synced {
             .id
     }
 
+    /// Creates `n` TrackTik invoices for `client`, approved now, the `k`-th billing `bill_item(k)`;
+    /// returns their ids.
+    async fn approved_invoices(
+        &self,
+        n: usize,
+        client: i64,
+        bill_item: impl Fn(usize) -> i64,
+    ) -> Vec<i64> {
+        let mut ids = Vec::with_capacity(n);
+        for k in 0..n {
+            let made = Sandboxes::control(
+                self.tt_base(),
+                "/__sandbox/invoices",
+                json!({"client": client, "invoiceDate": today().to_string(), "approve": true,
+                       "lines": [{"billItem": bill_item(k), "quantity": 1 + k % 7, "unitPrice": 41.5}]}),
+            )
+            .await;
+            ids.push(made["data"]["id"].as_i64().unwrap());
+        }
+        ids
+    }
+
+    /// Forgets the QBO sandbox's request log.
+    async fn clear_qbo_requests(&self) {
+        let r = reqwest::Client::new()
+            .delete(format!("{}/__sandbox/requests", self.qbo_base()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    /// The Accounting API calls the QBO sandbox logged for this company: (method, path).
+    async fn qbo_requests(&self) -> Vec<(String, String)> {
+        let log: Vec<Value> = reqwest::get(format!(
+            "{}/__sandbox/requests?realm_id={}",
+            self.qbo_base(),
+            self.realm
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        log.iter()
+            .map(|e| {
+                (
+                    e["method"].as_str().unwrap().to_owned(),
+                    e["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     async fn first_bill_item(&self) -> i64 {
         let (portal, tt) = self.tracktik().await;
         self.state
@@ -396,6 +457,10 @@ async fn a_seeded_portal_synced_day_by_day_matches_tracktik_document_for_documen
     assert!(
         rows.iter()
             .all(|r| r.qbo_link.as_deref().is_some_and(|l| l.contains("txnId=")))
+    );
+    assert!(
+        rows.iter().all(|r| r.qbo_amount == Some(r.amount)),
+        "QuickBooks holds TrackTik's totals to the cent"
     );
     let recent = runs::recent(&s.state.db, s.tenant_id, s.integration_id, 100)
         .await
@@ -1050,6 +1115,11 @@ async fn a_canadian_company_gets_currencies_and_tax_codes_and_qbo_tax_difference
         usd_taxed.iter().any(|r| r.discrepancy.is_some()),
         "{usd_taxed:#?}"
     );
+    // What QuickBooks holds is recorded beside TrackTik's amount, for the daily reconciliation.
+    assert!(rows.iter().all(|r| {
+        let qbo = r.qbo_amount.expect("every posted row has QBO's total");
+        (qbo != r.amount) == r.discrepancy.is_some()
+    }));
 }
 
 #[tokio::test]
@@ -1293,5 +1363,334 @@ async fn a_document_number_quickbooks_already_has_fails_that_document_alone() {
         rows.iter()
             .filter(|r| r.source_id != id)
             .all(|r| r.state == LedgerState::Posted)
+    );
+}
+
+#[tokio::test]
+async fn seventy_five_invoices_go_in_three_batch_requests_and_nothing_is_read_back() {
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let client = s.first_client().await;
+    let item = s.first_bill_item().await;
+    let ids = s.approved_invoices(75, client, |_| item).await;
+    s.clear_qbo_requests().await;
+
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(report.counts.posted, 75, "{report:?}");
+
+    let calls = s.qbo_requests().await;
+    let batches = calls
+        .iter()
+        .filter(|(m, p)| m == "POST" && p.ends_with("/batch"))
+        .count();
+    assert_eq!(batches, 3, "30 + 30 + 15: {calls:?}");
+    // Besides the batches: the customer list, read once, and the new customer.
+    assert!(
+        calls.iter().all(|(_, p)| !p.contains("/invoice")),
+        "no single creates, no reads of what was written: {calls:?}"
+    );
+    assert_eq!(calls.len(), 3 + 2, "{calls:?}");
+    assert!(calls.len() as f64 / 75.0 <= 1.05);
+
+    let rows = s.ledger().await;
+    assert_eq!(rows.len(), 75);
+    assert!(rows.iter().all(|r| ids.contains(&r.source_id)));
+    for r in &rows {
+        assert_eq!(r.state, LedgerState::Posted, "{r:?}");
+        assert!(r.qbo_link.as_deref().is_some_and(|l| l.contains("txnId=")));
+        assert_eq!(
+            r.qbo_amount,
+            Some(r.amount),
+            "QBO's total is recorded: {r:?}"
+        );
+    }
+    let mut request_ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.request_id.as_deref())
+        .collect();
+    request_ids.sort_unstable();
+    request_ids.dedup();
+    assert_eq!(request_ids.len(), 3, "one request id per batch");
+    assert_eq!(s.qbo_invoices().await.len(), 75);
+    assert_eq!(s.creates("Invoice").await, 75);
+}
+
+#[tokio::test]
+async fn one_refused_item_fails_alone_in_plain_words_and_the_rest_of_its_batch_posts() {
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let (portal, tt) = s.tracktik().await;
+    let items = s
+        .state
+        .providers
+        .tracktik
+        .bill_items(&portal, &tt)
+        .await
+        .unwrap();
+    let (good, retired) = (items[0].id, items[1].id);
+    let mut settings = s.settings().await;
+    settings
+        .billing
+        .items
+        .insert(retired, QboRef::new("999999", "Retired Alarm Response"));
+    s.save(&settings).await;
+    let client = s.first_client().await;
+    let ids = s
+        .approved_invoices(6, client, |k| if k == 2 { retired } else { good })
+        .await;
+    s.clear_qbo_requests().await;
+
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(
+        (report.counts.posted, report.counts.failed),
+        (5, 1),
+        "{report:?}"
+    );
+    let calls = s.qbo_requests().await;
+    assert_eq!(
+        calls.iter().filter(|(_, p)| p.ends_with("/batch")).count(),
+        1,
+        "{calls:?}"
+    );
+    let rows = s.ledger().await;
+    let refused = rows.iter().find(|r| r.source_id == ids[2]).unwrap();
+    assert_eq!(refused.state, LedgerState::Failed);
+    assert!(!refused.retryable);
+    let why = refused.last_error.as_deref().unwrap();
+    assert!(why.contains("\"Retired Alarm Response\""), "{why}");
+    assert!(why.contains("inactive or was deleted"), "{why}");
+    assert_eq!(refused.fix_at.as_deref(), Some("settings"));
+    assert!(refused.qbo_amount.is_none());
+    assert!(
+        rows.iter()
+            .filter(|r| r.source_id != ids[2])
+            .all(|r| r.state == LedgerState::Posted && r.qbo_amount == Some(r.amount))
+    );
+    assert_eq!(s.qbo_invoices().await.len(), 5);
+}
+
+#[tokio::test]
+async fn a_batch_answer_lost_after_quickbooks_committed_it_leaves_no_duplicate_after_the_next_run()
+{
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let client = s.first_client().await;
+    let item = s.first_bill_item().await;
+    // The first night posts one invoice alone and remembers the customer.
+    s.approved_invoices(1, client, |_| item).await;
+    assert_eq!(s.run(today()).await.unwrap().counts.posted, 1);
+
+    let ids = s.approved_invoices(5, client, |_| item).await;
+    // QuickBooks commits the batch but every try's answer is lost, and it cannot be asked.
+    Sandboxes::control(
+        s.qbo_base(),
+        "/__sandbox/faults",
+        json!({"kind": "drop", "count": 3, "path_contains": "/batch"}),
+    )
+    .await;
+    Sandboxes::control(
+        s.qbo_base(),
+        "/__sandbox/faults",
+        json!({"kind": "server_error", "count": 3, "path_contains": "/query"}),
+    )
+    .await;
+    let lost = s.run(today()).await.unwrap();
+    assert_eq!(lost.counts.posted, 0, "{lost:?}");
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter()
+            .filter(|r| ids.contains(&r.source_id))
+            .all(|r| r.state == LedgerState::Posting),
+        "{rows:#?}"
+    );
+    assert_eq!(s.creates("Invoice").await, 6, "QuickBooks has them");
+
+    // The next run looks them up before sending anything.
+    s.clear_qbo_requests().await;
+    let next = s.run(today()).await.unwrap();
+    assert_eq!(next.counts.total, 0, "nothing left to send: {next:?}");
+    let calls = s.qbo_requests().await;
+    assert!(
+        calls.iter().all(|(_, p)| !p.ends_with("/batch")),
+        "{calls:?}"
+    );
+    let rows = s.ledger().await;
+    assert!(
+        rows.iter()
+            .all(|r| r.state == LedgerState::Posted && r.qbo_amount == Some(r.amount))
+    );
+    assert_eq!(s.qbo_invoices().await.len(), 6);
+    assert_eq!(s.creates("Invoice").await, 6);
+}
+
+#[tokio::test]
+async fn classes_and_locations_come_from_the_tracktik_sites_and_regions_found_or_created_once() {
+    use ledgerbridge::integrations::settings::Dimension;
+    use ledgerbridge::providers::quickbooks::models::{Class, Department};
+    let start = days_ago(30);
+    let s = Synced::start_with(
+        US_REALM_ID,
+        start,
+        json!({"class_tracking": true, "department_tracking": true}),
+    )
+    .await;
+    let token = s.qbo_token().await;
+    let co = Company {
+        realm_id: &s.realm,
+        access_token: &token,
+    };
+    let qbo = &s.state.providers.quickbooks;
+    // One region already has its Location in QuickBooks (named in another case).
+    let (portal, tt) = s.tracktik().await;
+    let regions = s
+        .state
+        .providers
+        .tracktik
+        .regions(&portal, &tt)
+        .await
+        .unwrap();
+    let ontario = regions[0].name.clone().unwrap();
+    let existing: Department = qbo
+        .create(
+            &co,
+            &Department {
+                name: Some(ontario.to_uppercase()),
+                ..Default::default()
+            },
+            &RequestId::derive(&["made-by-hand", &ontario]),
+        )
+        .await
+        .unwrap();
+    let mut settings = s.settings().await;
+    settings.billing.class_from = Some(Dimension::Site);
+    settings.billing.location_from = Some(Dimension::Region);
+    settings.payroll.class_from = Some(Dimension::Region);
+    s.save(&settings).await;
+
+    // One run for the whole month: every document of it, in batches.
+    let report = s.run(days_ago(1)).await.unwrap();
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    let rows = s.ledger().await;
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Posted),
+        "{rows:#?}"
+    );
+
+    let departments: Vec<Department> = qbo.query(&co, "SELECT * FROM Department").await.unwrap();
+    let classes: Vec<Class> = qbo.query(&co, "SELECT * FROM Class").await.unwrap();
+    let mut names: Vec<String> = departments
+        .iter()
+        .filter_map(|d| d.name.clone())
+        .map(|n| n.to_lowercase())
+        .collect();
+    names.sort();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(names.len(), before, "each Location once: {departments:?}");
+    let invoices = s.qbo_invoices().await;
+    assert!(invoices.iter().all(|i| i.department_ref.is_some()));
+    assert!(
+        invoices
+            .iter()
+            .any(|i| i.department_ref.as_ref().unwrap().value == existing.id.clone().unwrap()),
+        "the existing Location is used, whatever its case"
+    );
+    let class_ids: Vec<String> = classes.iter().filter_map(|c| c.id.clone()).collect();
+    // Service lines carry their site's Class (US tax lines have no site, so no Class).
+    let line_classes = |i: &Invoice| -> Vec<String> {
+        i.line
+            .iter()
+            .filter_map(|l| l.sales_item_line_detail.as_ref()?.class_ref.clone())
+            .map(|c| c.value)
+            .collect()
+    };
+    assert!(invoices.iter().all(|i| {
+        let classes = line_classes(i);
+        !classes.is_empty() && classes.iter().all(|c| class_ids.contains(c))
+    }));
+    let purchases = s.qbo_purchases().await;
+    assert!(!purchases.is_empty());
+    assert!(purchases.iter().all(|p| p.line.iter().all(|l| {
+        l.account_based_expense_line_detail
+            .as_ref()
+            .is_some_and(|d| d.class_ref.is_some())
+    })));
+}
+
+#[tokio::test]
+async fn a_missing_class_fails_its_documents_by_name_when_the_sync_may_not_create_it() {
+    use ledgerbridge::integrations::settings::{CustomerMatching, Dimension};
+    use ledgerbridge::providers::quickbooks::models::Class;
+    let start = days_ago(30);
+    let s = Synced::start_with(US_REALM_ID, start, json!({"class_tracking": true})).await;
+    let mut settings = s.settings().await;
+    settings.billing.enabled = false;
+    settings.billing.customer_matching = CustomerMatching::PickedOnly;
+    settings.payroll.class_from = Some(Dimension::Region);
+    s.save(&settings).await;
+    let mut day = start;
+    while day < today() {
+        s.run(day).await.unwrap();
+        day = day.succ_opt().unwrap();
+    }
+    let rows = s.ledger().await;
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.state == LedgerState::Failed),
+        "{rows:#?}"
+    );
+    let why = rows[0].last_error.as_deref().unwrap();
+    assert!(why.contains("QuickBooks has no Class named"), "{why}");
+    assert!(
+        rows[0]
+            .fix_hint
+            .as_deref()
+            .unwrap()
+            .contains("Create the Class")
+    );
+    assert_eq!(rows[0].fix_at.as_deref(), Some("quickbooks"));
+    assert_eq!(s.creates("Class").await, 0);
+
+    // Someone creates the Classes in QuickBooks; Retry failed posts the pay runs with them.
+    let token = s.qbo_token().await;
+    let co = Company {
+        realm_id: &s.realm,
+        access_token: &token,
+    };
+    let (portal, tt) = s.tracktik().await;
+    for region in s
+        .state
+        .providers
+        .tracktik
+        .regions(&portal, &tt)
+        .await
+        .unwrap()
+    {
+        let name = region.name.unwrap();
+        s.state
+            .providers
+            .quickbooks
+            .create(
+                &co,
+                &Class {
+                    name: Some(name.clone()),
+                    ..Default::default()
+                },
+                &RequestId::derive(&["class-by-hand", &name]),
+            )
+            .await
+            .unwrap();
+    }
+    let report = controls::retry_failed(&s.state, s.tenant_id, s.integration_id, None)
+        .await
+        .unwrap();
+    assert_eq!(report.counts.posted as usize, rows.len(), "{report:?}");
+    assert!(
+        s.qbo_purchases()
+            .await
+            .iter()
+            .all(|p| p.line.iter().all(|l| {
+                l.account_based_expense_line_detail
+                    .as_ref()
+                    .is_some_and(|d| d.class_ref.is_some())
+            }))
     );
 }

@@ -285,6 +285,10 @@ impl QuickBooksClient {
     }
 
     /// Sends one call with limiter, retries and fault mapping; returns the body of a 2xx.
+    ///
+    /// Every Accounting API request (reads, creates, queries, batches) goes through here, and
+    /// every HTTP try is counted here (`counters`: calls, 429s, retries): the one place to
+    /// meter QuickBooks traffic.
     pub(super) async fn send(&self, co: &Company<'_>, call: Call<'_>) -> Result<String, QboError> {
         let url = format!(
             "{}/v3/company/{}/{}",

@@ -116,6 +116,9 @@ pub struct LedgerEntry {
     pub change_note: Option<String>,
     /// QuickBooks' total differs from TrackTik's (reported, never adjusted).
     pub discrepancy: Option<String>,
+    /// What QuickBooks holds: the `TotalAmt` of the posted transaction (from the create's
+    /// answer, or from the look-up that found it). Set whenever the row becomes `posted`.
+    pub qbo_amount: Option<Decimal>,
     /// When posting was last started.
     pub posting_started_at: Option<DateTime<Utc>>,
     /// When posted.
@@ -129,8 +132,8 @@ pub struct LedgerEntry {
 const COLUMNS: &str = "ledger_entry_id, tenant_id, integration_id, source, source_id, revision, \
     doc_number, trading_day, approved_at, amount, currency, state, qbo_entity, qbo_id, \
     qbo_doc_number, qbo_link, request_id, generation, attempts, retryable, last_error, \
-    error_code, fix_hint, fix_at, changed_in_tracktik, change_note, discrepancy, posting_started_at, \
-    posted_at, created_at, updated_at";
+    error_code, fix_hint, fix_at, changed_in_tracktik, change_note, discrepancy, qbo_amount, \
+    posting_started_at, posted_at, created_at, updated_at";
 
 /// A TrackTik document as the ledger records it.
 #[derive(Clone, Debug)]
@@ -359,28 +362,72 @@ pub async fn start_posting(
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks a row posted.
+/// Marks the rows of one batch `posting`, in one transaction committed before the call. Each
+/// item is (row, QBO entity, `DocNumber`). The rows still postable are locked first (another
+/// worker may have taken some); `request_id` derives the batch's request id from them, and each
+/// row records it. Returns those rows and the request id.
+pub async fn start_posting_batch<R: AsRef<str>>(
+    db: &sqlx::PgPool,
+    tenant_id: TenantId,
+    items: &[(i64, &str, &str)],
+    request_id: impl FnOnce(&[i64]) -> R,
+) -> sqlx::Result<(Vec<i64>, R)> {
+    let ids: Vec<i64> = items.iter().map(|i| i.0).collect();
+    let mut tx = db.begin().await?;
+    let open: Vec<i64> = sqlx::query_scalar(
+        "select ledger_entry_id from ledger_entry
+         where tenant_id = $1 and ledger_entry_id = any($2) and state in ('pending', 'failed')
+         for update",
+    )
+    .bind(tenant_id)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let postable: Vec<i64> = ids.into_iter().filter(|id| open.contains(id)).collect();
+    let rid = request_id(&postable);
+    for (id, entity, doc_number) in items.iter().filter(|i| postable.contains(&i.0)) {
+        start_posting(&mut *tx, tenant_id, *id, rid.as_ref(), entity, doc_number).await?;
+    }
+    tx.commit().await?;
+    Ok((postable, rid))
+}
+
+/// Where a posted document is in QuickBooks.
+#[derive(Clone, Copy, Debug)]
+pub struct Posted<'a> {
+    /// QBO entity name.
+    pub entity: &'a str,
+    /// QBO id.
+    pub id: &'a str,
+    /// QBO `DocNumber` as QuickBooks kept it.
+    pub doc_number: Option<&'a str>,
+    /// "View in QuickBooks" link.
+    pub link: &'a str,
+    /// QBO `TotalAmt`.
+    pub amount: Option<Decimal>,
+}
+
+/// Marks a row posted, with what QuickBooks holds.
 pub async fn mark_posted(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
     ledger_entry_id: i64,
-    qbo_entity: &str,
-    qbo_id: &str,
-    qbo_doc_number: Option<&str>,
-    qbo_link: &str,
+    posted: Posted<'_>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update ledger_entry set state = 'posted', qbo_entity = $3, qbo_id = $4,
-            qbo_doc_number = coalesce($5, qbo_doc_number), qbo_link = $6, posted_at = now(),
-            retryable = false, last_error = null, error_code = null, fix_hint = null, fix_at = null
+            qbo_doc_number = coalesce($5, qbo_doc_number), qbo_link = $6, qbo_amount = $7,
+            posted_at = now(), retryable = false, last_error = null, error_code = null,
+            fix_hint = null, fix_at = null
          where tenant_id = $1 and ledger_entry_id = $2",
     )
     .bind(tenant_id)
     .bind(ledger_entry_id)
-    .bind(qbo_entity)
-    .bind(qbo_id)
-    .bind(qbo_doc_number)
-    .bind(qbo_link)
+    .bind(posted.entity)
+    .bind(posted.id)
+    .bind(posted.doc_number)
+    .bind(posted.link)
+    .bind(posted.amount)
     .execute(db)
     .await?;
     Ok(())
