@@ -709,19 +709,16 @@ async fn the_progress_stream_follows_a_real_run_from_the_queue_to_its_end() {
         .unwrap();
     assert_eq!(rows, 0, "a preview writes nothing");
 
-    // Each QuickBooks create is held a little, so the run lasts a few seconds.
-    Sandboxes::control(
-        app.sandboxes().quickbooks.base_url(),
-        "/__sandbox/faults",
-        json!({"kind": "timeout", "seconds": 1, "count": 4, "method": "POST", "path_contains": "/purchase"}),
-    )
-    .await;
-    Sandboxes::control(
-        app.sandboxes().quickbooks.base_url(),
-        "/__sandbox/faults",
-        json!({"kind": "timeout", "seconds": 1, "count": 4, "method": "POST", "path_contains": "/invoice"}),
-    )
-    .await;
+    // QuickBooks holds each write for two seconds, so the run lasts long enough to be watched
+    // (documents go in batches of up to 30, or one by one when alone).
+    for path in ["/batch", "/invoice", "/purchase"] {
+        Sandboxes::control(
+            app.sandboxes().quickbooks.base_url(),
+            "/__sandbox/faults",
+            json!({"kind": "timeout", "seconds": 2, "count": 2, "method": "POST", "path_contains": path}),
+        )
+        .await;
+    }
     let (job, _) = controls::enqueue(
         &app.state,
         tenant_id,
