@@ -44,6 +44,7 @@ function expect(condition, message) {
     const title = await customer.textContent('h1');
     expect(title.includes('Connected to Acme Security Inc. (US)'), `connected page title: ${title}`);
     await shot(customer, 'connected');
+    const integrationUrl = customer.url();
     await customer.setViewportSize({ width: 390, height: 844 });
     await shot(customer, 'connected-phone');
     await customer.setViewportSize({ width: 1280, height: 900 });
@@ -67,6 +68,29 @@ function expect(condition, message) {
     await shot(customer, 'activated');
     const activated = await customer.content();
     expect(activated.includes('Active'), 'the integration is active after Save + Continue');
+
+    // The activated company's dashboard: Sync now is queued once and shows its progress box; a
+    // back-sync range that ends before it starts is refused next to the field; the documents
+    // page and a preview (nothing written).
+    await customer.goto(integrationUrl);
+    expect((await customer.content()).includes('Sync by hand'), 'the dashboard offers the manual controls');
+    await shot(customer, 'dashboard');
+    await customer.click('button:has-text("Sync now")');
+    await customer.waitForSelector('text=Sync queued');
+    expect(await customer.isVisible('progress'), 'a queued sync shows its progress bar');
+    await shot(customer, 'dashboard-sync-queued');
+    await customer.fill('#from', '2026-01-10');
+    await customer.fill('#to', '2026-01-01');
+    await customer.click('button:has-text("Back-sync")');
+    await customer.waitForSelector('#to-error');
+    expect((await customer.inputValue('#from')) === '2026-01-10', 'the back-sync form keeps what was typed');
+    await shot(customer, 'dashboard-back-sync-error');
+    await customer.goto(integrationUrl + '/documents');
+    expect((await customer.textContent('h1')).includes('Every document'), 'the documents page opens');
+    await shot(customer, 'documents');
+    await customer.goto(integrationUrl + '/preview');
+    expect((await customer.textContent('h1')).includes('What a sync would post now'), 'the preview opens');
+    await shot(customer, 'preview');
 
     // A second company, left as a draft with a request for an expert.
     await customer.goto(app + '/integrations');
@@ -102,6 +126,11 @@ function expect(condition, message) {
     await staff.waitForURL(/\/support\/requests\/[0-9a-f-]+$/);
     expect((await staff.content()).includes('Our bookkeeper wants'), 'staff read the request');
     await shot(staff, 'console-draft-review');
+    // The same dashboard, read-only: no controls, and the view is audited.
+    await staff.goto(integrationUrl.replace('/integrations/', '/support/integrations/'));
+    expect((await staff.content()).includes('read-only'), 'staff see the dashboard read-only');
+    expect(!(await staff.isVisible('button:has-text("Sync now")')), 'staff get no controls');
+    await shot(staff, 'console-dashboard');
     console.log(`ok: ${step} steps, screenshots in ${out}`);
   } catch (e) {
     await shot(customer, 'failure').catch(() => {});

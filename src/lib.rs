@@ -18,6 +18,8 @@ pub mod connections;
 pub mod console;
 /// Encryption of tokens at rest.
 pub mod crypto;
+/// What the dashboard shows: documents per night, reconciliation, runs, the ledger filtered.
+pub mod dashboard;
 /// Connecting to and migrating PostgreSQL.
 pub mod db;
 /// `ledgerbridge demo`.

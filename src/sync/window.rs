@@ -85,6 +85,21 @@ impl TradingSchedule {
         days
     }
 
+    /// The next nightly run after `now`: the trading day it covers and the instant its cutoff
+    /// passes (the cron tick enqueues it within minutes of that). Never a day before the start
+    /// date, so a new integration's first run is the one for its start date.
+    pub fn next_run(&self, now: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>) {
+        let local_today = now.with_timezone(&self.zone).date_naive();
+        // Yesterday's cutoff is this morning; once it has passed, today's (tomorrow morning)
+        // is next.
+        let mut day = local_today.pred_opt().unwrap_or(local_today);
+        if self.cutoff_of(day) <= now {
+            day = local_today;
+        }
+        let day = day.max(self.start_date);
+        (day, self.cutoff_of(day))
+    }
+
     /// The approval window of the run for `day`: `[start of the start date, end of day)`, or
     /// `None` when `day` is before the start date.
     pub fn window(&self, day: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
@@ -182,6 +197,40 @@ mod tests {
             ..s
         };
         assert_eq!(early.cutoff_of(d(2026, 10, 31)), at("2026-11-01T08:30:00Z"));
+    }
+
+    #[test]
+    fn the_next_run_is_this_mornings_cutoff_until_it_passes_then_tomorrows() {
+        let s = toronto(d(2026, 11, 1));
+        // 02:59 Toronto on the 26th: the run for the 25th is a minute away.
+        assert_eq!(
+            s.next_run(at("2026-11-26T07:59:00Z")),
+            (d(2026, 11, 25), at("2026-11-26T08:00:00Z"))
+        );
+        // From 03:00 on, the next is the run for the 26th, at 03:00 on the 27th.
+        assert_eq!(
+            s.next_run(at("2026-11-26T08:00:00Z")),
+            (d(2026, 11, 26), at("2026-11-27T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_next_run_of_a_new_integration_is_the_one_for_its_start_date() {
+        let s = toronto(d(2026, 12, 1));
+        assert_eq!(
+            s.next_run(at("2026-11-26T12:00:00Z")),
+            (d(2026, 12, 1), at("2026-12-02T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_next_run_across_the_fall_back_change_is_at_03_00_standard_time() {
+        let s = toronto(d(2026, 1, 1));
+        // 20:00 EDT on 31 October: the run for the 31st is at 03:00 EST on 1 November.
+        assert_eq!(
+            s.next_run(at("2026-11-01T00:00:00Z")),
+            (d(2026, 10, 31), at("2026-11-01T08:00:00Z"))
+        );
     }
 
     #[test]

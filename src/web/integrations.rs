@@ -1,4 +1,5 @@
-//! A customer's integrations: connect QuickBooks Online, see a connection, reconnect, disconnect.
+//! A customer's integrations: connect QuickBooks Online, reconnect, disconnect. (Each
+//! integration's page is the dashboard, in `dashboard.rs`.)
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -243,27 +244,6 @@ async fn problem(
         action_href: "/integrations".into(),
     };
     Ok((status, page).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "integrations/show.html")]
-pub struct ShowPage {
-    chrome: Chrome,
-    view: IntegrationView,
-}
-
-/// `GET /integrations/{id}`.
-pub async fn show(
-    State(state): State<AppState>,
-    session: Session,
-    current: CurrentUser,
-    PathParam(id): PathParam<IntegrationId>,
-) -> AppResult<ShowPage> {
-    let view = load_view(&state, current.tenant.tenant_id, id).await?;
-    Ok(ShowPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
-        view,
-    })
 }
 
 #[derive(Template, WebTemplate)]

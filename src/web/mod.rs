@@ -5,7 +5,11 @@
 
 mod assets;
 mod auth;
+mod chart;
+mod controls;
 pub mod csrf;
+mod dashboard;
+mod documents;
 mod errors;
 pub mod extract;
 mod health;
@@ -75,7 +79,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/integrations", get(integrations::list))
         .route("/integrations/connect", post(integrations::connect))
-        .route("/integrations/{id}", get(integrations::show))
         .route(
             "/integrations/{id}/reconnect",
             post(integrations::reconnect),
@@ -130,8 +133,31 @@ pub fn router(state: AppState) -> Router {
             "/support/replay-day",
             get(support_replay::day_form).post(support_replay::replay_day),
         )
+        // The dashboard, its manual controls and the documents page; read-only copies for
+        // staff. (Their live progress streams are below, outside the request timeout.)
+        .route("/integrations/{id}", get(dashboard::show))
+        .route("/integrations/{id}/documents", get(documents::list))
+        .route("/integrations/{id}/sync-now", post(controls::sync_now))
+        .route("/integrations/{id}/retry", post(controls::retry))
+        .route("/integrations/{id}/back-sync", post(controls::back_sync))
+        .route("/integrations/{id}/preview", get(controls::preview))
+        .route("/support/integrations/{id}", get(dashboard::support_show))
+        .route(
+            "/support/integrations/{id}/documents",
+            get(documents::support_list),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(sessions.clone());
+
+    // Live progress as Server-Sent Events: responses that last as long as a run, so they are
+    // merged after the request timeout below is applied. GET only, so no CSRF check.
+    let streams = Router::new()
+        .route("/integrations/{id}/progress", get(dashboard::progress))
+        .route(
+            "/support/integrations/{id}/progress",
+            get(dashboard::support_progress),
+        )
         .layer(sessions);
 
     Router::new()
@@ -140,6 +166,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/static/{file}", get(assets::serve))
         .merge(pages)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(60),
+        ))
+        .merge(streams)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -171,11 +202,7 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     security::headers,
                 ))
-                .layer(middleware::from_fn(errors::render))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    Duration::from_secs(60),
-                )),
+                .layer(middleware::from_fn(errors::render)),
         )
         .with_state(state)
 }

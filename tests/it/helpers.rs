@@ -547,3 +547,112 @@ impl SmtpSink {
         self.messages.lock().unwrap().len()
     }
 }
+
+/// The tenant and integration of a connected QuickBooks company.
+pub async fn integration_of(db: &PgPool, realm_id: &str) -> (uuid::Uuid, uuid::Uuid) {
+    sqlx::query_as("select tenant_id, integration_id from integration where realm_id = $1")
+        .bind(realm_id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// Signs in through the TrackTik sandbox, connects `realm` (multicurrency on: the seeded
+/// portal bills in CAD and USD), saves Express setup's defaults with payroll on, the sync
+/// `start_date` and time zone `zone`, and activates the integration, as a customer who went
+/// through the wizard would. Returns (tenant, integration).
+pub async fn activated_integration(
+    app: &TestApp,
+    realm: &str,
+    start_date: chrono::NaiveDate,
+    zone: &str,
+) -> (
+    ledgerbridge::ids::TenantId,
+    ledgerbridge::ids::IntegrationId,
+) {
+    use ledgerbridge::connections;
+    use ledgerbridge::ids::{IntegrationId, TenantId};
+    use ledgerbridge::integrations::settings::{QboRef, Settings, TaxTarget};
+    use ledgerbridge::mapping::express::{ExpressOptions, TaxClassInput, ensure_defaults};
+    use ledgerbridge::providers::quickbooks::Company;
+    use ledgerbridge::providers::tracktik::{AccessToken, Portal};
+    use secrecy::ExposeSecret;
+
+    Sandboxes::control(
+        app.sandboxes().quickbooks.base_url(),
+        &format!("/__sandbox/companies/{realm}/settings"),
+        serde_json::json!({"multicurrency": true}),
+    )
+    .await;
+    assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+    assert_eq!(app.connect_quickbooks(realm, None).await.status(), 303);
+    let (tenant, integration) = integration_of(&app.db, realm).await;
+    let (tenant_id, integration_id) = (TenantId(tenant), IntegrationId(integration));
+    let state = &app.state;
+
+    let tt_conn = connections::db::tracktik_for_tenant(&state.db, tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let tt_token = connections::access_token(state, tenant_id, tt_conn.connection_id)
+        .await
+        .unwrap();
+    let portal = Portal::new(&tt_conn.external_id).unwrap();
+    let tt = AccessToken::new(tt_token.expose_secret().to_owned());
+    let inputs: Vec<TaxClassInput> = state
+        .providers
+        .tracktik
+        .tax_classes(&portal, &tt)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| TaxClassInput {
+            id: c.id,
+            name: c.name.clone().unwrap_or_default(),
+        })
+        .collect();
+    let qbo_conn =
+        connections::db::quickbooks_for_integration(&state.db, tenant_id, integration_id)
+            .await
+            .unwrap()
+            .unwrap();
+    let token = connections::access_token(state, tenant_id, qbo_conn.connection_id)
+        .await
+        .unwrap();
+    let co = Company {
+        realm_id: realm,
+        access_token: &token,
+    };
+    let refs = ensure_defaults(
+        &state.providers.quickbooks,
+        &co,
+        &inputs,
+        &ExpressOptions::default(),
+    )
+    .await
+    .expect("Express setup");
+    let r = |x: &ledgerbridge::providers::quickbooks::models::Ref| {
+        QboRef::new(x.value.clone(), x.name.clone().unwrap_or_default())
+    };
+    let mut settings = Settings::default();
+    settings.billing.default_item = Some(r(&refs.refs.service_income_item));
+    for (id, t) in &refs.refs.tax_classes {
+        settings
+            .taxes
+            .classes
+            .insert(*id, TaxTarget::Item { item: r(&t.item) });
+    }
+    settings.taxes.automated_tax_item = Some(r(&refs.refs.automated_tax.item));
+    settings.payroll.enabled = true;
+    settings.payroll.wages_account = Some(r(&refs.refs.wages_account));
+    settings.payroll.liability_account = Some(r(&refs.refs.wages_liability_account));
+    settings.schedule.start_date = Some(start_date);
+    settings.schedule.time_zone = Some(zone.into());
+    sqlx::query("update integration set settings = $2, state = 'active' where integration_id = $1")
+        .bind(integration_id)
+        .bind(sqlx::types::Json(&settings))
+        .execute(&state.db)
+        .await
+        .unwrap();
+    (tenant_id, integration_id)
+}

@@ -3,6 +3,7 @@
 
 mod browser;
 mod connect;
+mod dashboard;
 mod express_setup;
 mod foundation;
 mod helpers;

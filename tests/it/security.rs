@@ -8,6 +8,9 @@ const CUSTOMER_GET: &[&str] = &[
     "/integrations",
     "/integrations/{id}",
     "/integrations/{id}/disconnect",
+    "/integrations/{id}/documents",
+    "/integrations/{id}/preview",
+    "/integrations/{id}/progress",
 ];
 const CUSTOMER_POST: &[&str] = &[
     "/integrations/connect",
@@ -16,6 +19,9 @@ const CUSTOMER_POST: &[&str] = &[
     "/integrations/{id}/setup/method",
     "/integrations/{id}/setup/review",
     "/integrations/{id}/expert",
+    "/integrations/{id}/sync-now",
+    "/integrations/{id}/retry",
+    "/integrations/{id}/back-sync",
     "/sign-out",
     "/support/requests/{id}/notes",
     "/support/requests/{id}/done",
@@ -32,6 +38,9 @@ const STAFF_GET: &[&str] = &[
     "/support/failures",
     "/support/audit",
     "/support/replay-day?integration={id}&day=2026-01-01",
+    "/support/integrations/{id}",
+    "/support/integrations/{id}/documents",
+    "/support/integrations/{id}/progress",
 ];
 /// Public pages.
 const PUBLIC_GET: &[&str] = &[

@@ -1,0 +1,707 @@
+//! The integration dashboard (`/integrations/{id}`, and read-only for staff at
+//! `/support/integrations/{id}`): connections, last and next run, documents per night with the
+//! chart of the last 30 nights, the nightly reconciliation, and the live progress of a running
+//! sync streamed as Server-Sent Events.
+
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::chart;
+use super::controls::BackSyncForm;
+use super::extract::{ClientAddr, CurrentStaff, CurrentUser, PathParam};
+use super::integrations::{IntegrationView, load_view};
+use super::pages::Chrome;
+use crate::audit::{self, Actor};
+use crate::dashboard::{self, Activity, Night, Reconciliation, money};
+use crate::error::{AppError, AppResult};
+use crate::ids::{IntegrationId, TenantId};
+use crate::integrations::IntegrationState;
+use crate::state::AppState;
+use crate::sync::controls::RunRequest;
+use crate::sync::runs::{self, RunKind, RunStatus, SyncRun};
+
+/// Nights in the chart.
+pub const CHART_NIGHTS: u64 = 30;
+/// Nights in the table under it.
+const TABLE_NIGHTS: usize = 7;
+/// Runs in the list of recent runs.
+const RECENT_RUNS: i64 = 8;
+
+/// The session key of the one-time confirmation shown after a control was used.
+pub(super) const FLASH: &str = "dashboard.flash";
+
+/// A one-time message after a post/redirect/get.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    /// Good news (green) or a refusal (amber).
+    pub ok: bool,
+    /// What happened.
+    pub message: String,
+}
+
+impl Flash {
+    /// The CSS modifier of its alert.
+    pub fn css(&self) -> &'static str {
+        if self.ok { "ok" } else { "warn" }
+    }
+}
+
+/// Stores a flash for the next page.
+pub(super) async fn flash(
+    session: &Session,
+    ok: bool,
+    message: impl Into<String>,
+) -> AppResult<()> {
+    session
+        .insert(
+            FLASH,
+            Flash {
+                ok,
+                message: message.into(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The integration's time zone (UTC until one is chosen).
+pub(super) fn zone_of(settings: &crate::integrations::settings::Settings) -> Tz {
+    settings
+        .schedule
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.trim().parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// A moment in the customer's zone, e.g. `Fri 27 Nov 2026, 03:00 EST`.
+pub(super) fn local(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%a %-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// A trading day as people read it, e.g. `Thu 26 Nov 2026`.
+pub(super) fn day_label(day: NaiveDate) -> String {
+    day.format("%a %-d %b %Y").to_string()
+}
+
+/// A status as a word, a colour and an icon.
+#[derive(Clone, Debug)]
+pub struct Status {
+    /// The word.
+    pub word: &'static str,
+    /// The CSS modifier.
+    pub css: &'static str,
+    /// The icon (hidden from screen readers; the word says it).
+    pub icon: &'static str,
+}
+
+fn run_kind(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Nightly => "Nightly",
+        RunKind::Manual => "Sync now",
+        RunKind::BackSync => "Back-sync",
+        RunKind::Retry => "Retry failed",
+        RunKind::Preview => "Preview",
+    }
+}
+
+fn request_label(request: &RunRequest) -> &'static str {
+    match request {
+        RunRequest::Nightly => "Nightly sync",
+        RunRequest::Manual => "Sync now",
+        RunRequest::Retry { .. } => "Retry failed",
+        RunRequest::BackSync { .. } => "Back-sync",
+    }
+}
+
+fn run_status(run: &SyncRun, live: bool) -> Status {
+    match run.status {
+        RunStatus::Running if live => Status {
+            word: "Running",
+            css: "warn",
+            icon: "⟳",
+        },
+        RunStatus::Running => Status {
+            word: "Interrupted",
+            css: "bad",
+            icon: "✕",
+        },
+        RunStatus::Succeeded => Status {
+            word: "Succeeded",
+            css: "ok",
+            icon: "✓",
+        },
+        RunStatus::Partial => Status {
+            word: "Some failed",
+            css: "bad",
+            icon: "!",
+        },
+        RunStatus::Failed => Status {
+            word: "Stopped",
+            css: "bad",
+            icon: "✕",
+        },
+    }
+}
+
+/// One run, as the page shows it.
+pub struct RunLine {
+    /// Sync now, nightly…
+    pub kind: &'static str,
+    /// The trading day.
+    pub day: String,
+    /// How it went.
+    pub status: Status,
+    /// Start, local.
+    pub started: String,
+    /// End, local.
+    pub finished: Option<String>,
+    /// Counts.
+    pub total: i32,
+    /// Posted.
+    pub posted: i32,
+    /// Failed.
+    pub failed: i32,
+    /// Skipped.
+    pub skipped: i32,
+    /// Why it stopped.
+    pub error: Option<String>,
+}
+
+fn run_line(run: &SyncRun, live: Option<i64>, zone: Tz) -> RunLine {
+    RunLine {
+        kind: run_kind(run.kind),
+        day: day_label(run.trading_day),
+        status: run_status(run, live == Some(run.sync_run_id)),
+        started: local(run.started_at, zone),
+        finished: run.finished_at.map(|t| local(t, zone)),
+        total: run.total,
+        posted: run.posted,
+        failed: run.failed,
+        skipped: run.skipped,
+        error: run.error.clone(),
+    }
+}
+
+/// The reconciliation of one currency, formatted.
+pub struct ReconLine {
+    /// Currency.
+    pub currency: String,
+    /// TrackTik's total.
+    pub tracktik: String,
+    /// What QuickBooks holds.
+    pub quickbooks: String,
+    /// TrackTik minus QuickBooks.
+    pub difference: String,
+    /// To the cent.
+    pub balanced: bool,
+    /// (amount, reason) making up the difference.
+    pub differences: Vec<(String, String)>,
+    /// Documents changed after posting.
+    pub notes: Vec<String>,
+}
+
+impl From<&Reconciliation> for ReconLine {
+    fn from(r: &Reconciliation) -> Self {
+        Self {
+            currency: r.currency.clone(),
+            tracktik: money(r.tracktik),
+            quickbooks: money(r.quickbooks),
+            difference: money(r.difference()),
+            balanced: r.balanced(),
+            differences: r
+                .differences
+                .iter()
+                .map(|d| (money(d.amount), d.reason.clone()))
+                .collect(),
+            notes: r.notes.clone(),
+        }
+    }
+}
+
+/// One night in the table.
+pub struct NightLine {
+    /// The trading day, for links.
+    pub iso: String,
+    /// The trading day, for people.
+    pub day: String,
+    /// Counts.
+    pub night: Night,
+    /// One line per currency.
+    pub reconciliation: Vec<ReconLine>,
+}
+
+/// What is going on now.
+pub struct ActivityLine {
+    /// `idle`, `queued` or `running`.
+    pub phase: &'static str,
+    /// In words.
+    pub label: String,
+    /// Handled so far.
+    pub done: i32,
+    /// To handle (at least 1, for the progress bar).
+    pub max: i32,
+}
+
+fn progress_label(run: &SyncRun) -> String {
+    let mut text = if run.total == 0 {
+        "Reading TrackTik…".to_owned()
+    } else {
+        format!("{} of {} documents handled", run.done, run.total)
+    };
+    if run.total > 0 {
+        text.push_str(&format!(
+            " · {} posted · {} failed · {} skipped",
+            run.posted, run.failed, run.skipped
+        ));
+    }
+    text
+}
+
+fn activity_line(activity: &Activity, zone: Tz) -> ActivityLine {
+    match activity {
+        Activity::Idle => ActivityLine {
+            phase: "idle",
+            label: String::new(),
+            done: 0,
+            max: 1,
+        },
+        Activity::Queued(requests) => ActivityLine {
+            phase: "queued",
+            label: format!(
+                "Queued: {}. It starts as soon as a worker is free.",
+                requests
+                    .iter()
+                    .map(request_label)
+                    .collect::<Vec<_>>()
+                    .join(", then ")
+            ),
+            done: 0,
+            max: 1,
+        },
+        Activity::Running(run) => ActivityLine {
+            phase: "running",
+            label: format!(
+                "{} for {} started {}: {}",
+                run_kind(run.kind),
+                day_label(run.trading_day),
+                local(run.started_at, zone),
+                progress_label(run)
+            ),
+            done: run.done,
+            max: run.total.max(1),
+        },
+    }
+}
+
+/// Whether the controls are offered, and why not.
+pub struct ControlsLine {
+    /// Sync now, retry, back-sync are offered.
+    pub enabled: bool,
+    /// Why not, in words.
+    pub why_not: String,
+    /// Preview is offered.
+    pub preview: bool,
+}
+
+fn controls_line(state: IntegrationState) -> ControlsLine {
+    let (enabled, why_not) = match state {
+        IntegrationState::Active => (true, String::new()),
+        IntegrationState::Draft => (
+            false,
+            "Syncing starts once setup is finished: Sync now, Retry and Back-sync appear when the integration is active.".to_owned(),
+        ),
+        IntegrationState::Paused => (
+            false,
+            "This integration is paused, so nothing is sent to QuickBooks. Sync now, Retry and Back-sync come back when it is active again.".to_owned(),
+        ),
+        IntegrationState::NeedsReconnect => (
+            false,
+            "A connection needs to be reconnected (see above) before anything can be sent. The days missed are caught up by themselves afterwards.".to_owned(),
+        ),
+    };
+    ControlsLine {
+        enabled,
+        why_not,
+        preview: state != IntegrationState::NeedsReconnect,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/show.html")]
+pub struct DashboardPage {
+    chrome: Chrome,
+    view: IntegrationView,
+    /// A staff member's read-only view: no forms.
+    staff: bool,
+    /// `/integrations/{id}` or `/support/integrations/{id}`.
+    base: String,
+    zone: String,
+    next_run: Option<String>,
+    last_run: Option<RunLine>,
+    runs: Vec<RunLine>,
+    activity: ActivityLine,
+    nights: Vec<NightLine>,
+    chart_svg: String,
+    chart_summary: String,
+    has_history: bool,
+    empty_message: String,
+    failed_documents: i64,
+    controls: ControlsLine,
+    flash: Option<Flash>,
+    back_sync: BackSyncForm,
+}
+
+impl DashboardPage {
+    /// A run is queued or going: the page refreshes itself without JavaScript.
+    pub fn live(&self) -> bool {
+        self.activity.phase != "idle"
+    }
+}
+
+/// Everything the dashboard needs, for a customer (`staff == false`) or a staff member.
+pub(super) async fn build(
+    state: &AppState,
+    chrome: Chrome,
+    tenant_id: TenantId,
+    id: IntegrationId,
+    staff: bool,
+    flash: Option<Flash>,
+    back_sync: BackSyncForm,
+) -> AppResult<DashboardPage> {
+    let view = load_view(state, tenant_id, id).await?;
+    let db = &state.db;
+    let settings = crate::sync::settings_of(db, tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let zone = zone_of(&settings);
+    let now = Utc::now();
+    let today = now.with_timezone(&zone).date_naive();
+    let first = today
+        .checked_sub_days(chrono::Days::new(CHART_NIGHTS - 1))
+        .unwrap_or(today);
+    let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= today).collect();
+
+    let documents = dashboard::current_documents(db, tenant_id, id, first, today).await?;
+    let nights = dashboard::nights(&days, &documents);
+    let home = view.integration.home_currency.clone();
+    let night_lines: Vec<NightLine> = nights
+        .iter()
+        .rev()
+        .filter(|n| n.total() > 0)
+        .take(TABLE_NIGHTS)
+        .map(|n| NightLine {
+            iso: n.day.to_string(),
+            day: day_label(n.day),
+            night: n.clone(),
+            reconciliation: dashboard::reconcile(n.day, &documents, &home)
+                .iter()
+                .map(ReconLine::from)
+                .collect(),
+        })
+        .collect();
+
+    let activity = dashboard::activity(db, tenant_id, id).await?;
+    let live_id = match &activity {
+        Activity::Running(r) => Some(r.sync_run_id),
+        _ => None,
+    };
+    let recent = runs::recent(db, tenant_id, id, RECENT_RUNS).await?;
+    let last_run = dashboard::last_finished_run(db, tenant_id, id)
+        .await?
+        .map(|r| run_line(&r, live_id, zone));
+    let schedule = crate::sync::schedule_of(&settings).ok();
+    let active = view.integration.state == IntegrationState::Active;
+    let next = schedule.filter(|_| active).map(|s| s.next_run(now));
+    let next_run = next.map(|(day, at)| format!("{} (for {})", local(at, zone), day_label(day)));
+    let has_history = !recent.is_empty() || !documents.is_empty();
+    let empty_message = match (view.integration.state, next) {
+        (IntegrationState::Active, Some((day, at))) => format!(
+            "Your first sync runs after {} {} on {} (for {}): invoices approved and pay runs approved and locked in TrackTik that day appear here after it, with their QuickBooks links.",
+            at.with_timezone(&zone).format("%H:%M"),
+            zone.name(),
+            at.with_timezone(&zone).format("%a %-d %b"),
+            day_label(day)
+        ),
+        (IntegrationState::Draft, _) => "Nothing is synced until setup is finished. Once the integration is active, each night's invoices and pay runs appear here the morning after.".to_owned(),
+        (IntegrationState::NeedsReconnect, _) => "Nothing was synced yet. Reconnect first; the nightly syncs then catch up every day missed.".to_owned(),
+        _ => "Nothing was synced yet. Each night's invoices and pay runs appear here once the integration is active.".to_owned(),
+    };
+    let failed_documents: i64 = dashboard::documents::error_groups(db, tenant_id, id)
+        .await?
+        .iter()
+        .map(|g| g.count)
+        .sum();
+    Ok(DashboardPage {
+        chrome,
+        base: if staff {
+            format!("/support/integrations/{id}")
+        } else {
+            format!("/integrations/{id}")
+        },
+        staff,
+        zone: zone.name().to_owned(),
+        next_run,
+        last_run,
+        runs: recent.iter().map(|r| run_line(r, live_id, zone)).collect(),
+        activity: activity_line(&activity, zone),
+        chart_svg: chart::nights_svg(&nights),
+        chart_summary: chart::summary(&nights),
+        nights: night_lines,
+        has_history,
+        empty_message,
+        failed_documents,
+        controls: controls_line(view.integration.state),
+        view,
+        flash,
+        back_sync,
+    })
+}
+
+/// `GET /integrations/{id}`: the customer's dashboard.
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    current: CurrentUser,
+    PathParam(id): PathParam<IntegrationId>,
+) -> AppResult<DashboardPage> {
+    let flash = session.remove::<Flash>(FLASH).await?;
+    let chrome = Chrome::customer(&state, &session, &current).await?;
+    build(
+        &state,
+        chrome,
+        current.tenant.tenant_id,
+        id,
+        false,
+        flash,
+        BackSyncForm::default(),
+    )
+    .await
+}
+
+/// The tenant of an integration, for staff pages (404 when there is none).
+pub(super) async fn staff_tenant(state: &AppState, id: IntegrationId) -> AppResult<TenantId> {
+    crate::sync::controls::tenant_of(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /support/integrations/{id}`: the same dashboard, read-only, for staff. Audited.
+pub async fn support_show(
+    State(state): State<AppState>,
+    session: Session,
+    CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
+    PathParam(id): PathParam<IntegrationId>,
+) -> AppResult<DashboardPage> {
+    let tenant_id = staff_tenant(&state, id).await?;
+    audit::record(
+        &state.db,
+        Actor::Staff(staff.staff_user_id, staff.email.clone()),
+        "staff.viewed_dashboard",
+        Some(tenant_id),
+        serde_json::json!({ "integration": id, "page": "dashboard" }),
+        Some(&addr),
+    )
+    .await?;
+    let chrome = Chrome::staff(&session, &staff).await?;
+    build(
+        &state,
+        chrome,
+        tenant_id,
+        id,
+        true,
+        None,
+        BackSyncForm::default(),
+    )
+    .await
+}
+
+/// One message of the progress stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// `queued`, `running`, `finished` or `idle`.
+    pub phase: &'static str,
+    /// To handle.
+    pub total: i32,
+    /// Handled.
+    pub done: i32,
+    /// Posted.
+    pub posted: i32,
+    /// Failed.
+    pub failed: i32,
+    /// Skipped.
+    pub skipped: i32,
+    /// In words.
+    pub label: String,
+}
+
+impl Progress {
+    fn of_run(phase: &'static str, run: &SyncRun) -> Self {
+        Self {
+            phase,
+            total: run.total,
+            done: run.done,
+            posted: run.posted,
+            failed: run.failed,
+            skipped: run.skipped,
+            label: progress_label(run),
+        }
+    }
+
+    fn without_run(phase: &'static str, label: &str) -> Self {
+        Self {
+            phase,
+            total: 0,
+            done: 0,
+            posted: 0,
+            failed: 0,
+            skipped: 0,
+            label: label.to_owned(),
+        }
+    }
+
+    /// The last message: the page reloads.
+    fn last(&self) -> bool {
+        matches!(self.phase, "finished" | "idle")
+    }
+}
+
+/// How often the stream looks at the run.
+const POLL: Duration = Duration::from_secs(1);
+/// A stream ends after this long; the browser's `EventSource` reconnects by itself.
+const STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+struct Follow {
+    state: AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    run: Option<i64>,
+    last: Option<Progress>,
+    started: Instant,
+    ended: bool,
+}
+
+impl Follow {
+    /// What to say now.
+    async fn look(&mut self) -> sqlx::Result<Progress> {
+        let db = &self.state.db;
+        if let Some(id) = self.run {
+            let live = dashboard::live_run(db, self.tenant_id, self.integration_id)
+                .await?
+                .filter(|r| r.sync_run_id == id);
+            return Ok(match live {
+                Some(run) => Progress::of_run("running", &run),
+                None => match runs::get(db, self.tenant_id, id).await? {
+                    Some(run) => {
+                        let mut p = Progress::of_run("finished", &run);
+                        p.label = if run.status == RunStatus::Running {
+                            // Its worker went away; the next run picks up what is left.
+                            format!("Stopped without finishing: {}", p.label)
+                        } else {
+                            format!("Finished: {}", p.label)
+                        };
+                        p
+                    }
+                    None => Progress::without_run("idle", ""),
+                },
+            });
+        }
+        Ok(
+            match dashboard::activity(db, self.tenant_id, self.integration_id).await? {
+                Activity::Running(run) => {
+                    self.run = Some(run.sync_run_id);
+                    Progress::of_run("running", &run)
+                }
+                Activity::Queued(_) => Progress::without_run(
+                    "queued",
+                    "Queued: it starts as soon as a worker is free.",
+                ),
+                Activity::Idle => Progress::without_run("idle", "Nothing is running."),
+            },
+        )
+    }
+
+    /// The next message that differs from the last one sent, or `None` when the stream ends.
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            if self.started.elapsed() > STREAM_LIFETIME {
+                return None;
+            }
+            let progress = match self.look().await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(integration = %self.integration_id, error = %e, "progress stream stopped");
+                    return None;
+                }
+            };
+            if self.last.as_ref() != Some(&progress) {
+                self.ended = progress.last();
+                let event = Event::default()
+                    .event(if progress.last() { "end" } else { "progress" })
+                    .json_data(&progress)
+                    .unwrap_or_else(|_| Event::default().event("end").data("{}"));
+                self.last = Some(progress);
+                return Some((Ok(event), self));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+fn stream(
+    state: AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let follow = Follow {
+        state,
+        tenant_id,
+        integration_id,
+        run: None,
+        last: None,
+        started: Instant::now(),
+        ended: false,
+    };
+    Sse::new(futures_util::stream::unfold(follow, Follow::next)).keep_alive(KeepAlive::default())
+}
+
+/// `GET /integrations/{id}/progress`: the running sync's counts as Server-Sent Events, sent
+/// whenever they change (`progress`), then one `end` when the run finishes (or when nothing is
+/// queued or running).
+pub async fn progress(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathParam(id): PathParam<IntegrationId>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let tenant_id = current.tenant.tenant_id;
+    crate::integrations::db::get(&state.db, tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(stream(state, tenant_id, id))
+}
+
+/// `GET /support/integrations/{id}/progress`: the same stream for the staff view.
+pub async fn support_progress(
+    State(state): State<AppState>,
+    CurrentStaff(_staff): CurrentStaff,
+    PathParam(id): PathParam<IntegrationId>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let tenant_id = staff_tenant(&state, id).await?;
+    Ok(stream(state, tenant_id, id))
+}
