@@ -1,6 +1,7 @@
 // A newcomer's first visit, in a real browser: sign in with TrackTik, connect QuickBooks Online,
 // finish Express setup through every wizard step and activate, ask for an expert on a second
-// company's draft; then a staff member finds the customer and the request in the console.
+// company's draft; Sync now runs while the page follows it, then the posted documents and a
+// failure are opened; then a staff member finds the customer and the request in the console.
 // Usage: node walkthrough.js APP_URL TRACKTIK_URL STAFF_EMAIL STAFF_PASSWORD OUT_DIR
 // Exits non-zero, with the reason, on the first step that does not behave.
 const { chromium } = require('playwright-core');
@@ -57,6 +58,11 @@ function expect(condition, message) {
     await customer.click('button[value=save]');
     for (const step of ['billing', 'payroll', 'taxes', 'schedule']) {
       await customer.waitForURL(`**/setup/${step}`);
+      if (step === 'schedule') {
+        // Start 30 days back, so Sync now has a month of invoices and pay runs to post.
+        const start = new Date(Date.now() - 30 * 86400e3).toISOString().slice(0, 10);
+        await customer.fill('#start_date', start);
+      }
       await shot(customer, `wizard-${step}`);
       await customer.click('button[value=save]');
     }
@@ -76,9 +82,35 @@ function expect(condition, message) {
     expect((await customer.content()).includes('Sync by hand'), 'the dashboard offers the manual controls');
     await shot(customer, 'dashboard');
     await customer.click('button:has-text("Sync now")');
-    await customer.waitForSelector('text=Sync queued');
-    expect(await customer.isVisible('progress'), 'a queued sync shows its progress bar');
+    await customer.waitForLoadState();
+    expect(await customer.isVisible('text=Sync queued'), 'Sync now says it is queued');
     await shot(customer, 'dashboard-sync-queued');
+    // A worker picks the run up; the bar follows it over Server-Sent Events and the page
+    // reloads itself when the run ends.
+    await customer.waitForFunction(() => {
+      const phase = document.querySelector('[data-progress-phase]');
+      return !phase || phase.textContent.includes('Running');
+    }, null, { timeout: 60000 });
+    await shot(customer, 'dashboard-sync-running');
+    await customer.waitForSelector('section.live', { state: 'detached', timeout: 180000 });
+    await customer.waitForLoadState();
+    const after = await customer.content();
+    expect(!after.includes('Sync in progress'), 'the progress box goes once the run ends');
+    await shot(customer, 'dashboard-after-sync');
+    // What was posted: invoices and pay runs, each with its QuickBooks link.
+    await customer.goto(integrationUrl + '/documents?state=posted');
+    const posted = await customer.content();
+    expect(posted.includes('View in QuickBooks'), 'posted documents link to QuickBooks');
+    expect(/invoice/i.test(posted), 'posted invoices are listed');
+    expect(/pay run/i.test(posted), 'posted pay runs are listed');
+    await shot(customer, 'documents-posted');
+    // A failure, in words, with what to do about it.
+    await customer.goto(integrationUrl + '/documents?state=failed');
+    const failed = await customer.content();
+    expect(failed.includes('What failed, by reason'), 'failures are grouped by reason');
+    expect(failed.includes('What to do:'), 'each failure says what to do');
+    await shot(customer, 'documents-failed');
+    await customer.goto(integrationUrl);
     await customer.fill('#from', '2026-01-10');
     await customer.fill('#to', '2026-01-01');
     await customer.click('button:has-text("Back-sync")');

@@ -44,6 +44,11 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
     let app = TestApp::spawn_with_sandboxes().await;
     app.add_staff("grace@ledgerbridge.test", "a long enough password")
         .await;
+    // A worker in the same process runs what Sync now queues.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(ledgerbridge::jobs::run(app.state.clone(), async move {
+        let _ = stopped.await;
+    }));
     let out = output_dir("first-visit");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/walkthrough.js");
     let (base, tracktik) = (
@@ -87,6 +92,18 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
         ],
         "the browser's clicks activated one company and left the other a draft"
     );
+    let states: Vec<(String, i64)> =
+        sqlx::query_as("select state::text, count(*) from ledger_entry group by 1 order by 1")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert!(
+        states.iter().any(|(s, n)| s == "posted" && *n > 0)
+            && states.iter().any(|(s, n)| s == "failed" && *n > 0),
+        "Sync now posted documents and failed some, as the pages showed: {states:?}"
+    );
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
     let requests: i64 = sqlx::query_scalar("select count(*) from support_request")
         .fetch_one(&app.db)
         .await
