@@ -148,6 +148,14 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
             "Use a customer or vendor in the document's currency (pick one in the settings), then retry.",
             "settings",
         ),
+        _ if fault.errors.is_empty() => (
+            format!(
+                "QuickBooks refused this {what} without saying why ({}).",
+                status_words(e)
+            ),
+            "Check the document in TrackTik (its size and amounts) and retry; if it fails again, ask support with the document number.",
+            "quickbooks",
+        ),
         _ => (
             format!("QuickBooks refused this {what}: {}", fault.summary()),
             "Fix it in QuickBooks or in the settings, then retry.",
@@ -160,5 +168,14 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
         fix: fix.into(),
         fix_at: Some(fix_at.into()),
         retryable: false,
+    }
+}
+
+/// The HTTP status of a refusal that came without a fault, in words.
+fn status_words(e: &QboError) -> String {
+    match e {
+        QboError::Rejected { status: 413, .. } => "the request was too large, HTTP 413".into(),
+        QboError::Rejected { status, .. } => format!("HTTP {status}"),
+        _ => "no fault in the answer".into(),
     }
 }

@@ -280,6 +280,17 @@ pub enum TranslateError {
         /// e.g. `invoice 4012`.
         record: String,
     },
+    /// More lines than QuickBooks takes on one transaction.
+    #[error(
+        "TrackTik {record} has {lines} lines; QuickBooks takes at most {max} lines on one document. Split it into smaller invoices in TrackTik.",
+        max = super::MAX_LINES
+    )]
+    TooManyLines {
+        /// e.g. `invoice 4012`.
+        record: String,
+        /// How many lines it has.
+        lines: usize,
+    },
     /// The document adds up to nothing QuickBooks can post.
     #[error("Nothing to post: {reason}")]
     NothingToPost {
@@ -320,6 +331,7 @@ impl TranslateError {
             | MissingCurrency
             | IncompleteDocument { .. }
             | AmountOutOfRange { .. }
+            | TooManyLines { .. }
             | NothingToPost { .. } => FixAt::TrackTik,
         }
     }

@@ -122,6 +122,12 @@ pub fn translate_invoice(
             total: invoice.total.unwrap_or_default(),
         });
     }
+    if doc.lines.len() > super::MAX_LINES {
+        return Err(TranslateError::TooManyLines {
+            record,
+            lines: doc.lines.len(),
+        });
+    }
     let currency = currency_ref(ctx.company, ctx.currency)?;
     let class = Wanted::new(
         ctx.company,

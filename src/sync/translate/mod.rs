@@ -36,6 +36,11 @@ use crate::integrations::CompanyProfile;
 use crate::integrations::settings::QboRef;
 use crate::providers::quickbooks::models::Ref;
 
+/// The most lines one QuickBooks transaction takes (Intuit documents 750 for taxable
+/// transactions; it is applied to every document so a larger one fails here, in words, and
+/// not as a bare "request too large" from QuickBooks).
+pub const MAX_LINES: usize = 750;
+
 pub use dimensions::DimensionRefs;
 pub use doc_number::{MAX_DOC_NUMBER, doc_number, fit_doc_number};
 pub use error::{Area, DimensionKind, FixAt, TaxTargetKind, TranslateError};
