@@ -310,10 +310,8 @@ proptest! {
     }
 }
 
-/// A 10,000-line invoice translates, line for line, to the cent.
-#[test]
-fn a_ten_thousand_line_invoice_translates_exactly() {
-    let lines: Vec<GenLine> = (0..10_000i64)
+fn many_lines(n: i64) -> Vec<GenLine> {
+    (0..n)
         .map(|i| GenLine {
             cents: (i * 7919) % 100_000 - 1_000,
             qty: 1,
@@ -323,8 +321,14 @@ fn a_ten_thousand_line_invoice_translates_exactly() {
             taxable: None,
             taxes: vec![(Some(1 + i % 2), i % 300), (None, i % 7)],
         })
-        .collect();
-    let doc = build_invoice(&lines);
+        .collect()
+}
+
+/// An invoice of the most lines QuickBooks takes translates, line for line, to the cent.
+#[test]
+fn an_invoice_of_the_most_lines_quickbooks_takes_translates_exactly() {
+    let n = crate::sync::translate::MAX_LINES;
+    let doc = build_invoice(&many_lines(n as i64));
     for us in [true, false] {
         let out = translate_invoice(&doc, &world(us).invoice_ctx()).unwrap();
         let (sub, tax) = (
@@ -333,6 +337,18 @@ fn a_ten_thousand_line_invoice_translates_exactly() {
         );
         let expected = if us { sub + tax } else { sub };
         assert_eq!(line_sum(&out.invoice.line), expected);
-        assert_eq!(out.invoice.line.len(), if us { 10_003 } else { 10_000 });
+        assert_eq!(out.invoice.line.len(), if us { n + 3 } else { n });
     }
+}
+
+/// A 10,000-line invoice fails in words before anything is sent.
+#[test]
+fn a_ten_thousand_line_invoice_fails_with_the_limit_in_words() {
+    let doc = build_invoice(&many_lines(10_000));
+    let err = translate_invoice(&doc, &world(true).invoice_ctx()).unwrap_err();
+    assert!(
+        matches!(err, TranslateError::TooManyLines { lines: 10_000, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("at most 750 lines"), "{err}");
 }
