@@ -8,6 +8,7 @@ mod foundation;
 mod helpers;
 mod notices;
 mod quickbooks_client;
+mod reliability;
 mod security;
 mod staff_sign_in;
 mod sync;
