@@ -160,4 +160,6 @@ impl std::fmt::Display for RequestId {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
