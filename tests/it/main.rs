@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Each test gets a fresh PostgreSQL
 //! database (see `helpers`), and talks to the app over real HTTP.
 
+mod bad_input;
 mod browser;
 mod connect;
 mod express_setup;
