@@ -123,6 +123,8 @@ pub struct TestApp {
     pub sandboxes: Option<Sandboxes>,
     _server: tokio::task::JoinHandle<()>,
     _test_db: TestDb,
+    /// The `ledgerbridge` process serving `base_url`, when the app runs as one.
+    _process: Option<AppProcess>,
 }
 
 /// Settings for a test app, on top of the defaults.
@@ -202,6 +204,7 @@ impl TestApp {
             sandboxes: None,
             _server: server,
             _test_db: test_db,
+            _process: None,
         }
     }
 
@@ -813,5 +816,79 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestApp {
+    /// The real binary serving the app (`ledgerbridge <args>`, e.g. `serve`: web and worker in
+    /// one process) on a free port, wired to `sandboxes`, output appended to `log`. The test
+    /// gets an in-process state on the same database and key, for reading and for library
+    /// calls; every HTTP request goes to the process.
+    pub async fn spawn_process(
+        args: &[&str],
+        sandboxes: Sandboxes,
+        extra_env: &[(&'static str, &str)],
+        log: &std::path::Path,
+    ) -> Self {
+        let test_db = TestDb::new().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut env: Vec<(&'static str, String)> = vec![
+            ("DATABASE_URL", test_db.url.clone()),
+            ("LEDGERBRIDGE_LISTEN", listen.clone()),
+            ("LEDGERBRIDGE_TOKEN_KEYS", token_key_spec()),
+            ("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10".into()),
+            (
+                "TRACKTIK_HTTP_PORTALS",
+                sandboxes.tracktik.base_url().to_owned(),
+            ),
+            (
+                "QUICKBOOKS_BASE_URL",
+                sandboxes.quickbooks.base_url().to_owned(),
+            ),
+        ];
+        env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut process = AppProcess::start(args, &env, log);
+        let base_url = format!("http://{listen}");
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(r) = reqwest::get(format!("{base_url}/healthz")).await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Some(status) = process.exited() {
+                panic!(
+                    "ledgerbridge {args:?} exited ({status}): {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "ledgerbridge {args:?} did not answer /healthz"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let lookup: HashMap<&str, String> = env.into_iter().collect();
+        let config =
+            Config::from_lookup(|name| lookup.get(name).cloned()).expect("process config is valid");
+        let state = ledgerbridge::server::build_state(config)
+            .await
+            .expect("the state builds");
+        Self {
+            base_url,
+            db_url: test_db.url.clone(),
+            db: state.db.clone(),
+            client: client(),
+            state,
+            sandboxes: Some(sandboxes),
+            _server: tokio::spawn(async {}),
+            _test_db: test_db,
+            _process: Some(process),
+        }
     }
 }
