@@ -54,7 +54,7 @@ pub async fn run(
         .concurrency(state.config.worker_concurrency.max(1))
         .data(state.clone())
         .backend(PostgresStorage::<crate::sync::controls::SyncIntegration>::new(state.db.clone()))
-        .build_fn(sync::run);
+        .build_fn(sync_then_reachable);
 
     tracing::info!(
         concurrency = state.config.worker_concurrency,
@@ -73,6 +73,26 @@ pub async fn run(
         .context("the job monitor stopped with an error")?;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// [`sync::run`], and after a failure, waits (up to a minute) until the database answers again:
+/// apalis writes the outcome right after the job returns and never retries that write, so a
+/// failure caused by a database restart would otherwise leave the job `Running` for as long as
+/// this worker lives (apalis re-enqueues only the jobs of workers unseen for 5 minutes).
+async fn sync_then_reachable(
+    job: crate::sync::controls::SyncIntegration,
+    state: Data<AppState>,
+) -> Result<(), Error> {
+    let result = sync::run(job, state.clone()).await;
+    if result.is_err() {
+        for _ in 0..240 {
+            if sqlx::query("select 1").execute(&state.db).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+    result
 }
 
 /// Wraps any error for apalis, which wants a boxed std error.

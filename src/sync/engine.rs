@@ -167,6 +167,9 @@ pub(crate) async fn run_with(
     let run_id = if preview {
         None
     } else {
+        // Holding the lock, no other run of this integration is alive: rows still `running`
+        // belong to a worker that died.
+        runs::close_interrupted(db, tenant_id, integration_id).await?;
         Some(runs::start(db, tenant_id, integration_id, day, kind).await?)
     };
     report.sync_run_id = run_id;
@@ -176,8 +179,8 @@ pub(crate) async fn run_with(
         &settings,
         &schedule,
         (from, until),
-        run_id,
         &mut report,
+        &mut lock,
     )
     .await;
     if let Some(id) = run_id {
@@ -258,9 +261,11 @@ async fn run_locked(
     settings: &Settings,
     schedule: &TradingSchedule,
     (from, until): (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
-    run_id: Option<i64>,
     report: &mut RunReport,
+    lock: &mut sqlx::PgConnection,
 ) -> Result<(), SyncError> {
+    // The run's row (none for a preview).
+    let run_id = report.sync_run_id;
     let db = &state.db;
     let tenant_id = integration.tenant_id;
     let integration_id = integration.integration_id;
@@ -365,6 +370,7 @@ async fn run_locked(
             }
         }
         if ready.len() == MAX_BATCH_ITEMS || (rows.peek().is_none() && !ready.is_empty()) {
+            still_locked(lock).await?;
             let docs = std::mem::take(&mut ready);
             let states = if docs.len() == 1 {
                 let doc = docs.into_iter().next().expect("one document");
@@ -379,6 +385,20 @@ async fn run_locked(
         }
     }
     Ok(())
+}
+
+/// Stops the run when the connection holding its advisory lock is gone (the database
+/// restarted or dropped it): the lock went with it, and another run may now hold it.
+async fn still_locked(lock: &mut sqlx::PgConnection) -> Result<(), SyncError> {
+    sqlx::query("select 1")
+        .execute(lock)
+        .await
+        .map(|_| ())
+        .map_err(|_| {
+            SyncError::Unavailable(
+                "The database connection holding this run's lock was lost; the run stopped and is tried again.".into(),
+            )
+        })
 }
 
 /// Counts one document's outcome (one left `posting` counts as skipped for this run).

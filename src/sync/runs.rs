@@ -159,6 +159,26 @@ pub async fn finish(
     Ok(())
 }
 
+/// Ends the integration's runs still marked `running`: called under the integration's lock,
+/// when no run of it can be alive, so they were left by a worker that stopped mid-run (their
+/// documents are resolved by the run that calls this). Returns how many.
+pub async fn close_interrupted(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "update sync_run set status = 'failed', finished_at = now(),
+             error = 'The run was interrupted (its worker stopped); the next run took over its documents.'
+         where tenant_id = $1 and integration_id = $2 and status = 'running'",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// One run.
 pub async fn get(
     db: impl PgExecutor<'_>,

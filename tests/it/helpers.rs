@@ -18,13 +18,19 @@ fn server_url() -> String {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    /// The server holding it.
+    server: String,
 }
 
 impl TestDb {
     /// Creates an empty database with a unique name (the app migrates it itself).
     pub async fn new() -> Self {
-        let base =
-            PgConnectOptions::from_str(&server_url()).expect("DATABASE_URL is a PostgreSQL URL");
+        Self::new_on(&server_url()).await
+    }
+
+    /// [`TestDb::new`] on another server (e.g. a throw-away cluster a test restarts).
+    pub async fn new_on(server: &str) -> Self {
+        let base = PgConnectOptions::from_str(server).expect("DATABASE_URL is a PostgreSQL URL");
         let name = format!("lb_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = base.clone().database("postgres").connect().await.expect(
             "PostgreSQL must be running on 127.0.0.1:5432 (or at DATABASE_URL) for the tests",
@@ -35,14 +41,18 @@ impl TestDb {
             .unwrap();
         admin.close().await.ok();
         let url = base.database(&name).to_url_lossy().to_string();
-        Self { name, url }
+        Self {
+            name,
+            url,
+            server: server.to_owned(),
+        }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let server = server_url();
+        let server = self.server.clone();
         // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -113,6 +123,8 @@ pub struct TestApp {
     pub sandboxes: Option<Sandboxes>,
     _server: tokio::task::JoinHandle<()>,
     _test_db: TestDb,
+    /// The `ledgerbridge` process serving `base_url`, when the app runs as one.
+    _process: Option<AppProcess>,
 }
 
 /// Settings for a test app, on top of the defaults.
@@ -152,7 +164,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: TestSettings) -> Self {
-        let test_db = TestDb::new().await;
+        Self::spawn_on(TestDb::new().await, settings).await
+    }
+
+    /// The app on a database made by the caller (e.g. on a throw-away cluster).
+    pub async fn spawn_on(test_db: TestDb, settings: TestSettings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env = settings.env;
@@ -188,6 +204,7 @@ impl TestApp {
             sandboxes: None,
             _server: server,
             _test_db: test_db,
+            _process: None,
         }
     }
 
@@ -545,6 +562,334 @@ impl SmtpSink {
 
     pub fn count(&self) -> usize {
         self.messages.lock().unwrap().len()
+    }
+}
+
+impl Sandboxes {
+    /// Both sandboxes with the given options (a bigger portal, QBO limits lifted, …).
+    pub async fn start_with(
+        tracktik: ledgerbridge::sandbox::tracktik::Options,
+        quickbooks: ledgerbridge::sandbox::quickbooks::Options,
+    ) -> Self {
+        Self {
+            tracktik: ledgerbridge::sandbox::tracktik::start(tracktik)
+                .await
+                .expect("TrackTik sandbox starts"),
+            quickbooks: ledgerbridge::sandbox::quickbooks::start(quickbooks)
+                .await
+                .expect("QuickBooks sandbox starts"),
+        }
+    }
+}
+
+/// A new token-key specification (`id:base64`), for a test app and the processes it starts to
+/// share.
+pub fn token_key_spec() -> String {
+    secrecy::ExposeSecret::expose_secret(&ledgerbridge::crypto::TokenCipher::generate_spec("test"))
+        .to_owned()
+}
+
+impl TestApp {
+    /// The app on `db`, wired to already started sandboxes, with extra settings.
+    pub async fn spawn_with_these_sandboxes(
+        db: TestDb,
+        sandboxes: Sandboxes,
+        mut settings: TestSettings,
+    ) -> Self {
+        settings.env.insert(
+            "TRACKTIK_HTTP_PORTALS",
+            sandboxes.tracktik.base_url().to_owned(),
+        );
+        settings.env.insert(
+            "QUICKBOOKS_BASE_URL",
+            sandboxes.quickbooks.base_url().to_owned(),
+        );
+        let mut app = Self::spawn_on(db, settings).await;
+        app.sandboxes = Some(sandboxes);
+        app
+    }
+
+    /// Signs in with TrackTik, connects `realm` (multicurrency turned on first: the seeded
+    /// portals bill in CAD and USD), runs Express setup through the library and activates the
+    /// integration with `start_date` (UTC, cutoff 03:00, pay runs on).
+    pub async fn activate_integration(
+        &self,
+        realm: &str,
+        start_date: chrono::NaiveDate,
+    ) -> ActiveIntegration {
+        Sandboxes::control(
+            self.sandboxes().quickbooks.base_url(),
+            &format!("/__sandbox/companies/{realm}/settings"),
+            serde_json::json!({"multicurrency": true}),
+        )
+        .await;
+        assert_eq!(self.sign_in_with_tracktik().await.status(), 303);
+        assert_eq!(self.connect_quickbooks(realm, None).await.status(), 303);
+        let (tenant_id, integration_id) =
+            sqlx::query_as("select tenant_id, integration_id from integration where realm_id = $1")
+                .bind(realm)
+                .fetch_one(&self.db)
+                .await
+                .unwrap();
+        let active = ActiveIntegration {
+            tenant_id,
+            integration_id,
+            realm: realm.to_owned(),
+        };
+        active.express(&self.state, start_date).await;
+        active
+    }
+}
+
+/// A connected, set-up, active integration.
+pub struct ActiveIntegration {
+    pub tenant_id: ledgerbridge::ids::TenantId,
+    pub integration_id: ledgerbridge::ids::IntegrationId,
+    pub realm: String,
+}
+
+impl ActiveIntegration {
+    /// A QBO access token (refreshed when needed, single-flight with every other process).
+    pub async fn qbo_token(&self, state: &ledgerbridge::state::AppState) -> secrecy::SecretString {
+        let conn = ledgerbridge::connections::db::quickbooks_for_integration(
+            &state.db,
+            self.tenant_id,
+            self.integration_id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        ledgerbridge::connections::access_token(state, self.tenant_id, conn.connection_id)
+            .await
+            .unwrap()
+    }
+
+    /// The TrackTik portal and an access token.
+    pub async fn tracktik(
+        &self,
+        state: &ledgerbridge::state::AppState,
+    ) -> (
+        ledgerbridge::providers::tracktik::Portal,
+        ledgerbridge::providers::tracktik::AccessToken,
+    ) {
+        let conn = ledgerbridge::connections::db::tracktik_for_tenant(&state.db, self.tenant_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let token =
+            ledgerbridge::connections::access_token(state, self.tenant_id, conn.connection_id)
+                .await
+                .unwrap();
+        (
+            ledgerbridge::providers::tracktik::Portal::new(&conn.external_id).unwrap(),
+            ledgerbridge::providers::tracktik::AccessToken::new(
+                secrecy::ExposeSecret::expose_secret(&token).to_owned(),
+            ),
+        )
+    }
+
+    /// Express setup's defaults in QBO, then settings saved and the integration made active.
+    async fn express(&self, state: &ledgerbridge::state::AppState, start_date: chrono::NaiveDate) {
+        use ledgerbridge::integrations::settings::{QboRef, Settings, TaxTarget};
+        use ledgerbridge::mapping::express::{ExpressOptions, TaxClassInput, ensure_defaults};
+        let (portal, tt) = self.tracktik(state).await;
+        let classes = state
+            .providers
+            .tracktik
+            .tax_classes(&portal, &tt)
+            .await
+            .unwrap();
+        let inputs: Vec<TaxClassInput> = classes
+            .iter()
+            .map(|c| TaxClassInput {
+                id: c.id,
+                name: c.name.clone().unwrap_or_default(),
+            })
+            .collect();
+        let token = self.qbo_token(state).await;
+        let co = ledgerbridge::providers::quickbooks::Company {
+            realm_id: &self.realm,
+            access_token: &token,
+        };
+        let refs = ensure_defaults(
+            &state.providers.quickbooks,
+            &co,
+            &inputs,
+            &ExpressOptions::default(),
+        )
+        .await
+        .expect("Express setup");
+        let r = |x: &ledgerbridge::providers::quickbooks::models::Ref| {
+            QboRef::new(x.value.clone(), x.name.clone().unwrap_or_default())
+        };
+        let mut settings = Settings::default();
+        settings.billing.default_item = Some(r(&refs.refs.service_income_item));
+        for (id, t) in &refs.refs.tax_classes {
+            settings
+                .taxes
+                .classes
+                .insert(*id, TaxTarget::Item { item: r(&t.item) });
+        }
+        settings.taxes.automated_tax_item = Some(r(&refs.refs.automated_tax.item));
+        settings.payroll.enabled = true;
+        settings.payroll.wages_account = Some(r(&refs.refs.wages_account));
+        settings.payroll.liability_account = Some(r(&refs.refs.wages_liability_account));
+        settings.schedule.start_date = Some(start_date);
+        settings.schedule.time_zone = Some("UTC".into());
+        settings.schedule.cutoff = chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap();
+        sqlx::query(
+            "update integration set settings = $2, state = 'active' where integration_id = $1",
+        )
+        .bind(self.integration_id)
+        .bind(sqlx::types::Json(&settings))
+        .execute(&state.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// A `ledgerbridge` process (the real binary, e.g. `worker`) whose stdout and stderr are
+/// appended to a log file. Dropping it kills it.
+pub struct AppProcess {
+    child: std::process::Child,
+}
+
+impl AppProcess {
+    /// Starts `ledgerbridge <args>` with exactly `env` (nothing inherited but `PATH`), in a
+    /// directory without a `.env`, output appended to `log`.
+    pub fn start(args: &[&str], env: &[(&str, String)], log: &std::path::Path) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file opens");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerbridge"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .current_dir(log.parent().expect("the log is in a directory"))
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Self {
+            child: command.spawn().expect("the ledgerbridge binary starts"),
+        }
+    }
+
+    /// SIGKILL (no chance to clean up), then reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether it has exited on its own.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestApp {
+    /// The real binary serving the app (`ledgerbridge <args>`, e.g. `serve`: web and worker in
+    /// one process) on a free port, wired to `sandboxes`, output appended to `log`. The test
+    /// gets an in-process state on the same database and key, for reading and for library
+    /// calls; every HTTP request goes to the process.
+    pub async fn spawn_process(
+        args: &[&str],
+        sandboxes: Sandboxes,
+        extra_env: &[(&'static str, &str)],
+        log: &std::path::Path,
+    ) -> Self {
+        let test_db = TestDb::new().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut env: Vec<(&'static str, String)> = vec![
+            ("DATABASE_URL", test_db.url.clone()),
+            ("LEDGERBRIDGE_LISTEN", listen.clone()),
+            ("LEDGERBRIDGE_TOKEN_KEYS", token_key_spec()),
+            ("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10".into()),
+            (
+                "TRACKTIK_HTTP_PORTALS",
+                sandboxes.tracktik.base_url().to_owned(),
+            ),
+            (
+                "QUICKBOOKS_BASE_URL",
+                sandboxes.quickbooks.base_url().to_owned(),
+            ),
+        ];
+        env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut process = AppProcess::start(args, &env, log);
+        let base_url = format!("http://{listen}");
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(r) = reqwest::get(format!("{base_url}/healthz")).await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Some(status) = process.exited() {
+                panic!(
+                    "ledgerbridge {args:?} exited ({status}): {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "ledgerbridge {args:?} did not answer /healthz"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let lookup: HashMap<&str, String> = env.into_iter().collect();
+        let config =
+            Config::from_lookup(|name| lookup.get(name).cloned()).expect("process config is valid");
+        let state = ledgerbridge::server::build_state(config)
+            .await
+            .expect("the state builds");
+        Self {
+            base_url,
+            db_url: test_db.url.clone(),
+            db: state.db.clone(),
+            client: client(),
+            state,
+            sandboxes: Some(sandboxes),
+            _server: tokio::spawn(async {}),
+            _test_db: test_db,
+            _process: Some(process),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Each test gets a fresh PostgreSQL
 //! database (see `helpers`), and talks to the app over real HTTP.
 
+mod bad_input;
 mod browser;
 mod connect;
 mod dashboard;
@@ -9,6 +10,7 @@ mod foundation;
 mod helpers;
 mod notices;
 mod quickbooks_client;
+mod reliability;
 mod security;
 mod staff_sign_in;
 mod support_console;

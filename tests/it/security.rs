@@ -1,7 +1,10 @@
 //! A sweep over every route: who may reach it, and that every state-changing route demands
 //! the form token. When a route is added to `web::router`, add it here too.
 
-use crate::helpers::{TestApp, client, location};
+use crate::helpers::{
+    ActiveIntegration, Sandboxes, TempDir, TestApp, TestSettings, client, location,
+    scan_database_for,
+};
 
 /// Pages for signed-in customers: `{id}` is replaced by an integration id.
 const CUSTOMER_GET: &[&str] = &[
@@ -160,4 +163,246 @@ async fn an_unknown_tenant_in_the_console_is_404_and_a_malformed_id_is_404() {
         404
     );
     assert_eq!(app.get("/support/tenants/not-an-id").await.status(), 404);
+}
+
+/// Asserts the security headers every response must carry.
+fn assert_security_headers(what: &str, r: &reqwest::Response, https: bool) {
+    let h = r.headers();
+    let csp = h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
+    assert!(
+        csp.contains("default-src 'self'")
+            && csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline")
+            && !csp.contains("unsafe-eval"),
+        "{what}: {csp}"
+    );
+    assert_eq!(
+        h.get("x-content-type-options").unwrap(),
+        "nosniff",
+        "{what}"
+    );
+    assert_eq!(h.get("x-frame-options").unwrap(), "DENY", "{what}");
+    assert_eq!(
+        h.get("referrer-policy").unwrap(),
+        "strict-origin-when-cross-origin",
+        "{what}"
+    );
+    match h.get("strict-transport-security") {
+        Some(v) if https => assert!(
+            v.to_str().unwrap().contains("max-age=31536000"),
+            "{what}: {v:?}"
+        ),
+        None if !https => {}
+        other => panic!("{what}: HSTS {other:?} while https is {https}"),
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_page_carries_the_security_headers() {
+    let app = TestApp::spawn_with_sandboxes().await;
+    let (tenant, other_integration) = ids(&app).await;
+    let anonymous = client();
+    // Public pages, redirects to sign-in, not found, and refused posts.
+    for path in PUBLIC_GET.iter().chain(CUSTOMER_GET).chain(STAFF_GET) {
+        let r = anonymous
+            .get(app.url(&fill(path, &tenant, &other_integration)))
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&format!("anonymous GET {path}"), &r, false);
+    }
+    let r = anonymous
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_security_headers("404", &r, false);
+    for path in CUSTOMER_POST.iter().chain(PUBLIC_POST) {
+        let r = anonymous
+            .post(app.url(&fill(path, &tenant, &other_integration)))
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&format!("POST {path} without a token"), &r, false);
+    }
+    // A signed-in customer's pages, including another tenant's integration (404).
+    assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
+    assert_eq!(
+        app.connect_quickbooks(ledgerbridge::sandbox::quickbooks::US_REALM_ID, None)
+            .await
+            .status(),
+        303
+    );
+    let own: uuid::Uuid =
+        sqlx::query_scalar("select integration_id from integration where realm_id = $1")
+            .bind(ledgerbridge::sandbox::quickbooks::US_REALM_ID)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    for integration in [own.to_string(), other_integration.clone()] {
+        for path in CUSTOMER_GET {
+            let r = app.get(&fill(path, &tenant, &integration)).await;
+            assert_security_headers(&format!("customer GET {path}"), &r, false);
+        }
+    }
+    // Staff pages.
+    let staff = TestApp::spawn().await;
+    let (tenant, integration) = ids(&staff).await;
+    staff.sign_in_staff().await;
+    for path in STAFF_GET {
+        let r = staff.get(&fill(path, &tenant, &integration)).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_security_headers(&format!("staff GET {path}"), &r, false);
+    }
+}
+
+#[tokio::test]
+async fn over_https_browsers_are_told_to_use_https_only() {
+    let mut settings = TestSettings::default();
+    settings.env.insert(
+        "LEDGERBRIDGE_PUBLIC_URL",
+        "https://ledgerbridge.example.com".into(),
+    );
+    let app = TestApp::spawn_with(settings).await;
+    for path in [
+        "/",
+        "/staff/sign-in",
+        "/no/such/page",
+        "/healthz",
+        "/integrations",
+    ] {
+        let r = app.get(path).await;
+        assert_security_headers(&format!("https GET {path}"), &r, true);
+    }
+}
+
+/// Every token both connections hold now, in the clear.
+async fn tokens_held(app: &TestApp, active: &ActiveIntegration) -> Vec<String> {
+    use secrecy::ExposeSecret;
+    let tt = ledgerbridge::connections::db::tracktik_for_tenant(&app.db, active.tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let qbo = ledgerbridge::connections::db::quickbooks_for_integration(
+        &app.db,
+        active.tenant_id,
+        active.integration_id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut out = Vec::new();
+    for id in [tt.connection_id, qbo.connection_id] {
+        let row = ledgerbridge::connections::db::sealed(&app.db, active.tenant_id, id, false)
+            .await
+            .unwrap()
+            .unwrap();
+        for token in [
+            row.access(&app.state.cipher),
+            row.refresh(&app.state.cipher),
+        ] {
+            let token = token.unwrap().expect("the connection holds its tokens");
+            out.push(token.expose_secret().to_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_appears_in_the_logs_or_the_database_after_a_full_run_at_debug_level() {
+    let dir = TempDir::new("lb-token-logs");
+    let log = dir.path().join("serve.log");
+    let app = TestApp::spawn_process(
+        &["serve"],
+        Sandboxes::start().await,
+        &[("RUST_LOG", "debug")],
+        &log,
+    )
+    .await;
+    // QBO's rate limits off: a 429 costs a client a minute (not what this tests).
+    Sandboxes::control(
+        app.sandboxes().quickbooks.base_url(),
+        "/__sandbox/rate-limits",
+        serde_json::json!({"enforce": false}),
+    )
+    .await;
+    // Sign-in and connect go through the process; Express setup is a library call.
+    let today = chrono::Utc::now().date_naive();
+    let active = app
+        .activate_integration(
+            ledgerbridge::sandbox::quickbooks::US_REALM_ID,
+            today - chrono::Days::new(10),
+        )
+        .await;
+    let mut tokens = tokens_held(&app, &active).await;
+    // Expired on both sides: the process refreshes them during the sync.
+    for base in [
+        app.sandboxes().quickbooks.base_url(),
+        app.sandboxes().tracktik.base_url(),
+    ] {
+        Sandboxes::control(base, "/__sandbox/tokens/expire", serde_json::json!({})).await;
+    }
+    sqlx::query("update connection set access_expires_at = now() - interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let jobs = ledgerbridge::sync::controls::enqueue_due(&app.state, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(!jobs.is_empty());
+    let started = std::time::Instant::now();
+    loop {
+        let open: i64 = sqlx::query_scalar(
+            "select count(*) from apalis.jobs where job_type = $1 and status <> 'Done'",
+        )
+        .bind(ledgerbridge::sync::controls::job_type())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if open == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the process's worker did not finish: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let posted: i64 =
+        sqlx::query_scalar("select count(*) from ledger_entry where state = 'posted'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(posted > 0, "the sync posted through the process");
+    let refreshed = tokens_held(&app, &active).await;
+    assert!(
+        refreshed.iter().any(|t| !tokens.contains(t)),
+        "the process refreshed the tokens"
+    );
+    tokens.extend(refreshed);
+
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("DEBUG"), "the process logged at debug level");
+    assert!(logs.contains("sync run done"), "the log covers the sync");
+    for token in &tokens {
+        assert!(token.len() >= 16, "a real token: {token}");
+        assert!(
+            !logs.contains(token.as_str()),
+            "a token is in the logs: …{}…",
+            &token[..8]
+        );
+        // Nor any long piece of it (a token cut into a log line is still a leak).
+        let middle = &token[token.len() / 2 - 8..token.len() / 2 + 8];
+        assert!(!logs.contains(middle), "a piece of a token is in the logs");
+    }
+    assert_eq!(
+        scan_database_for(&app.db, &tokens).await,
+        Vec::<String>::new(),
+        "tokens in the clear in the database"
+    );
 }

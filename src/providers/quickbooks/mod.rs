@@ -166,4 +166,6 @@ impl std::fmt::Display for RequestId {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

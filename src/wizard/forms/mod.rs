@@ -235,6 +235,9 @@ pub use schedule::{is_email, parse_schedule, schedule_sections, schedule_values}
 pub use taxes::{TaxLists, parse_taxes, taxes_sections, taxes_values};
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::wizard::catalog::SampleInvoice;

@@ -16,6 +16,8 @@ mod payroll;
 mod reference;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
