@@ -755,15 +755,19 @@ pub struct AppProcess {
 }
 
 impl AppProcess {
-    /// Starts `ledgerbridge <args>` with exactly `env` (nothing inherited but `PATH`), in a
-    /// directory without a `.env`, output appended to `log`.
+    /// Starts `ledgerbridge <args>` (or the binary `LEDGERBRIDGE_BIN` names) with exactly `env`
+    /// (nothing inherited but `PATH`), in a directory without a `.env`, output appended to
+    /// `log`.
     pub fn start(args: &[&str], env: &[(&str, String)], log: &std::path::Path) -> Self {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("log file opens");
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerbridge"));
+        // `LEDGERBRIDGE_BIN` runs a copy (the shared target dir may be rebuilt mid-run).
+        let binary = std::env::var("LEDGERBRIDGE_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ledgerbridge").to_owned());
+        let mut command = std::process::Command::new(binary);
         command
             .args(args)
             .env_clear()
