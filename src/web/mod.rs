@@ -15,6 +15,7 @@ pub mod extract;
 mod health;
 mod integrations;
 mod pages;
+mod progress;
 mod security;
 pub mod session;
 mod staff;
@@ -153,10 +154,10 @@ pub fn router(state: AppState) -> Router {
     // Live progress as Server-Sent Events: responses that last as long as a run, so they are
     // merged after the request timeout below is applied. GET only, so no CSRF check.
     let streams = Router::new()
-        .route("/integrations/{id}/progress", get(dashboard::progress))
+        .route("/integrations/{id}/progress", get(progress::progress))
         .route(
             "/support/integrations/{id}/progress",
-            get(dashboard::support_progress),
+            get(progress::support_progress),
         )
         .layer(sessions);
 
