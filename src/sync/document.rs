@@ -1,5 +1,5 @@
-//! Posting ledger rows exactly once, alone or in batches of up to 30, and resolving rows a crash
-//! left in `posting`.
+//! Posting ledger rows exactly once, alone or in batches of up to 30 (rows a crash left in
+//! `posting` are resolved by [`super::recover`]).
 //!
 //! Either way the order is the same: every row is `posting` (committed, with the request id
 //! about to be sent) before QuickBooks is called; each row then gets its own outcome. A batch
@@ -505,87 +505,6 @@ async fn settle(
             Ok(LedgerState::Failed)
         }
     }
-}
-
-/// Rows a crash (or a lost answer) left in `posting`: looked up in QuickBooks by document number
-/// and type (one query per entity) before anything is re-posted. Found → posted; not found →
-/// pending again (a re-post of the same rows carries the same request id, so QuickBooks replays
-/// rather than duplicates).
-pub(crate) async fn resolve_posting(session: &mut QboSession<'_>) -> Result<(), SyncError> {
-    let db = session.state.db.clone();
-    let rows = ledger::in_state(
-        &db,
-        session.tenant_id,
-        session.integration_id,
-        LedgerState::Posting,
-    )
-    .await?;
-    let mut numbers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in &rows {
-        if let (Some(entity), Some(doc_number)) = (&row.qbo_entity, &row.qbo_doc_number) {
-            numbers
-                .entry(entity.clone())
-                .or_default()
-                .push(doc_number.clone());
-        }
-    }
-    let mut found: HashMap<String, Vec<Found>> = HashMap::new();
-    for (entity, numbers) in &numbers {
-        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
-        match post::find_documents(session, entity, &numbers).await? {
-            Ok(f) => {
-                found.insert(entity.clone(), f);
-            }
-            Err(e) if post::is_refusal(&e) => return Err(session.refused(&e).await),
-            Err(e) => {
-                return Err(SyncError::Unavailable(format!(
-                    "QuickBooks could not be asked about an interrupted document: {e}"
-                )));
-            }
-        }
-    }
-    for row in rows {
-        let (tenant_id, id) = (row.tenant_id, row.ledger_entry_id);
-        let (Some(entity), Some(doc_number)) = (&row.qbo_entity, &row.qbo_doc_number) else {
-            ledger::back_to_pending(&db, tenant_id, id, "Resumed after an interruption.").await?;
-            continue;
-        };
-        let started = row.posting_started_at.unwrap_or(row.updated_at);
-        let candidates = found.get(entity).map(Vec::as_slice).unwrap_or_default();
-        match post::ours(candidates, doc_number, started) {
-            Some(f) => {
-                let link = session
-                    .state
-                    .providers
-                    .quickbooks
-                    .endpoints()
-                    .app_link(build::link_path(entity), &f.id);
-                ledger::mark_posted(
-                    &db,
-                    tenant_id,
-                    id,
-                    Posted {
-                        entity,
-                        id: &f.id,
-                        doc_number: f.doc_number.as_deref(),
-                        link: &link,
-                        amount: f.total,
-                    },
-                )
-                .await?;
-            }
-            None => {
-                ledger::back_to_pending(
-                    &db,
-                    tenant_id,
-                    id,
-                    "Interrupted before QuickBooks had it; sent again.",
-                )
-                .await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

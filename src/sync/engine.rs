@@ -18,9 +18,10 @@ use crate::providers::tracktik::{AccessToken, Portal};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::document::{Inputs, build_one, post_batch, post_one, prepare, resolve_posting};
+use super::document::{Inputs, build_one, post_batch, post_one, prepare};
 use super::ledger::{self, LedgerState, Recorded, Source};
 use super::post::{self, QboSession};
+use super::recover::resolve_posting;
 use super::runs::{self, Counts, RunKind, RunStatus};
 use super::source::{self, Batch};
 use super::window::TradingSchedule;

@@ -16,6 +16,7 @@ mod engine;
 mod explain;
 pub mod ledger;
 mod post;
+mod recover;
 pub mod runs;
 mod source;
 pub mod translate;
