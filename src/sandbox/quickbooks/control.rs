@@ -123,6 +123,7 @@ struct Settings {
     book_close_date: Option<Option<String>>,
     reject_payroll_wage_expenses: Option<bool>,
     subscription_lapsed: Option<bool>,
+    duplicate_doc_check: Option<bool>,
     use_account_numbers: Option<bool>,
     multicurrency: Option<bool>,
     class_tracking: Option<bool>,
@@ -172,6 +173,9 @@ async fn settings(
         if let Some(b) = req.subscription_lapsed {
             co.subscription_lapsed = b;
         }
+        if let Some(b) = req.duplicate_doc_check {
+            co.duplicate_doc_check = b;
+        }
         if let Some(b) = req.use_account_numbers {
             set(co, "AccountingInfoPrefs", "UseAccountNumbers", json!(b));
         }
@@ -193,6 +197,7 @@ async fn settings(
             "Preferences": co.prefs,
             "reject_payroll_wage_expenses": co.reject_payroll_wage,
             "subscription_lapsed": co.subscription_lapsed,
+            "duplicate_doc_check": co.duplicate_doc_check,
         }))
     });
     match prefs {

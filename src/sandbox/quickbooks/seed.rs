@@ -80,6 +80,7 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         request_ids: HashMap::new(),
         reject_payroll_wage: flavour == Flavour::UsNoAcctNum,
         subscription_lapsed: false,
+        duplicate_doc_check: true,
         names: HashMap::new(),
         doc_numbers: HashMap::new(),
     };

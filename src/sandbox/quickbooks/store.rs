@@ -192,12 +192,21 @@ pub struct Company {
     /// Every write answers 6190 (control API switch).
     #[serde(default)]
     pub subscription_lapsed: bool,
+    /// The company's duplicate-document-number check: when on, a transaction whose DocNumber
+    /// its type already uses is refused with 6140; when off, QuickBooks keeps both (control
+    /// API switch `duplicate_doc_check`).
+    #[serde(default = "duplicate_check_default")]
+    pub duplicate_doc_check: bool,
     /// Name uniqueness index: (namespace, lower-case name) → id.
     #[serde(skip)]
     pub names: HashMap<(String, String), Id>,
     /// DocNumber index: (kind, lower-case DocNumber) → ids (several with allowduplicatedocnum).
     #[serde(skip)]
     pub doc_numbers: HashMap<(Kind, String), Vec<Id>>,
+}
+
+fn duplicate_check_default() -> bool {
+    true
 }
 
 impl Company {

@@ -56,6 +56,7 @@ pub fn transaction(
     }
     let self_id = old.and_then(|o| str_field(o, "Id"));
     if let Some(doc) = str_field(&e, "DocNumber")
+        && co.duplicate_doc_check
         && !ctx.allow_dup_doc
         && let Some(other) = co
             .by_doc_number(kind, doc)

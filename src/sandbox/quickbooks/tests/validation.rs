@@ -236,6 +236,32 @@ async fn a_duplicate_doc_number_is_6140_unless_allowduplicatedocnum_is_included(
 }
 
 #[tokio::test]
+async fn a_company_with_the_duplicate_check_off_keeps_two_documents_with_one_number() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let answer = sb
+        .control(
+            &format!("companies/{US_REALM_ID}/settings"),
+            json!({"duplicate_doc_check": false}),
+        )
+        .await;
+    assert_eq!(answer["duplicate_doc_check"], json!(false));
+    let first = api.create("bill", bill(&ids, "PR-2026-12", "10.0")).await;
+    let second = api.create("bill", bill(&ids, "PR-2026-12", "10.0")).await;
+    assert_ne!(first["Id"], second["Id"]);
+    let r = api
+        .query("select * from Bill where DocNumber = 'PR-2026-12'")
+        .await;
+    assert_eq!(
+        r.json()["QueryResponse"]["Bill"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
 async fn a_transaction_dated_on_or_before_the_book_close_date_is_6210() {
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
