@@ -1,13 +1,12 @@
-//! Reading whole collections: offset paging to the end, and date-window queries that split
+//! Reading whole collections: keyset paging to the end, and date-window queries that split
 //! themselves when TrackTik answers 504.
 //!
-//! Paging (TrackTik "Performance, Limits and Offset Pagination"): `limit` (max 1000) and
-//! `offset`; `meta.count` is the total and `meta.itemCount` the rows on this page. We stop on
-//! a short or empty page or when `offset + itemCount >= count`, re-reading `count` on every
-//! page because it changes when records are created meanwhile. Records are deduplicated by
-//! id, so a row pushed onto the next page by an insert is not returned twice. (A row deleted
-//! meanwhile can shift another past us; the default `id` ascending order keeps new rows at
-//! the end, which is why the helpers never sort otherwise.)
+//! Paging: TrackTik pages with `limit` (max 1000) and `offset`, but an offset read is not
+//! stable: a row deleted (or leaving the filter) between two pages shifts the next one past
+//! us, unseen. So every collection is read by keyset: `sort=id`, `limit`, and from the second
+//! page on `id:gt=<last id read>`. `meta.count` is then the number of rows still to come, so a
+//! page holding all of them ends the read even when it is full; otherwise a short or empty page
+//! does.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -204,6 +203,10 @@ impl TrackTikClient {
         Ok(records)
     }
 
+    /// Reads every page of `query` by keyset: sorted by `id`, each page asking for the ids
+    /// after the last one seen (`id:gt`), never by offset. A row that leaves the list while we
+    /// read cannot shift another past us, and one added meanwhile is either read or not, but
+    /// never twice.
     async fn pages<T: Record>(
         &self,
         portal: &Portal,
@@ -213,52 +216,54 @@ impl TrackTikClient {
         on_504: OnGatewayTimeout,
     ) -> Result<Vec<T>, TrackTikError> {
         let limit = self.config.page_size;
-        let mut offset: u64 = 0;
-        let mut seen = HashSet::new();
-        let mut records = Vec::new();
+        let mut after: Option<i64> = None;
+        let mut records: Vec<T> = Vec::new();
         loop {
-            let pairs = query.paged_pairs(limit, offset);
+            let pairs = query.keyset_pairs(limit, after);
             let body = self
                 .get_json(portal, token, resource, resource, &pairs, on_504)
                 .await?;
             let page: Page<T> = parse_page(resource, body)?;
             let rows = page.records.len() as u64;
-            let before = records.len();
-            records.extend(page.records.into_iter().filter(|r| seen.insert(r.id())));
-            if rows > 0 && records.len() == before {
-                // Every row was one we already had: the server ignores `offset`, and paging
-                // on would never end.
-                return Err(TrackTikError::invalid(
-                    resource,
-                    Some("meta.offset".into()),
-                    format!("offset {offset} returned only records already read"),
-                ));
+            let mut last = after;
+            for record in page.records {
+                let id = record.id();
+                if last.is_some_and(|l| id <= l) {
+                    // The server ignored `id:gt` or the sort: paging on could loop forever or
+                    // skip rows.
+                    return Err(TrackTikError::invalid(
+                        resource,
+                        Some("id".into()),
+                        format!(
+                            "record {id} came after {} in a read sorted by id",
+                            last.unwrap_or_default()
+                        ),
+                    ));
+                }
+                last = Some(id);
+                records.push(record);
             }
-            offset += rows;
-            if is_last_page(page.meta.count, page.meta.limit, rows, offset, limit) {
+            if is_last_page(page.meta.count, page.meta.limit, rows, limit) {
                 return Ok(records);
             }
+            after = last;
         }
     }
 }
 
-/// Whether the page just read (`rows` rows, ending at `offset`) was the last one.
-fn is_last_page(
-    count: Option<i64>,
-    server_limit: Option<i64>,
-    rows: u64,
-    offset: u64,
-    limit: u32,
-) -> bool {
+/// Whether the page just read (`rows` rows) was the last one of a keyset read. `count` is the
+/// number of rows matching the page's own query (ids after the previous page's last), so a
+/// page holding all of them is the last even when full.
+fn is_last_page(count: Option<i64>, server_limit: Option<i64>, rows: u64, limit: u32) -> bool {
     // A server may clamp `limit`; a page is short only relative to what it promised.
     let page_size = server_limit
         .and_then(|l| u64::try_from(l).ok())
         .filter(|l| *l > 0)
         .map_or(u64::from(limit), |l| l.min(u64::from(limit)));
-    let total_reached = count
+    let all_read = count
         .and_then(|c| u64::try_from(c).ok())
-        .is_some_and(|c| offset >= c);
-    rows == 0 || rows < page_size || total_reached
+        .is_some_and(|c| rows >= c);
+    rows == 0 || rows < page_size || all_read
 }
 
 #[cfg(test)]

@@ -73,20 +73,19 @@ fn a_one_second_window_cannot_be_split_and_an_empty_one_cannot_be_made() {
 }
 
 #[test]
-fn paging_stops_on_a_short_page_an_empty_page_or_when_count_is_reached() {
-    assert!(!is_last_page(Some(2500), Some(1000), 1000, 1000, 1000));
-    assert!(is_last_page(Some(2500), Some(1000), 500, 2500, 1000));
-    assert!(is_last_page(Some(2000), Some(1000), 1000, 2000, 1000));
-    assert!(is_last_page(None, None, 0, 3000, 1000));
-    assert!(is_last_page(None, None, 999, 999, 1000));
+fn paging_stops_on_a_short_page_an_empty_page_or_a_page_holding_every_remaining_row() {
+    assert!(!is_last_page(Some(2500), Some(1000), 1000, 1000));
+    assert!(is_last_page(Some(500), Some(1000), 500, 1000));
+    assert!(is_last_page(Some(1000), Some(1000), 1000, 1000));
+    assert!(is_last_page(None, None, 0, 1000));
+    assert!(is_last_page(None, None, 999, 1000));
 }
 
 #[test]
-fn paging_continues_when_count_grew_and_respects_a_clamped_limit() {
-    // count was 2000 on page one; an insert made it 2001 by page two.
-    assert!(!is_last_page(Some(2001), Some(1000), 1000, 2000, 1000));
+fn paging_continues_on_a_full_page_with_rows_to_come_and_respects_a_clamped_limit() {
+    assert!(!is_last_page(Some(1001), Some(1000), 1000, 1000));
     // The server clamped limit to 100: a full page of 100 is not short.
-    assert!(!is_last_page(Some(350), Some(100), 100, 100, 1000));
+    assert!(!is_last_page(Some(350), Some(100), 100, 1000));
 }
 
 /// One scripted answer.
@@ -194,13 +193,23 @@ fn token() -> AccessToken {
     AccessToken::new("tok-123")
 }
 
+fn queries(script: &Script) -> Vec<String> {
+    script
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(q, _)| q.clone())
+        .collect()
+}
+
 #[tokio::test]
-async fn paging_follows_a_count_that_grows_between_pages() {
-    // Two records are created (at the end: default order is id ascending) while we page.
+async fn a_keyset_read_asks_for_the_ids_after_the_last_one_seen_never_an_offset() {
+    // Two records are created while we page; each page's count is what is left to read.
     let (portal, script) = serve(vec![
         ok(page(&[1, 2, 3], 5, 0)),
-        ok(page(&[4, 5, 6], 7, 3)),
-        ok(page(&[7], 7, 6)),
+        ok(page(&[4, 5, 6], 4, 0)),
+        ok(page(&[7], 1, 0)),
     ])
     .await;
     let client = client(3, RetryPolicy::fast(), Duration::from_secs(5));
@@ -210,52 +219,33 @@ async fn paging_follows_a_count_that_grows_between_pages() {
         .unwrap();
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7]);
-    let queries: Vec<String> = script
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(q, _)| q.clone())
-        .collect();
     assert_eq!(
-        queries,
-        vec!["limit=3&offset=0", "limit=3&offset=3", "limit=3&offset=6"]
+        queries(&script),
+        vec![
+            "sort=id&limit=3",
+            "id%3Agt=3&sort=id&limit=3",
+            "id%3Agt=6&sort=id&limit=3"
+        ]
     );
 }
 
 #[tokio::test]
-async fn a_record_shifted_onto_the_next_page_is_returned_once() {
-    // A record created ahead of our offset pushes record 3 onto page two.
+async fn a_row_deleted_during_the_read_hides_no_other_row() {
+    // Row 2 is deleted after page one. Read by offset, page two would start at row 5 and row 4
+    // would never be seen; read by keyset, page two starts after row 3.
     let (portal, script) =
-        serve(vec![ok(page(&[1, 2, 3], 5, 0)), ok(page(&[3, 4, 5], 6, 3))]).await;
+        serve(vec![ok(page(&[1, 2, 3], 6, 0)), ok(page(&[4, 5, 6], 3, 0))]).await;
     let client = client(3, RetryPolicy::fast(), Duration::from_secs(5));
     let regions: Vec<Region> = client
         .list_all(&portal, &token(), "regions", &Query::new())
         .await
         .unwrap();
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
-    assert_eq!(ids, vec![1, 2, 3, 4, 5]);
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(
         script.seen.lock().unwrap().len(),
         2,
-        "offset 6 reached count 6"
-    );
-}
-
-#[tokio::test]
-async fn paging_stops_when_count_is_reached_even_on_a_full_page() {
-    let (portal, script) =
-        serve(vec![ok(page(&[1, 2, 3], 6, 0)), ok(page(&[4, 5, 6], 6, 3))]).await;
-    let client = client(3, RetryPolicy::fast(), Duration::from_secs(5));
-    let regions: Vec<Region> = client
-        .list_all(&portal, &token(), "regions", &Query::new())
-        .await
-        .unwrap();
-    assert_eq!(regions.len(), 6);
-    assert_eq!(
-        script.seen.lock().unwrap().len(),
-        2,
-        "no third request for an empty page"
+        "page two held every remaining row"
     );
 }
 
@@ -270,7 +260,7 @@ async fn the_token_travels_only_in_the_authorization_header() {
         .unwrap();
     let seen = script.seen.lock().unwrap();
     assert_eq!(seen[0].1, "Bearer tok-123");
-    assert_eq!(seen[0].0, "status=ACTIVE&limit=1000&offset=0");
+    assert_eq!(seen[0].0, "status=ACTIVE&sort=id&limit=1000");
 }
 
 #[tokio::test]
@@ -397,7 +387,7 @@ async fn a_body_that_is_not_json_is_an_invalid_response() {
 }
 
 #[tokio::test]
-async fn a_server_that_ignores_offset_is_an_error_not_an_endless_loop() {
+async fn a_server_that_ignores_id_gt_is_an_error_not_an_endless_loop() {
     let same = || ok(page(&[1, 2, 3], 10, 0));
     let (portal, script) = serve(vec![same(), same(), same()]).await;
     let client = client(3, RetryPolicy::fast(), Duration::from_secs(5));
@@ -405,6 +395,6 @@ async fn a_server_that_ignores_offset_is_an_error_not_an_endless_loop() {
         .list_all::<Region>(&portal, &token(), "regions", &Query::new())
         .await
         .unwrap_err();
-    assert_eq!(error.field(), Some("meta.offset"), "{error:?}");
+    assert_eq!(error.field(), Some("id"), "{error:?}");
     assert_eq!(script.seen.lock().unwrap().len(), 2);
 }

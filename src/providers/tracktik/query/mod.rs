@@ -195,11 +195,18 @@ impl Query {
         pairs
     }
 
-    /// The query as `(name, value)` pairs plus `limit` and `offset`.
-    pub(crate) fn paged_pairs(&self, limit: u32, offset: u64) -> Vec<(String, String)> {
-        let mut pairs = self.pairs();
+    /// The query as `(name, value)` pairs for one page of a keyset read: sorted by `id` (any
+    /// other sort is dropped), the ids after `after`, and `limit`.
+    pub(crate) fn keyset_pairs(&self, limit: u32, after: Option<i64>) -> Vec<(String, String)> {
+        let mut keyset = Self {
+            sort: vec!["id".to_owned()],
+            ..self.clone()
+        };
+        if let Some(after) = after {
+            keyset = keyset.filter("id", Op::Gt, after);
+        }
+        let mut pairs = keyset.pairs();
         pairs.push(("limit".into(), limit.to_string()));
-        pairs.push(("offset".into(), offset.to_string()));
         pairs
     }
 
@@ -274,10 +281,25 @@ mod tests {
     }
 
     #[test]
-    fn paging_parameters_come_last() {
-        let pairs = Query::new().eq("payrun", 301).paged_pairs(1000, 2000);
-        assert_eq!(pairs[1], ("limit".to_owned(), "1000".to_owned()));
-        assert_eq!(pairs[2], ("offset".to_owned(), "2000".to_owned()));
+    fn a_keyset_page_sorts_by_id_asks_for_ids_after_the_last_and_puts_limit_last() {
+        let first = Query::new()
+            .eq("payrun", 301)
+            .sort_desc("id")
+            .keyset_pairs(1000, None);
+        assert_eq!(
+            first,
+            vec![
+                ("payrun".to_owned(), "301".to_owned()),
+                ("sort".to_owned(), "id".to_owned()),
+                ("limit".to_owned(), "1000".to_owned()),
+            ]
+        );
+        let next = Query::new()
+            .eq("payrun", 301)
+            .keyset_pairs(1000, Some(2000));
+        assert_eq!(next[1], ("id:gt".to_owned(), "2000".to_owned()));
+        assert_eq!(next.last(), Some(&("limit".to_owned(), "1000".to_owned())));
+        assert!(next.iter().all(|(k, _)| k != "offset"));
     }
 
     #[test]
