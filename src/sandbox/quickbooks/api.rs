@@ -59,11 +59,33 @@ pub async fn not_found(uri: Uri) -> Response {
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
-/// `ANY /v3/company/{realm}/{*rest}`.
+/// `ANY /v3/company/{realm}/{*rest}`. A request QuickBooks has received is processed to the
+/// end even when the client stops waiting for the answer (as a server does): the work runs in
+/// its own task, which a closed connection does not cancel.
 pub async fn handle(
     State(state): State<SandboxState>,
     Path((realm, rest)): Path<(String, String)>,
     Extension(tid): Extension<Tid>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let work = tokio::spawn(process(state, realm, rest, tid, method, uri, headers, body));
+    match work.await {
+        Ok(response) => response,
+        // A dropped connection is injected by unwinding (see below): pass it on.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn process(
+    state: SandboxState,
+    realm: String,
+    rest: String,
+    tid: Tid,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

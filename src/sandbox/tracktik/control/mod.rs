@@ -143,8 +143,11 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response 
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    if !(400..=599).contains(&fault.status) || fault.count == 0 {
-        return err(400, "status must be 400..=599 and count at least 1");
+    if !(fault.status == 200 || (400..=599).contains(&fault.status)) || fault.count == 0 {
+        return err(
+            400,
+            "status must be 400..=599 (or 200 for a slow answer) and count at least 1",
+        );
     }
     let mut faults = lock(&shared.faults);
     faults.push(fault);

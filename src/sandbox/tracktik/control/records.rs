@@ -141,9 +141,14 @@ pub(super) async fn approve_invoice(
         Ok(t) => t,
         Err(e) => return e.into(),
     };
-    let result = shared
-        .portal_mut()
-        .approve_invoice(id, input.approved_by, at);
+    // An approval dated in the past is still a change made now: `updatedOn` is the clock's.
+    let now = shared.now().max(at);
+    let result = {
+        let mut portal = shared.portal_mut();
+        portal
+            .approve_invoice(id, input.approved_by, at)
+            .map(|()| portal.touch("invoices", id, now))
+    };
     match result {
         Ok(()) => json_response(200, json!({"data": invoice_json(&shared, id)})),
         Err(e) => store_err(e),
@@ -281,9 +286,13 @@ pub(super) async fn approve_payrun(
         Ok(t) => t,
         Err(e) => return e.into(),
     };
-    let result = shared
-        .portal_mut()
-        .approve_payrun(id, input.approved_by, at);
+    let now = shared.now().max(at);
+    let result = {
+        let mut portal = shared.portal_mut();
+        portal
+            .approve_payrun(id, input.approved_by, at)
+            .map(|()| portal.touch("payroll-payruns", id, now))
+    };
     match result {
         Ok(()) => json_response(200, json!({"data": payrun_json(&shared, id)})),
         Err(e) => store_err(e),

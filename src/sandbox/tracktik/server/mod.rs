@@ -20,7 +20,8 @@ use super::seed::{SeedConfig, generate};
 use super::store::Portal;
 use super::{Options, api, control, oauth};
 
-/// One injected fault: the next `count` matching calls answer `status`.
+/// One injected fault: the next `count` matching calls answer `status` (after `delayMs`). A
+/// `status` of 200 answers normally, only late: a slow TrackTik.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fault {
@@ -219,6 +220,10 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     let query = req.uri().query().map(str::to_owned);
     let time = shared.now();
     let response = match shared.take_fault(&path) {
+        Some(fault) if fault.status == 200 => {
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            next.run(req).await
+        }
         Some(fault) => {
             if fault.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;

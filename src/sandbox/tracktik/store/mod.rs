@@ -66,6 +66,13 @@ impl Portal {
     }
 
     /// One record, for a change.
+    /// Stamps a record as updated at `at` (`updatedOn`), as TrackTik does on every change.
+    pub fn touch(&mut self, tag: &str, id: i64, at: DateTime<Utc>) {
+        if let Some(r) = self.get_mut(tag, id) {
+            r.insert("updatedOn".into(), ts(at));
+        }
+    }
+
     pub fn get_mut(&mut self, tag: &str, id: i64) -> Option<&mut Row> {
         self.tables.get_mut(tag).and_then(|t| t.get_mut(&id))
     }
