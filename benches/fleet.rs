@@ -127,7 +127,7 @@ async fn run() -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    let enqueued = controls::enqueue_due(&state, Utc::now()).await?.len();
+    let enqueued = controls::enqueue_due(&state.db, Utc::now()).await?.len();
     let mut last_print = Instant::now();
     let mut last_progress = (0_i64, Instant::now());
     loop {

@@ -304,7 +304,7 @@ async fn sync_command(config: Config, command: Command) -> anyhow::Result<()> {
     }?;
     let c = report.counts;
     println!(
-        "Run {}: {} to post, {} posted, {} failed, {} skipped; {} changed in TrackTik after posting.",
+        "Run {}: {} to post, {} posted, {} failed, {} skipped, {} waiting.",
         report
             .sync_run_id
             .map(|i| i.to_string())
@@ -313,7 +313,7 @@ async fn sync_command(config: Config, command: Command) -> anyhow::Result<()> {
         c.posted,
         c.failed,
         c.skipped,
-        report.flagged
+        report.waiting
     );
     Ok(())
 }

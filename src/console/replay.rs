@@ -4,8 +4,8 @@
 //! in QuickBooks is never posted again. Every replay is written to the audit log.
 //!
 //! - A failed document gets a new attempt (a new request id) in a retry run.
-//! - A skipped document is read again from TrackTik by a run of its day; it is posted only if
-//!   it changed since (an unchanged one has still nothing to post).
+//! - A skipped document is owed again: the next run asks TrackTik about it directly and posts
+//!   it if TrackTik says it is approved (and has something to post).
 //! - A day: its failed documents get a new attempt, and a run of that day is queued.
 
 use chrono::{NaiveDate, Utc};
@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::sync::SyncError;
 use crate::sync::controls::{self, Queued, RunRequest, SyncIntegration};
 use crate::sync::ledger::{self, LedgerState, Source};
+use crate::sync::runs::Requester;
 
 /// Why a replay was not queued.
 #[derive(Debug, thiserror::Error)]
@@ -295,10 +296,21 @@ pub async fn replay_document(
             },
             None,
         ),
-        DocumentPlan::Reread(run) => (run.request, Some(run.day)),
+        DocumentPlan::Reread(_) => {
+            // Owed again: the run asks TrackTik about it directly, whatever its trading day.
+            ledger::reopen_skipped(&state.db, doc.tenant_id, doc.ledger_entry_id).await?;
+            (RunRequest::Manual, None)
+        }
     };
-    let (job, queued) =
-        controls::enqueue(state, doc.tenant_id, doc.integration_id, request, day).await?;
+    let (job, queued) = controls::enqueue(
+        state,
+        doc.tenant_id,
+        doc.integration_id,
+        request,
+        day,
+        Requester::Support,
+    )
+    .await?;
     audit::record(
         &state.db,
         actor,
@@ -365,8 +377,15 @@ pub async fn replay_day(
         reset += ledger::retry_failed(&mut *tx, tenant_id, integration_id, Some(*id)).await?;
     }
     tx.commit().await?;
-    let (job, queued) =
-        controls::enqueue(state, tenant_id, integration_id, run.request, Some(day)).await?;
+    let (job, queued) = controls::enqueue(
+        state,
+        tenant_id,
+        integration_id,
+        run.request,
+        Some(day),
+        Requester::Support,
+    )
+    .await?;
     audit::record(
         &state.db,
         actor,

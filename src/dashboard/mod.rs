@@ -394,7 +394,7 @@ pub async fn live_run(
 ) -> sqlx::Result<Option<SyncRun>> {
     sqlx::query_as(
         "select sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, done,
-                posted, failed, skipped, error, started_at, finished_at
+                posted, failed, skipped, error, requested_by, first_day, started_at, finished_at
          from sync_run
          where tenant_id = $1 and integration_id = $2 and status = 'running'
            and exists (
@@ -436,7 +436,7 @@ pub async fn last_finished_run(
 ) -> sqlx::Result<Option<SyncRun>> {
     sqlx::query_as(
         "select sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, done,
-                posted, failed, skipped, error, started_at, finished_at
+                posted, failed, skipped, error, requested_by, first_day, started_at, finished_at
          from sync_run
          where tenant_id = $1 and integration_id = $2 and finished_at is not null
          order by finished_at desc, sync_run_id desc limit 1",

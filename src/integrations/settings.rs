@@ -79,6 +79,9 @@ pub struct BillingSettings {
     pub class_from: Option<Dimension>,
     /// QBO Location (department) from …
     pub location_from: Option<Dimension>,
+    /// Set when billing was switched back on: invoices approved before this day (while it was
+    /// off) are not synced. `None`: nothing is left out.
+    pub resume_from: Option<NaiveDate>,
 }
 
 impl Default for BillingSettings {
@@ -95,6 +98,7 @@ impl Default for BillingSettings {
                     .into(),
             class_from: None,
             location_from: None,
+            resume_from: None,
         }
     }
 }
@@ -152,6 +156,9 @@ pub struct PayrollSettings {
     pub class_from: Option<Dimension>,
     /// QBO Location from …
     pub location_from: Option<Dimension>,
+    /// Set when payroll was switched back on: pay runs approved before this day (while it was
+    /// off) are not synced. `None`: nothing is left out.
+    pub resume_from: Option<NaiveDate>,
 }
 
 /// Where a TrackTik tax class goes in QBO.

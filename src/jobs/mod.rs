@@ -49,6 +49,14 @@ pub async fn run(
             Schedule::from_str(sync::SCHEDULE).context("the sync schedule is invalid")?,
         ))
         .build_fn(sync::tick);
+    let changes = WorkerBuilder::new("sync-changes")
+        .enable_tracing()
+        .data(state.clone())
+        .backend(CronStream::new(
+            Schedule::from_str(sync::CHANGES_SCHEDULE)
+                .context("the changes-check schedule is invalid")?,
+        ))
+        .build_fn(sync::changes);
     let sync_worker = WorkerBuilder::new("sync")
         .enable_tracing()
         .concurrency(state.config.worker_concurrency.max(1))
@@ -64,6 +72,7 @@ pub async fn run(
         .register(housekeeping)
         .register(keep_alive)
         .register(sync_tick)
+        .register(changes)
         .register(sync_worker)
         .run_with_signal(async move {
             shutdown.await;

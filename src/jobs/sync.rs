@@ -1,6 +1,6 @@
 //! The nightly sync as jobs: a cron tick every 5 minutes on every worker that only enqueues
-//! (idempotently, see `sync::controls::enqueue_due`), and the `SyncIntegration` worker, a thin
-//! adapter over `sync::run_day`.
+//! (idempotently, see `sync::queue::enqueue_due`), the `SyncIntegration` worker, a thin adapter
+//! over `sync::controls::run_job`, and the daily pass of the changes check.
 
 use apalis::prelude::*;
 use chrono::Utc;
@@ -19,11 +19,57 @@ pub struct SyncTick;
 
 /// One tick: enqueue every due (integration, day) not enqueued yet.
 pub async fn tick(_: SyncTick, state: Data<AppState>) -> Result<(), Error> {
-    let enqueued = controls::enqueue_due(&state, Utc::now())
+    let enqueued = controls::enqueue_due(&state.db, Utc::now())
         .await
-        .map_err(super::job_error)?;
+        .map_err(|e| super::job_error(e.into()))?;
     if !enqueued.is_empty() {
         tracing::info!(count = enqueued.len(), "sync days enqueued");
+    }
+    Ok(())
+}
+
+/// How long a job whose integration is busy waits before it is tried again.
+pub const BUSY_DELAY: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Seconds, minutes, hours, day of month, month, day of week: daily at 05:17 UTC.
+pub const CHANGES_SCHEDULE: &str = "0 17 5 * * *";
+
+/// The changes check's payload.
+#[derive(Clone, Debug, Default)]
+pub struct ChangesTick;
+
+/// The changes check of every integration due for one (weekly each). Each is taken by one
+/// worker at a time (a lock tried without waiting); one that fails is tried at the next pass.
+pub async fn changes(_: ChangesTick, state: Data<AppState>) -> Result<(), Error> {
+    let due = crate::sync::changes::due(&state.db, Utc::now())
+        .await
+        .map_err(|e| super::job_error(e.into()))?;
+    for (tenant_id, integration_id) in due {
+        let mut lock = state
+            .db
+            .begin()
+            .await
+            .map_err(|e| super::job_error(e.into()))?;
+        let mine: bool =
+            sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 20261207))")
+                .bind(format!("changes:{integration_id}"))
+                .fetch_one(&mut *lock)
+                .await
+                .map_err(|e| super::job_error(e.into()))?;
+        if !mine {
+            continue;
+        }
+        match crate::sync::changes::check(&state, tenant_id, integration_id).await {
+            Ok(flagged) => {
+                tracing::info!(integration = %integration_id, flagged, "changes checked");
+            }
+            Err(e) => {
+                tracing::warn!(integration = %integration_id, error = %e, "changes not checked")
+            }
+        }
+        lock.commit()
+            .await
+            .map_err(|e| super::job_error(e.into()))?;
     }
     Ok(())
 }
@@ -73,6 +119,15 @@ async fn run_in_span(
         }
         Err(e @ (SyncError::NotFound | SyncError::NotReady(_) | SyncError::NeedsReconnect(_))) => {
             tracing::warn!("sync not run: {e}");
+            Ok(())
+        }
+        Err(SyncError::Busy) => {
+            // Another run of the integration is going on: this one goes back on the queue
+            // (merged with what waits there) instead of waiting with a worker and a connection.
+            controls::requeue(&state.db, &job, BUSY_DELAY)
+                .await
+                .map_err(|e| super::job_error(e.into()))?;
+            tracing::info!("integration busy; the job is queued again");
             Ok(())
         }
         Err(e) => Err(super::job_error(e.into())),

@@ -1,11 +1,14 @@
 //! Building the QuickBooks transaction of one document: the engine's adapter over
 //! [`super::translate`] (pure functions), plus the checks the engine applies to its answer.
 //!
-//! Money rule: amounts are copied from TrackTik and summed, never recomputed or rounded. A
-//! disagreement in TrackTik's own figures that affects a total (subtotal, tax total, total,
-//! pay-run total: [`translate::Check::affects_total`]) fails the document with the figures, so it is
-//! reported and never adjusted away. A line whose amount is not quantity × rate is posted
-//! without quantity and rate (translate's rule), which changes no amount.
+//! Money rule: amounts are copied from TrackTik and summed, never recomputed. A disagreement in
+//! TrackTik's own figures that affects a total (subtotal, tax total, total, pay-run total:
+//! [`translate::Check::affects_total`]) fails the document with the figures, so it is reported
+//! and never adjusted away. A line whose amount is not quantity × rate is posted without
+//! quantity and rate (translate's rule), which changes no amount. Line amounts are then rounded
+//! to the cent ([`Built::round_to_cents`]), because QuickBooks keeps cents: the total we expect
+//! is then the one QuickBooks holds, and a difference with TrackTik's total is recorded on the
+//! document (its discrepancy), never hidden.
 
 use rust_decimal::Decimal;
 
@@ -95,6 +98,106 @@ impl Built {
     pub fn lines_total(&self) -> Decimal {
         lines_total(self.lines())
     }
+
+    /// Its date.
+    pub fn txn_date(&self) -> Option<chrono::NaiveDate> {
+        match &self.txn {
+            Txn::Invoice(t) => t.txn_date,
+            Txn::Purchase(t) => t.txn_date,
+            Txn::Bill(t) => t.txn_date,
+            Txn::JournalEntry(t) => t.txn_date,
+        }
+    }
+
+    /// The customer (invoice), vendor (bill) or paying account (expense) it is for, as
+    /// QuickBooks stores it; none for a journal entry.
+    pub fn party(&self) -> Option<&str> {
+        match &self.txn {
+            Txn::Invoice(t) => t.customer_ref.as_ref(),
+            Txn::Purchase(t) => t.account_ref.as_ref(),
+            Txn::Bill(t) => t.vendor_ref.as_ref(),
+            Txn::JournalEntry(_) => None,
+        }
+        .map(|r| r.value.as_str())
+    }
+
+    /// The transaction as JSON, exactly as it is sent.
+    pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
+        match &self.txn {
+            Txn::Invoice(t) => serde_json::to_value(t),
+            Txn::Purchase(t) => serde_json::to_value(t),
+            Txn::Bill(t) => serde_json::to_value(t),
+            Txn::JournalEntry(t) => serde_json::to_value(t),
+        }
+    }
+
+    fn lines_mut(&mut self) -> &mut Vec<Line> {
+        match &mut self.txn {
+            Txn::Invoice(t) => &mut t.line,
+            Txn::Purchase(t) => &mut t.line,
+            Txn::Bill(t) => &mut t.line,
+            Txn::JournalEntry(t) => &mut t.line,
+        }
+    }
+
+    /// Rounds every line amount to the cent, half away from zero, as QuickBooks keeps them, so
+    /// that the total we expect is the total QuickBooks holds and a look-up can recognise the
+    /// document. A journal entry stays balanced: its last credit line (the liability) takes the
+    /// rounded debits less the other rounded credits.
+    pub fn round_to_cents(&mut self) {
+        let is_journal = matches!(self.txn, Txn::JournalEntry(_));
+        let lines = self.lines_mut();
+        for line in lines.iter_mut() {
+            if let Some(a) = line.amount {
+                line.amount = Some(cents(a));
+            }
+        }
+        if !is_journal {
+            return;
+        }
+        let side = |l: &Line| {
+            l.journal_entry_line_detail
+                .as_ref()
+                .map(|d| d.posting_type.clone())
+                .unwrap_or_default()
+        };
+        let Some(last_credit) = lines.iter().rposition(|l| side(l) == "Credit") else {
+            return;
+        };
+        let debits: Decimal = lines
+            .iter()
+            .filter(|l| side(l) == "Debit")
+            .filter_map(|l| l.amount)
+            .sum();
+        let other_credits: Decimal = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i != last_credit && side(l) == "Credit")
+            .filter_map(|(_, l)| l.amount)
+            .sum();
+        lines[last_credit].amount = Some(debits - other_credits);
+    }
+}
+
+/// A transaction read back from the JSON it was sent as (a recorded send), to explain its
+/// answer. `None` for an entity the sync does not send.
+pub fn from_json(entity: &str, v: &serde_json::Value, expected_total: Decimal) -> Option<Built> {
+    let txn = match entity {
+        "Invoice" => Txn::Invoice(serde_json::from_value(v.clone()).ok()?),
+        "Purchase" => Txn::Purchase(serde_json::from_value(v.clone()).ok()?),
+        "Bill" => Txn::Bill(serde_json::from_value(v.clone()).ok()?),
+        "JournalEntry" => Txn::JournalEntry(serde_json::from_value(v.clone()).ok()?),
+        _ => return None,
+    };
+    Some(Built {
+        txn,
+        expected_total,
+    })
+}
+
+/// `d` rounded to the cent, half away from zero (QuickBooks' rounding).
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// The path segment of a "View in QuickBooks" link for an entity.
@@ -268,10 +371,12 @@ pub fn invoice(
     };
     let t = translate::translate_invoice(&document, &ctx).map_err(unbuilt)?;
     check(&t.discrepancies)?;
-    Ok(Built {
+    let mut built = Built {
         txn: Txn::Invoice(t.invoice),
         expected_total: t.expected_total,
-    })
+    };
+    built.round_to_cents();
+    Ok(built)
 }
 
 /// A TrackTik pay run → the QBO transaction the payroll settings ask for, with the Classes and
@@ -299,12 +404,14 @@ pub fn payrun(
     };
     let t = translate::translate_payrun(&document, &ctx).map_err(unbuilt)?;
     check(&t.discrepancies)?;
-    Ok(Built {
+    let mut built = Built {
         txn: match t.transaction {
             QboPayrun::Purchase(p) => Txn::Purchase(p),
             QboPayrun::Bill(b) => Txn::Bill(b),
             QboPayrun::JournalEntry(j) => Txn::JournalEntry(j),
         },
         expected_total: t.expected_total,
-    })
+    };
+    built.round_to_cents();
+    Ok(built)
 }

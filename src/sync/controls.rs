@@ -1,84 +1,23 @@
-//! Manual controls (sync now, retry failed, back-sync, preview) and the cron tick's enqueue.
-//! Web pages and the CLI call these; each takes the tenant id first.
+//! Manual controls (sync now, retry failed, back-sync, preview) and running a queued job.
+//! Web pages and the CLI call these; each takes the tenant id first. The web and the console
+//! queue their requests (see [`super::queue`]); the CLI runs them in the calling process.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{NaiveDate, Utc};
 
 use crate::ids::{IntegrationId, TenantId};
 use crate::state::AppState;
 
-use super::engine::{PreviewItem, RunReport, run_with, schedule_of, settings_of};
-use super::runs::{self, RunKind};
+use super::engine::{PreviewItem, RunPlan, RunReport, run, schedule_of, settings_of};
+use super::queue;
+use super::runs::{Requester, RunKind};
 use super::{SyncError, ledger};
 
-/// The job payload: ids only.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncIntegration {
-    /// The integration.
-    pub integration_id: IntegrationId,
-    /// The trading day (for a back-sync, the last day of the range).
-    pub day: NaiveDate,
-    /// What was asked for; jobs written before this field existed are nightly runs.
-    #[serde(default)]
-    pub request: RunRequest,
-}
+pub use super::queue::{
+    Asked, DayRange, JOB_MAX_ATTEMPTS, Queued, RunRequest, SyncIntegration, enqueue_due, job_type,
+    requeue, tenant_of,
+};
 
-impl SyncIntegration {
-    /// The nightly run of `day`.
-    pub fn nightly(integration_id: IntegrationId, day: NaiveDate) -> Self {
-        Self {
-            integration_id,
-            day,
-            request: RunRequest::Nightly,
-        }
-    }
-}
-
-/// What a queued run was asked to do.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RunRequest {
-    /// The nightly run of a trading day, enqueued by the cron tick.
-    #[default]
-    Nightly,
-    /// "Sync now": everything approved up to the end of the day.
-    Manual,
-    /// "Retry failed": one document, or every failed one when `ledger_entry_id` is none.
-    Retry {
-        /// The ledger row to retry.
-        ledger_entry_id: Option<i64>,
-    },
-    /// "Back-sync a date range" from `from` to the job's day.
-    BackSync {
-        /// The first day of the range.
-        from: NaiveDate,
-    },
-}
-
-impl RunRequest {
-    /// The run kind it produces.
-    pub fn kind(self) -> RunKind {
-        match self {
-            Self::Nightly => RunKind::Nightly,
-            Self::Manual => RunKind::Manual,
-            Self::Retry { .. } => RunKind::Retry,
-            Self::BackSync { .. } => RunKind::BackSync,
-        }
-    }
-}
-
-/// Whether a queued job was added or an identical one was already waiting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Queued {
-    /// The job was added.
-    Added,
-    /// The same request was already queued or running; nothing was added.
-    AlreadyQueued,
-}
-
-/// Tries per job before apalis gives up (later days' runs still catch up everything owed).
-pub const JOB_MAX_ATTEMPTS: i32 = 5;
-
+/// Today in the integration's time zone.
 async fn today(
     state: &AppState,
     tenant_id: TenantId,
@@ -103,11 +42,14 @@ pub async fn sync_now(
         Some(d) => d,
         None => today(state, tenant_id, integration_id).await?,
     };
-    run_with(state, tenant_id, integration_id, day, RunKind::Manual, None).await
+    let mut plan = RunPlan::of(RunKind::Manual, day);
+    plan.by = Requester::CommandLine;
+    run(state, tenant_id, integration_id, plan).await
 }
 
 /// "Retry failed": one failed document (`Some(ledger_entry_id)`) or all of them get a new
-/// attempt generation (so a new request id) and are posted now.
+/// attempt generation (so a new request id) and are posted now, whatever their trading day.
+/// Documents whose outcome is unknown (`posting`) are not touched: their send is settled first.
 pub async fn retry_failed(
     state: &AppState,
     tenant_id: TenantId,
@@ -116,7 +58,9 @@ pub async fn retry_failed(
 ) -> Result<RunReport, SyncError> {
     ledger::retry_failed(&state.db, tenant_id, integration_id, ledger_entry_id).await?;
     let day = today(state, tenant_id, integration_id).await?;
-    run_with(state, tenant_id, integration_id, day, RunKind::Retry, None).await
+    let mut plan = RunPlan::of(RunKind::Retry, day);
+    plan.by = Requester::CommandLine;
+    run(state, tenant_id, integration_id, plan).await
 }
 
 /// "Back-sync a date range": posts documents approved from `from` to the end of `to`, even
@@ -133,27 +77,22 @@ pub async fn back_sync(
             "The end of the range is before its start.".into(),
         ));
     }
-    run_with(
-        state,
-        tenant_id,
-        integration_id,
-        to,
-        RunKind::BackSync,
-        Some(from),
-    )
-    .await
+    let mut plan = RunPlan::of(RunKind::BackSync, to);
+    plan.back_sync = vec![DayRange { from, to }];
+    plan.by = Requester::CommandLine;
+    run(state, tenant_id, integration_id, plan).await
 }
 
-/// Queues a manual run (sync now, retry, back-sync) for the workers, so it runs in the
-/// background and the dashboard can follow its progress. `day` defaults to today in the
-/// integration's time zone. An identical request already waiting or running is not queued
-/// twice.
+/// Queues a manual request (sync now, retry, back-sync) for the workers, so it runs in the
+/// background and the dashboard can follow its progress; merged into the integration's waiting
+/// manual job if there is one. `day` defaults to today in the integration's time zone.
 pub async fn enqueue(
     state: &AppState,
     tenant_id: TenantId,
     integration_id: IntegrationId,
     request: RunRequest,
     day: Option<NaiveDate>,
+    by: Requester,
 ) -> Result<(SyncIntegration, Queued), SyncError> {
     let integration = crate::integrations::db::get(&state.db, tenant_id, integration_id)
         .await?
@@ -175,58 +114,48 @@ pub async fn enqueue(
             "The end of the range is before its start.".into(),
         ));
     }
-    let job = SyncIntegration {
-        integration_id,
-        day,
-        request,
-    };
-    let mut tx = state.db.begin().await?;
-    // One enqueue at a time per integration, so two clicks cannot both pass the check below.
-    sqlx::query("select pg_advisory_xact_lock(hashtext('enqueue:' || $1::text))")
-        .bind(integration_id)
-        .execute(&mut *tx)
-        .await?;
-    let waiting: bool = sqlx::query_scalar(
-        "select exists (select 1 from apalis.jobs
-         where job_type = $1 and status in ('Pending', 'Running') and job = $2)",
-    )
-    .bind(job_type())
-    .bind(serde_json::to_value(&job).map_err(|e| SyncError::Unavailable(e.to_string()))?)
-    .fetch_one(&mut *tx)
-    .await?;
-    if waiting {
-        return Ok((job, Queued::AlreadyQueued));
-    }
-    push_job(&mut tx, &job)
-        .await
-        .map_err(|e| SyncError::Unavailable(e.to_string()))?;
-    tx.commit().await?;
-    Ok((job, Queued::Added))
+    queue::enqueue(&state.db, integration_id, request, day, by).await
 }
 
-/// Runs a queued job: what the worker calls.
+/// Runs a queued job: what the worker calls. A nightly job posts everything owed up to the end
+/// of its day, however many days that covers; a manual one first makes the documents asked
+/// for retryable, then reads the back-sync ranges and posts everything owed up to its day.
 pub async fn run_job(
     state: &AppState,
     tenant_id: TenantId,
     job: &SyncIntegration,
 ) -> Result<RunReport, SyncError> {
     let (integration_id, day) = (job.integration_id, job.day);
-    match job.request {
-        RunRequest::Nightly => {
-            super::run_day(state, tenant_id, integration_id, day, RunKind::Nightly).await
+    let plan = match &job.request {
+        RunRequest::Nightly => RunPlan {
+            first_day: job.first_day,
+            ..RunPlan::of(RunKind::Nightly, day)
+        },
+        request => {
+            let asked = match request {
+                RunRequest::Asked(a) => a.clone(),
+                legacy => Asked::of(legacy.clone(), day, Requester::Customer),
+            };
+            if asked.retry_all {
+                ledger::retry_failed(&state.db, tenant_id, integration_id, None).await?;
+            }
+            for id in &asked.retry {
+                ledger::retry_failed(&state.db, tenant_id, integration_id, Some(*id)).await?;
+            }
+            RunPlan {
+                kind: asked.kind(),
+                day,
+                first_day: None,
+                back_sync: asked.back_sync.clone(),
+                by: asked.requester(),
+            }
         }
-        RunRequest::Manual => sync_now(state, tenant_id, integration_id, Some(day)).await,
-        RunRequest::Retry { ledger_entry_id } => {
-            retry_failed(state, tenant_id, integration_id, ledger_entry_id).await
-        }
-        RunRequest::BackSync { from } => {
-            back_sync(state, tenant_id, integration_id, from, day).await
-        }
-    }
+    };
+    run(state, tenant_id, integration_id, plan).await
 }
 
 /// "Preview": what a run for `day` (default: today, local) would post, with the problems it
-/// would meet. Writes nothing to QuickBooks or the ledger.
+/// would meet. Writes nothing to QuickBooks or the ledger (see [`super::preview`]).
 pub async fn preview(
     state: &AppState,
     tenant_id: TenantId,
@@ -237,87 +166,5 @@ pub async fn preview(
         Some(d) => d,
         None => today(state, tenant_id, integration_id).await?,
     };
-    Ok(run_with(
-        state,
-        tenant_id,
-        integration_id,
-        day,
-        RunKind::Preview,
-        None,
-    )
-    .await?
-    .preview)
-}
-
-/// The cron tick: for every active integration, enqueues one [`SyncIntegration`] per due
-/// trading day not enqueued before. The (integration, day) key and the job are written in one
-/// transaction, so concurrent ticks on several workers enqueue each day once. Returns what was
-/// enqueued.
-pub async fn enqueue_due(
-    state: &AppState,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<SyncIntegration>> {
-    let db = &state.db;
-    // Every tenant's active integrations: the tick serves all tenants.
-    let active: Vec<(TenantId, IntegrationId)> = sqlx::query_as(
-        "select tenant_id, integration_id from integration where state = 'active'
-         order by created_at",
-    )
-    .fetch_all(db)
-    .await?;
-    let mut enqueued = Vec::new();
-    for (tenant_id, integration_id) in active {
-        let Some(settings) = settings_of(db, tenant_id, integration_id).await? else {
-            continue;
-        };
-        let Ok(schedule) = schedule_of(&settings) else {
-            continue;
-        };
-        let last = runs::last_enqueued_day(db, tenant_id, integration_id).await?;
-        for day in schedule.due_days(last, now) {
-            let job = SyncIntegration::nightly(integration_id, day);
-            let mut tx = db.begin().await?;
-            if runs::claim_day(&mut *tx, tenant_id, integration_id, day).await? {
-                push_job(&mut tx, &job).await?;
-                enqueued.push(job);
-            }
-            tx.commit().await?;
-        }
-    }
-    Ok(enqueued)
-}
-
-/// The apalis job type of [`SyncIntegration`] (what `PostgresStorage::<SyncIntegration>::new`
-/// uses).
-pub fn job_type() -> &'static str {
-    std::any::type_name::<SyncIntegration>()
-}
-
-/// Writes the job as `PostgresStorage::push` does, inside the caller's transaction.
-async fn push_job(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    job: &SyncIntegration,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "insert into apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority)
-         values ($1, $2, $3, 'Pending', 0, $4, now(), 0)",
-    )
-    .bind(serde_json::to_value(job)?)
-    .bind(apalis::prelude::TaskId::new().to_string())
-    .bind(job_type())
-    .bind(JOB_MAX_ATTEMPTS)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The tenant of an integration, for the job (whose payload carries the integration only).
-pub async fn tenant_of(
-    db: &sqlx::PgPool,
-    integration_id: IntegrationId,
-) -> sqlx::Result<Option<TenantId>> {
-    sqlx::query_scalar("select tenant_id from integration where integration_id = $1")
-        .bind(integration_id)
-        .fetch_optional(db)
-        .await
+    super::preview::preview(state, tenant_id, integration_id, day).await
 }

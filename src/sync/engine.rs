@@ -1,7 +1,7 @@
-//! One run for one integration and trading day, in order: lock the integration, resolve rows a
-//! crash left in `posting`, read TrackTik, record every document in the ledger, then post what
-//! is owed in batches of up to 30 (a lone document on its own), each outcome committed as it
-//! happens.
+//! One run for one integration, in order: take the integration's lock without waiting, settle
+//! the sends a crash or a lost answer left open, read what TrackTik changed and what is still
+//! owed, record it, then post what is owed in sends of up to 30 (a lone document on its own),
+//! each outcome committed as it happens.
 
 use std::collections::HashMap;
 
@@ -9,21 +9,21 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::connections;
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::settings::Settings;
 use crate::integrations::{self, CompanyProfile, Integration, IntegrationState};
 use crate::providers::quickbooks::MAX_BATCH_ITEMS;
-use crate::providers::tracktik::{AccessToken, Portal};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::document::{Inputs, build_one, post_batch, post_one, prepare};
-use super::ledger::{self, LedgerState, Recorded, Source};
-use super::post::{self, QboSession};
-use super::recover::resolve_posting;
-use super::runs::{self, Counts, RunKind, RunStatus};
-use super::source::{self, Batch};
+use super::document::{Inputs, prepare};
+use super::gather::{self, Ask};
+use super::ledger::{self, LedgerState, Source};
+use super::notify;
+use super::post::QboSession;
+use super::queue::DayRange;
+use super::runs::{self, Counts, Requester, RunKind, RunStatus};
+use super::send::{self, Answer, Ready};
 use super::window::TradingSchedule;
 
 /// What would be posted, for a preview.
@@ -37,6 +37,8 @@ pub struct PreviewItem {
     pub doc_number: String,
     /// TrackTik total.
     pub amount: rust_decimal::Decimal,
+    /// Its currency, when known.
+    pub currency: Option<String>,
     /// The QBO entity it would become.
     pub qbo_entity: Option<String>,
     /// Why it could not be posted, when it could not.
@@ -50,10 +52,38 @@ pub struct RunReport {
     pub sync_run_id: Option<i64>,
     /// Counts.
     pub counts: Counts,
-    /// Documents TrackTik changed or deleted after posting, newly flagged.
-    pub flagged: u64,
+    /// Documents left waiting (QuickBooks' answer unknown, or not read by this run).
+    pub waiting: i32,
     /// Previews only: what would be posted.
     pub preview: Vec<PreviewItem>,
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    /// Why it runs.
+    pub kind: RunKind,
+    /// The last trading day it covers: documents approved before its end are posted.
+    pub day: NaiveDate,
+    /// For a catch-up of several days: the first of them (shown on the run).
+    pub first_day: Option<NaiveDate>,
+    /// Ranges of days whose approvals are read even before the start date.
+    pub back_sync: Vec<DayRange>,
+    /// Who asked.
+    pub by: Requester,
+}
+
+impl RunPlan {
+    /// A plain run of `kind` for `day`, asked by the schedule.
+    pub fn of(kind: RunKind, day: NaiveDate) -> Self {
+        Self {
+            kind,
+            day,
+            first_day: None,
+            back_sync: Vec::new(),
+            by: Requester::Schedule,
+        }
+    }
 }
 
 /// The integration's settings.
@@ -91,7 +121,7 @@ pub fn schedule_of(settings: &Settings) -> Result<TradingSchedule, SyncError> {
     })
 }
 
-fn company_of(i: &Integration) -> CompanyProfile {
+pub(crate) fn company_of(i: &Integration) -> CompanyProfile {
     CompanyProfile {
         realm_id: i.realm_id.clone(),
         name: i.company_name.clone(),
@@ -101,8 +131,8 @@ fn company_of(i: &Integration) -> CompanyProfile {
     }
 }
 
-/// Runs the sync of `day` for one integration: every document approved from the sync start
-/// date to the end of `day` that is not posted yet. Previews write nothing anywhere.
+/// Runs the sync of `day` for one integration: every document approved up to the end of
+/// `day` that is not posted yet (see [`run`]).
 pub async fn run_day(
     state: &AppState,
     tenant_id: TenantId,
@@ -110,24 +140,32 @@ pub async fn run_day(
     day: NaiveDate,
     kind: RunKind,
 ) -> Result<RunReport, SyncError> {
-    run_with(state, tenant_id, integration_id, day, kind, None).await
+    if kind == RunKind::Preview {
+        let items = super::preview::compute(state, tenant_id, integration_id, day).await?;
+        return Ok(RunReport {
+            counts: Counts {
+                total: items.len() as i32,
+                ..Counts::default()
+            },
+            preview: items,
+            ..RunReport::default()
+        });
+    }
+    run(state, tenant_id, integration_id, RunPlan::of(kind, day)).await
 }
 
-/// [`run_day`], with the window starting at `from` instead of the start date when earlier
-/// (back-sync).
-pub(crate) async fn run_with(
+/// Runs a plan. Fails with [`SyncError::Busy`] at once, without waiting, when another run of
+/// the integration holds its lock.
+pub async fn run(
     state: &AppState,
     tenant_id: TenantId,
     integration_id: IntegrationId,
-    day: NaiveDate,
-    kind: RunKind,
-    from: Option<NaiveDate>,
+    plan: RunPlan,
 ) -> Result<RunReport, SyncError> {
     let db = &state.db;
     let integration = integrations::db::get(db, tenant_id, integration_id)
         .await?
         .ok_or(SyncError::NotFound)?;
-    let preview = kind == RunKind::Preview;
     match integration.state {
         IntegrationState::Active => {}
         IntegrationState::NeedsReconnect => {
@@ -135,7 +173,6 @@ pub(crate) async fn run_with(
                 "A connection needs to be reconnected before anything can be posted.".into(),
             ));
         }
-        _ if preview => {}
         s => {
             return Err(SyncError::NotReady(format!(
                 "The integration is {}; only active integrations sync.",
@@ -146,250 +183,290 @@ pub(crate) async fn run_with(
     let settings = settings_of(db, tenant_id, integration_id)
         .await?
         .ok_or(SyncError::NotFound)?;
-    let mut schedule = schedule_of(&settings)?;
-    if let Some(from) = from {
-        schedule.start_date = schedule.start_date.min(from);
-    }
-    let Some((from, until)) = schedule.window(day) else {
+    let schedule = schedule_of(&settings)?;
+    let reaches_back = plan.back_sync.iter().any(|r| r.from <= plan.day);
+    if plan.day
+        < gather::first_day(&settings, &schedule, Source::Invoice).min(gather::first_day(
+            &settings,
+            &schedule,
+            Source::Payrun,
+        ))
+        && !reaches_back
+    {
         return Ok(RunReport::default());
-    };
+    }
+    let until = super::window::day_start(schedule.zone, plan.day.succ_opt().unwrap_or(plan.day));
 
     // One run per integration at a time, across every worker: a transaction-scoped advisory
-    // lock, released by commit, rollback or a dropped connection.
+    // lock taken without waiting (released by commit, rollback or a dropped connection).
     let mut lock = db.begin().await?;
-    if !preview {
-        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 20261126))")
+    let locked: bool =
+        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 20261126))")
             .bind(format!("sync:{integration_id}"))
-            .execute(&mut *lock)
+            .fetch_one(&mut *lock)
             .await?;
+    if !locked {
+        return Err(SyncError::Busy);
     }
-
-    let mut report = RunReport::default();
-    let run_id = if preview {
-        None
-    } else {
-        // Holding the lock, no other run of this integration is alive: rows still `running`
-        // belong to a worker that died.
-        runs::close_interrupted(db, tenant_id, integration_id).await?;
-        Some(runs::start(db, tenant_id, integration_id, day, kind).await?)
+    // Holding the lock, no other run of this integration is alive: rows still `running`
+    // belong to a worker that died.
+    runs::close_interrupted(db, tenant_id, integration_id).await?;
+    let run_id = runs::start(
+        db,
+        tenant_id,
+        integration_id,
+        plan.day,
+        plan.kind,
+        plan.by,
+        plan.first_day,
+    )
+    .await?;
+    let mut report = RunReport {
+        sync_run_id: Some(run_id),
+        ..RunReport::default()
     };
-    report.sync_run_id = run_id;
     let outcome = run_locked(
         state,
         &integration,
         &settings,
         &schedule,
-        (from, until),
+        &plan,
+        until,
         &mut report,
         &mut lock,
     )
     .await;
-    if let Some(id) = run_id {
-        let (status, error) = match &outcome {
-            Ok(()) if report.counts.failed > 0 => (RunStatus::Partial, None),
-            Ok(()) => (RunStatus::Succeeded, None),
-            Err(e) => (RunStatus::Failed, Some(e.to_string())),
-        };
-        runs::progress(db, tenant_id, id, report.counts).await?;
-        runs::finish(db, tenant_id, id, status, error.as_deref()).await?;
-        if let Err(e) = notify_failures(state, &integration, id).await {
-            tracing::warn!(integration = %integration_id, error = %e, "failure notice not sent");
-        }
+    let (status, error) = match &outcome {
+        Ok(()) if report.counts.failed > 0 => (RunStatus::Partial, None),
+        Ok(()) if report.waiting > 0 => (
+            RunStatus::Partial,
+            Some(format!(
+                "{} document(s) wait for QuickBooks' answer; the next run settles them without sending anything twice.",
+                report.waiting
+            )),
+        ),
+        Ok(()) => (RunStatus::Succeeded, None),
+        Err(e) => (RunStatus::Failed, Some(e.to_string())),
+    };
+    runs::progress(db, tenant_id, run_id, report.counts).await?;
+    runs::finish(db, tenant_id, run_id, status, error.as_deref()).await?;
+    if let Err(e) = notify::failures(state, &integration).await {
+        tracing::warn!(integration = %integration_id, error = %e, "failure notice not sent");
     }
     lock.commit().await?;
     outcome.map(|()| report)
 }
 
-async fn tracktik(
-    state: &AppState,
-    tenant_id: TenantId,
-    force: bool,
-) -> Result<(Portal, AccessToken, crate::ids::ConnectionId), SyncError> {
-    let conn = connections::db::tracktik_for_tenant(&state.db, tenant_id)
-        .await?
-        .ok_or_else(|| SyncError::NotReady("TrackTik is not connected.".into()))?;
-    let token = if force {
-        connections::force_refresh(state, tenant_id, conn.connection_id).await
-    } else {
-        connections::access_token(state, tenant_id, conn.connection_id).await
-    }
-    .map_err(post::connection_stop)?;
-    let portal =
-        Portal::new(&conn.external_id).map_err(|e| SyncError::Unavailable(e.to_string()))?;
-    Ok((
-        portal,
-        AccessToken::new(secrecy::ExposeSecret::expose_secret(&token).to_owned()),
-        conn.connection_id,
-    ))
-}
-
-async fn read_tracktik(
-    state: &AppState,
-    tenant_id: TenantId,
-    settings: &Settings,
-    from: chrono::DateTime<Utc>,
-    until: chrono::DateTime<Utc>,
-) -> Result<Batch, SyncError> {
-    let tt = &state.providers.tracktik;
-    let (portal, token, _) = tracktik(state, tenant_id, false).await?;
-    match source::read(tt, &portal, &token, settings, from, until).await {
-        Ok(b) => Ok(b),
-        Err(e) if e.is_unauthorized() => {
-            let (portal, token, _) = tracktik(state, tenant_id, true).await?;
-            source::read(tt, &portal, &token, settings, from, until)
-                .await
-                .map_err(|e| tracktik_error(state, tenant_id, e))
-        }
-        Err(e) => Err(tracktik_error(state, tenant_id, e)),
-    }
-}
-
-fn tracktik_error(
-    _state: &AppState,
-    _tenant_id: TenantId,
-    e: crate::providers::tracktik::TrackTikError,
-) -> SyncError {
-    if e.needs_reauthorization() || e.is_unauthorized() {
-        SyncError::NeedsReconnect(format!("TrackTik refused access: {e}"))
-    } else {
-        SyncError::Unavailable(format!("TrackTik could not be read: {e}"))
-    }
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn run_locked(
     state: &AppState,
     integration: &Integration,
     settings: &Settings,
     schedule: &TradingSchedule,
-    (from, until): (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
+    plan: &RunPlan,
+    until: chrono::DateTime<Utc>,
     report: &mut RunReport,
     lock: &mut sqlx::PgConnection,
 ) -> Result<(), SyncError> {
-    // The run's row (none for a preview).
-    let run_id = report.sync_run_id;
     let db = &state.db;
-    let tenant_id = integration.tenant_id;
-    let integration_id = integration.integration_id;
-    let preview = run_id.is_none();
+    let (tenant_id, integration_id) = (integration.tenant_id, integration.integration_id);
     let company = company_of(integration);
+    let closed_books = settings.schedule.closed_books;
     let mut session =
         QboSession::open(state, tenant_id, integration_id, &integration.realm_id).await?;
 
-    if !preview {
-        resolve_posting(&mut session).await?;
-    }
-    let batch = read_tracktik(state, tenant_id, settings, from, until).await?;
-    let zone = schedule.zone;
+    // 1. Sends left without an answer are settled before anything new is sent.
+    send::resolve_open(&mut session, closed_books).await?;
 
-    let mut invoices = HashMap::new();
-    let mut payruns = HashMap::new();
-    let mut docs = Vec::new();
-    for d in &batch.invoices {
-        if let Some(s) = source::invoice_source(d, zone, &batch.reference) {
-            invoices.insert(d.invoice.id, d);
-            docs.push(s);
-        }
-    }
-    for d in &batch.payruns {
-        if let Some(s) = source::payrun_source(d, zone, &batch.reference) {
-            payruns.insert(d.payrun.id, d);
-            docs.push(s);
-        }
-    }
+    // 2. Read TrackTik: changes since the watermark, back-sync ranges, owed documents.
+    let sources = gather::sources(settings);
+    let owed = ledger::owed(db, tenant_id, integration_id, &sources, until).await?;
+    let ask = Ask {
+        settings,
+        schedule,
+        until,
+        back_sync: &plan.back_sync,
+        owed: &owed,
+    };
+    let gathered = gather::gather(state, tenant_id, integration_id, &ask).await?;
+    gather::record(db, tenant_id, integration_id, &gathered).await?;
 
+    // 3. Post what is owed, in passes: a document sent back to `pending` during the run (books
+    // closed on its date, absent after a lost answer) gets one more try.
+    let invoices: HashMap<i64, _> = gathered
+        .batch
+        .invoices
+        .iter()
+        .map(|d| (d.invoice.id, d))
+        .collect();
+    let payruns: HashMap<i64, _> = gathered
+        .batch
+        .payruns
+        .iter()
+        .map(|d| (d.payrun.id, d))
+        .collect();
     let inputs = Inputs {
         settings,
         company: &company,
-        batch: &batch,
+        batch: &gathered.batch,
         invoices: &invoices,
         payruns: &payruns,
     };
-
-    if preview {
-        let posted: std::collections::HashSet<(Source, i64)> =
-            ledger::in_state(db, tenant_id, integration_id, LedgerState::Posted)
-                .await?
-                .into_iter()
-                .map(|r| (r.source, r.source_id))
-                .collect();
-        for doc in &docs {
-            if posted.contains(&(doc.source, doc.source_id)) {
-                continue;
+    let mut outcome: HashMap<i64, LedgerState> = HashMap::new();
+    let mut tries: HashMap<i64, u8> = HashMap::new();
+    let mut not_read = std::collections::HashSet::new();
+    let mut silent = 0;
+    let mut total = 0;
+    for _pass in 0..3 {
+        let rows: Vec<_> = ledger::owed(db, tenant_id, integration_id, &sources, until)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                let n = tries.entry(r.ledger_entry_id).or_insert(0);
+                *n += 1;
+                *n <= 2 && !not_read.contains(&r.ledger_entry_id)
+            })
+            .collect();
+        if rows.is_empty() {
+            break;
+        }
+        // Everything this run handles so far, so the page shows how much is left.
+        let fresh = rows
+            .iter()
+            .filter(|r| !outcome.contains_key(&r.ledger_entry_id))
+            .count();
+        total = total.max(outcome.len() + fresh);
+        report.counts = counts(&outcome, total);
+        runs::progress(
+            db,
+            tenant_id,
+            report.sync_run_id.unwrap_or_default(),
+            report.counts,
+        )
+        .await?;
+        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_BATCH_ITEMS);
+        let mut rows = rows.into_iter().peekable();
+        while let Some(row) = rows.next() {
+            let id = row.ledger_entry_id;
+            match prepare(&mut session, inputs, row).await? {
+                Ok(doc) => ready.push(doc),
+                Err(state) => {
+                    if state == LedgerState::Pending {
+                        not_read.insert(id);
+                    }
+                    outcome.insert(id, state);
+                }
             }
-            let built = build_one(&mut session, inputs, doc.source, doc.source_id, false).await?;
-            report.preview.push(PreviewItem {
-                source: doc.source,
-                source_id: doc.source_id,
-                doc_number: doc.doc_number.clone(),
-                amount: doc.amount,
-                qbo_entity: built.as_ref().ok().map(|b| b.entity().to_owned()),
-                problem: built.err().map(|f| f.message),
-            });
-        }
-        report.counts.total = report.preview.len() as i32;
-        return Ok(());
-    }
-
-    for doc in &docs {
-        if ledger::record(db, tenant_id, integration_id, doc).await?
-            == Recorded::ChangedAfterPosting
-        {
-            report.flagged += 1;
-        }
-    }
-    for kind in [Source::Invoice, Source::Payrun] {
-        let enabled = match kind {
-            Source::Invoice => settings.billing.enabled,
-            Source::Payrun => settings.payroll.enabled,
-        };
-        if enabled {
-            let ids: Vec<i64> = docs
-                .iter()
-                .filter(|d| d.source == kind)
-                .map(|d| d.source_id)
-                .collect();
-            report.flagged +=
-                ledger::flag_missing(db, tenant_id, integration_id, kind, from, until, &ids)
-                    .await?;
-        }
-    }
-
-    let rows = ledger::to_post(db, tenant_id, integration_id, until).await?;
-    report.counts.total = rows.len() as i32;
-    let run_id = run_id.unwrap_or_default();
-    runs::progress(db, tenant_id, run_id, report.counts).await?;
-    // Documents are built as they come (customers and Classes/Locations found or created on
-    // first use, one request each) and sent 30 at a time; a lone document goes on its own.
-    let mut ready = Vec::with_capacity(MAX_BATCH_ITEMS);
-    let mut rows = rows.into_iter().peekable();
-    while let Some(row) = rows.next() {
-        match prepare(&mut session, inputs, row).await? {
-            Ok(doc) => ready.push(doc),
-            Err(state) => {
-                count(&mut report.counts, state);
-                runs::progress(db, tenant_id, run_id, report.counts).await?;
+            if ready.len() == MAX_BATCH_ITEMS || (rows.peek().is_none() && !ready.is_empty()) {
+                still_locked(lock).await?;
+                let docs = std::mem::take(&mut ready);
+                let ids: Vec<i64> = docs.iter().map(|d| d.row.ledger_entry_id).collect();
+                let settled =
+                    post(&mut session, closed_books, tenant_id, integration_id, docs).await?;
+                if settled {
+                    silent = 0;
+                } else {
+                    silent += 1;
+                }
+                for (id, state) in states_of(db, tenant_id, &ids).await? {
+                    outcome.insert(id, state);
+                }
+                report.counts = counts(&outcome, total);
+                runs::progress(
+                    db,
+                    tenant_id,
+                    report.sync_run_id.unwrap_or_default(),
+                    report.counts,
+                )
+                .await?;
+                if silent >= 2 {
+                    return Err(SyncError::Unavailable(
+                        "QuickBooks did not answer two sends in a row; the run stopped. Nothing is lost or sent twice: the next run settles those documents first.".into(),
+                    ));
+                }
             }
         }
-        if ready.len() == MAX_BATCH_ITEMS || (rows.peek().is_none() && !ready.is_empty()) {
-            still_locked(lock).await?;
-            let docs = std::mem::take(&mut ready);
-            let states = if docs.len() == 1 {
-                let doc = docs.into_iter().next().expect("one document");
-                vec![post_one(&mut session, inputs, doc).await?]
-            } else {
-                post_batch(&mut session, inputs, docs).await?
-            };
-            for state in states {
-                count(&mut report.counts, state);
-            }
-            runs::progress(db, tenant_id, run_id, report.counts).await?;
+        report.counts = counts(&outcome, total);
+    }
+
+    // 4. A send still unanswered may be in flight a little longer: wait for it (at most the
+    // client's time-out), then settle it.
+    if let Some(wait) = send::longest_wait(&session).await? {
+        tokio::time::sleep(wait).await;
+        still_locked(lock).await?;
+        send::resolve_open(&mut session, closed_books).await?;
+        let ids: Vec<i64> = outcome.keys().copied().collect();
+        for (id, state) in states_of(db, tenant_id, &ids).await? {
+            outcome.insert(id, state);
         }
     }
+    report.counts = counts(&outcome, total);
+    report.waiting = outcome
+        .values()
+        .filter(|s| matches!(s, LedgerState::Pending | LedgerState::Posting))
+        .count() as i32;
     Ok(())
 }
 
+/// Records and sends one group of documents; after a lost answer, resolves it at once (look-up,
+/// then the same send again). Returns false when QuickBooks gave no answer at all.
+async fn post(
+    session: &mut QboSession<'_>,
+    closed_books: crate::integrations::settings::ClosedBooks,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    docs: Vec<Ready>,
+) -> Result<bool, SyncError> {
+    let db = session.state.db.clone();
+    let Some((sent, docs)) = send::record(&db, tenant_id, integration_id, docs).await? else {
+        return Ok(true);
+    };
+    let answer = send::transmit(session, &sent).await?;
+    let unknown = matches!(answer, Answer::Unknown(_));
+    if let Answer::Unknown(e) = &answer {
+        tracing::warn!(send = sent.send_id, error = %e, "no answer from QuickBooks; looking the send up");
+    }
+    send::settle(session, closed_books, &sent, docs, answer).await?;
+    if unknown {
+        return Ok(send::resolve(session, closed_books, &sent).await? == send::Resolution::Done);
+    }
+    Ok(true)
+}
+
+async fn states_of(
+    db: &sqlx::PgPool,
+    tenant_id: TenantId,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, LedgerState)>> {
+    sqlx::query_as(
+        "select ledger_entry_id, state from ledger_entry
+         where tenant_id = $1 and ledger_entry_id = any($2)",
+    )
+    .bind(tenant_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+fn counts(outcome: &HashMap<i64, LedgerState>, total: usize) -> Counts {
+    let mut c = Counts {
+        total: total.max(outcome.len()) as i32,
+        ..Counts::default()
+    };
+    for state in outcome.values() {
+        match state {
+            LedgerState::Posted => c.posted += 1,
+            LedgerState::Failed => c.failed += 1,
+            LedgerState::Skipped => c.skipped += 1,
+            LedgerState::Pending | LedgerState::Posting => {}
+        }
+    }
+    c
+}
+
 /// Stops the run when the connection holding its advisory lock is gone (the database
-/// restarted or dropped it): the lock went with it, and another run may now hold it.
+/// restarted or dropped it): the lock went with it, and another run may now hold it. Whatever
+/// this run still writes is fenced (see `ledger::settle_posted`).
 async fn still_locked(lock: &mut sqlx::PgConnection) -> Result<(), SyncError> {
     sqlx::query("select 1")
         .execute(lock)
@@ -400,74 +477,4 @@ async fn still_locked(lock: &mut sqlx::PgConnection) -> Result<(), SyncError> {
                 "The database connection holding this run's lock was lost; the run stopped and is tried again.".into(),
             )
         })
-}
-
-/// Counts one document's outcome (one left `posting` counts as skipped for this run).
-fn count(counts: &mut Counts, state: LedgerState) {
-    match state {
-        LedgerState::Posted => counts.posted += 1,
-        LedgerState::Failed => counts.failed += 1,
-        _ => counts.skipped += 1,
-    }
-}
-
-/// One notice per run that left documents failed for a reason a person must fix (failures that
-/// pass by themselves are retried by the next run and not announced).
-async fn notify_failures(
-    state: &AppState,
-    integration: &Integration,
-    sync_run_id: i64,
-) -> anyhow::Result<()> {
-    let db = &state.db;
-    let tenant_id = integration.tenant_id;
-    let Some(run) = runs::get(db, tenant_id, sync_run_id).await? else {
-        return Ok(());
-    };
-    let failed: Vec<(String, Option<String>)> = sqlx::query_as(
-        "select doc_number, last_error from ledger_entry
-         where tenant_id = $1 and integration_id = $2 and state = 'failed' and not retryable
-           and updated_at >= $3
-         order by approved_at limit 20",
-    )
-    .bind(tenant_id)
-    .bind(integration.integration_id)
-    .bind(run.started_at)
-    .fetch_all(db)
-    .await?;
-    if failed.is_empty() {
-        return Ok(());
-    }
-    let lines: Vec<String> = failed
-        .iter()
-        .map(|(doc, why)| format!("- {doc}: {}", why.as_deref().unwrap_or("refused")))
-        .collect();
-    let link = format!(
-        "{}/integrations/{}",
-        state.config.public_url.trim_end_matches('/'),
-        integration.integration_id
-    );
-    let notice = crate::notices::Notice {
-        kind: "sync_failures",
-        dedupe_key: format!("sync_failures:{}:{sync_run_id}", integration.integration_id),
-        subject: format!(
-            "{} document(s) could not be posted to QuickBooks for {}",
-            failed.len(),
-            integration.company_name
-        ),
-        body: format!(
-            "The sync of {} left these documents unposted; everything else was posted.\n\n{}\n\n\
-             Fix the reason shown, then use Retry failed: {link}\n",
-            run.trading_day,
-            lines.join("\n")
-        ),
-    };
-    crate::notices::send(
-        db,
-        &state.mailer,
-        tenant_id,
-        Some(integration.integration_id),
-        notice,
-    )
-    .await?;
-    Ok(())
 }

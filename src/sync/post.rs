@@ -13,13 +13,11 @@ use crate::ids::{ConnectionId, IntegrationId, TenantId};
 use crate::integrations::settings::{CustomerMatching, QboRef, Settings};
 use crate::integrations::{self, CompanyProfile};
 use crate::providers::quickbooks::models::{self as qbo, Customer, Ref};
-use crate::providers::quickbooks::{
-    BatchItem, BatchOutcome, Company, Entity, MAX_BATCH_ITEMS, QboError, RequestId,
-};
+use crate::providers::quickbooks::{Company, MAX_BATCH_ITEMS, QboError, RequestId};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::build::{Built, Txn, lines_total};
+use super::build::lines_total;
 use super::dimensions::DimensionCache;
 use super::explain::qbo_failure;
 use super::ledger::Failure;
@@ -362,30 +360,42 @@ pub(crate) struct Found {
     pub doc_number: Option<String>,
     pub created: Option<DateTime<Utc>>,
     pub lines_total: Decimal,
-    /// QBO's `TotalAmt`.
+    /// QBO's `TotalAmt` (journal entries have none: their debits).
     pub total: Option<Decimal>,
+    /// The customer (invoice), vendor (bill) or paying account (expense) it is for.
+    pub party: Option<String>,
+    /// Its `TxnDate`.
+    pub txn_date: Option<NaiveDate>,
 }
 
-/// What every transaction type shares, for reading answers and look-ups alike.
-type TxnParts = (
-    Option<String>,
-    Option<String>,
-    Option<qbo::MetaData>,
-    Vec<qbo::Line>,
-    Option<Decimal>,
-);
+/// What every transaction type shares, for look-ups.
+struct TxnParts {
+    id: Option<String>,
+    doc_number: Option<String>,
+    meta: Option<qbo::MetaData>,
+    lines: Vec<qbo::Line>,
+    total: Option<Decimal>,
+    party: Option<String>,
+    txn_date: Option<NaiveDate>,
+}
 
 fn found<E>(rows: Vec<E>, f: impl Fn(E) -> TxnParts) -> Vec<Found> {
     rows.into_iter()
         .map(f)
-        .map(|(id, doc, meta, lines, total)| Found {
-            id: id.unwrap_or_default(),
-            doc_number: doc,
-            created: meta
-                .and_then(|m| m.create_time)
-                .map(|t| t.with_timezone(&Utc)),
-            lines_total: lines_total(&lines),
-            total,
+        .map(|t| {
+            let lines_total = lines_total(&t.lines);
+            Found {
+                id: t.id.unwrap_or_default(),
+                doc_number: t.doc_number,
+                created: t
+                    .meta
+                    .and_then(|m| m.create_time)
+                    .map(|c| c.with_timezone(&Utc)),
+                total: t.total.or(Some(lines_total)),
+                lines_total,
+                party: t.party,
+                txn_date: t.txn_date,
+            }
         })
         .collect()
 }
@@ -404,24 +414,39 @@ pub(crate) async fn find_documents(
             list.join(", ")
         );
         macro_rules! q {
-            ($ty:ty) => {{
+            ($ty:ty, |$t:ident| $party:expr) => {{
                 let r: Result<Vec<$ty>, QboError> = qbo_call!(session, |co| session
                     .state
                     .providers
                     .quickbooks
                     .query(&co, &statement));
                 r.map(|rows| {
-                    found(rows, |t: $ty| {
-                        (t.id, t.doc_number, t.meta_data, t.line, t.total_amt)
+                    found(rows, |$t: $ty| TxnParts {
+                        party: $party,
+                        id: $t.id,
+                        doc_number: $t.doc_number,
+                        meta: $t.meta_data,
+                        lines: $t.line,
+                        total: $t.total_amt,
+                        txn_date: $t.txn_date,
                     })
                 })
             }};
         }
         let rows = match entity {
-            "Invoice" => q!(qbo::Invoice),
-            "Purchase" => q!(qbo::Purchase),
-            "Bill" => q!(qbo::Bill),
-            _ => q!(qbo::JournalEntry),
+            "Invoice" => q!(qbo::Invoice, |t| t
+                .customer_ref
+                .as_ref()
+                .map(|r| r.value.clone())),
+            "Purchase" => q!(qbo::Purchase, |t| t
+                .account_ref
+                .as_ref()
+                .map(|r| r.value.clone())),
+            "Bill" => q!(qbo::Bill, |t| t
+                .vendor_ref
+                .as_ref()
+                .map(|r| r.value.clone())),
+            _ => q!(qbo::JournalEntry, |t| None),
         };
         match rows {
             Ok(rows) => all.extend(rows),
@@ -431,21 +456,37 @@ pub(crate) async fn find_documents(
     Ok(Ok(all))
 }
 
-/// The one found document that is ours: numbered `doc_number` and created after we started
-/// posting (minus an hour of clock skew).
-pub(crate) fn ours<'f>(
-    found: &'f [Found],
-    doc_number: &str,
-    posting_started: DateTime<Utc>,
-) -> Option<&'f Found> {
+/// What QuickBooks stores of a document we sent, to recognise it in a look-up.
+#[derive(Clone, Debug)]
+pub(crate) struct Key<'a> {
+    /// Its `DocNumber`.
+    pub doc_number: &'a str,
+    /// The customer, vendor or paying account it was sent for.
+    pub party: Option<&'a str>,
+    /// The date it was sent with.
+    pub txn_date: Option<NaiveDate>,
+    /// Σ of its line amounts as sent (lines are sent rounded to the cent, as QuickBooks keeps
+    /// them).
+    pub lines_total: Decimal,
+    /// When it was first sent: a document created before (less an hour of clock skew) is
+    /// someone else's.
+    pub sent: DateTime<Utc>,
+}
+
+/// The found document that is ours: same number, party, date and line total, created after we
+/// first sent it. With QuickBooks' duplicate-number check off, a number alone proves nothing.
+pub(crate) fn ours<'f>(found: &'f [Found], key: &Key<'_>) -> Option<&'f Found> {
     found.iter().find(|f| {
-        f.doc_number.as_deref() == Some(doc_number)
-            && f.created
-                .is_none_or(|c| c >= posting_started - Duration::hours(1))
+        f.doc_number.as_deref() == Some(key.doc_number)
+            && f.created.is_none_or(|c| c >= key.sent - Duration::hours(1))
+            && (key.party.is_none() || f.party.is_none() || f.party.as_deref() == key.party)
+            && (key.txn_date.is_none() || f.txn_date.is_none() || f.txn_date == key.txn_date)
+            && f.lines_total == key.lines_total
     })
 }
 
 /// What QuickBooks answered to a create.
+#[derive(Clone, Debug)]
 pub(crate) struct Created {
     pub id: String,
     pub doc_number: Option<String>,
@@ -462,95 +503,46 @@ impl From<Found> for Created {
     }
 }
 
-/// Creates the transaction.
-pub(crate) async fn create(
-    session: &mut QboSession<'_>,
-    built: &Built,
-    rid: &RequestId,
-) -> Result<Result<Created, QboError>, SyncError> {
-    // Every transaction type is created the same way; only the type differs.
-    macro_rules! create {
-        ($ty:ty, $t:expr) => {{
-            let r: Result<$ty, QboError> = qbo_call!(session, |co| session
-                .state
-                .providers
-                .quickbooks
-                .create(&co, $t, rid));
-            r.map(|e| Created {
-                id: e.id.unwrap_or_default(),
-                doc_number: e.doc_number,
-                total: e.total_amt,
-            })
-        }};
-    }
-    Ok(match &built.txn {
-        Txn::Invoice(t) => create!(qbo::Invoice, t),
-        Txn::Purchase(t) => create!(qbo::Purchase, t),
-        Txn::Bill(t) => create!(qbo::Bill, t),
-        Txn::JournalEntry(t) => create!(qbo::JournalEntry, t),
-    })
-}
-
-/// The batch item that creates `built`.
-fn batch_item(b_id: String, built: &Built) -> Result<BatchItem, QboError> {
-    match &built.txn {
-        Txn::Invoice(t) => BatchItem::create(b_id, t),
-        Txn::Purchase(t) => BatchItem::create(b_id, t),
-        Txn::Bill(t) => BatchItem::create(b_id, t),
-        Txn::JournalEntry(t) => BatchItem::create(b_id, t),
-    }
-}
-
-/// One batch item's answer, read as the transaction `built` is.
-pub(crate) fn created_of(outcome: &BatchOutcome, built: &Built) -> Result<Created, QboError> {
-    fn typed<E: Entity>(o: &BatchOutcome, f: impl Fn(E) -> TxnParts) -> Result<Created, QboError> {
-        let (id, doc_number, _, _, total) = f(o.entity::<E>()?);
-        Ok(Created {
-            id: id.unwrap_or_default(),
+impl Created {
+    /// Reads a created transaction from QuickBooks' JSON of it. A journal entry has no
+    /// `TotalAmt`: its total is the sum of its debits.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, QboError> {
+        let invalid = |detail: &str| QboError::InvalidResponse {
+            context: "a created transaction".into(),
+            detail: detail.into(),
+        };
+        let id = v
+            .get("Id")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| invalid("no Id"))?
+            .to_owned();
+        let doc_number = v
+            .get("DocNumber")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let total = match v.get("TotalAmt") {
+            Some(t) if !t.is_null() => Some(
+                serde_json::from_value::<Decimal>(t.clone())
+                    .map_err(|e| invalid(&e.to_string()))?,
+            ),
+            _ => match v.get("Line") {
+                Some(lines) => {
+                    let lines: Vec<qbo::Line> = serde_json::from_value(lines.clone())
+                        .map_err(|e| invalid(&e.to_string()))?;
+                    Some(lines_total(&lines))
+                }
+                None => None,
+            },
+        };
+        Ok(Self {
+            id,
             doc_number,
             total,
         })
-    }
-    match &built.txn {
-        Txn::Invoice(_) => typed(outcome, |t: qbo::Invoice| {
-            (t.id, t.doc_number, None, vec![], t.total_amt)
-        }),
-        Txn::Purchase(_) => typed(outcome, |t: qbo::Purchase| {
-            (t.id, t.doc_number, None, vec![], t.total_amt)
-        }),
-        Txn::Bill(_) => typed(outcome, |t: qbo::Bill| {
-            (t.id, t.doc_number, None, vec![], t.total_amt)
-        }),
-        Txn::JournalEntry(_) => typed(outcome, |t: qbo::JournalEntry| {
-            (t.id, t.doc_number, None, vec![], t.total_amt)
-        }),
     }
 }
 
 /// The `bId` of the `i`-th item of a batch (QBO allows 10 characters with a request id).
 pub(crate) fn b_id(i: usize) -> String {
     format!("d{i}")
-}
-
-/// Creates up to 30 transactions in one request, item `i` with [`b_id`]`(i)`. The outcome of
-/// each item comes back on its own; `Err` only when the request as a whole failed.
-pub(crate) async fn create_batch(
-    session: &mut QboSession<'_>,
-    docs: &[&Built],
-    rid: &RequestId,
-) -> Result<Result<Vec<BatchOutcome>, QboError>, SyncError> {
-    let items: Result<Vec<BatchItem>, QboError> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| batch_item(b_id(i), b))
-        .collect();
-    let items = match items {
-        Ok(items) => items,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(qbo_call!(session, |co| session
-        .state
-        .providers
-        .quickbooks
-        .batch(&co, &items, rid)))
 }

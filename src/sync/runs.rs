@@ -24,6 +24,44 @@ pub enum RunKind {
     Preview,
 }
 
+/// Who asked for a run (the dashboard labels it so: a run support started is never shown as the
+/// customer's own "Retry failed").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requester {
+    /// The nightly schedule (the cron tick).
+    #[default]
+    Schedule,
+    /// Someone of the customer's, from the dashboard.
+    Customer,
+    /// Support staff, from the console.
+    Support,
+    /// An operator, from the command line.
+    CommandLine,
+}
+
+impl Requester {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Customer => "customer",
+            Self::Support => "support",
+            Self::CommandLine => "command_line",
+        }
+    }
+
+    /// From what was stored (older rows: the schedule).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "customer" => Self::Customer,
+            "support" => Self::Support,
+            "command_line" => Self::CommandLine,
+            _ => Self::Schedule,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "sync_run_status", rename_all = "snake_case")]
@@ -66,6 +104,10 @@ pub struct SyncRun {
     pub skipped: i32,
     /// Why the run stopped, in plain language.
     pub error: Option<String>,
+    /// Who asked for it (`schedule`, `customer`, `support`, `command_line`).
+    pub requested_by: String,
+    /// For a catch-up of several trading days: the first of them (`trading_day` is the last).
+    pub first_day: Option<NaiveDate>,
     /// Start.
     pub started_at: DateTime<Utc>,
     /// End.
@@ -73,24 +115,36 @@ pub struct SyncRun {
 }
 
 const COLUMNS: &str = "sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, \
-    done, posted, failed, skipped, error, started_at, finished_at";
+    done, posted, failed, skipped, error, requested_by, first_day, started_at, finished_at";
 
-/// Starts a run.
+impl SyncRun {
+    /// Who asked for it.
+    pub fn requester(&self) -> Requester {
+        Requester::parse(&self.requested_by)
+    }
+}
+
+/// Starts a run for `day` (a catch-up: `first_day` to `day`), asked for by `by`.
 pub async fn start(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
     integration_id: IntegrationId,
     day: NaiveDate,
     kind: RunKind,
+    by: Requester,
+    first_day: Option<NaiveDate>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "insert into sync_run (tenant_id, integration_id, trading_day, kind)
-         values ($1, $2, $3, $4) returning sync_run_id",
+        "insert into sync_run (tenant_id, integration_id, trading_day, kind, requested_by,
+            first_day)
+         values ($1, $2, $3, $4, $5, $6) returning sync_run_id",
     )
     .bind(tenant_id)
     .bind(integration_id)
     .bind(day)
     .bind(kind)
+    .bind(by.as_str())
+    .bind(first_day.filter(|f| *f < day))
     .fetch_one(db)
     .await
 }

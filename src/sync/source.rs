@@ -1,20 +1,18 @@
-//! Reading TrackTik: the approved invoices and approved, locked pay runs of a window, with
-//! everything posting needs (lines, bill items, line taxes, items, names, currencies), and a
-//! content hash of each document (its revision).
+//! TrackTik documents as a run holds them (an invoice with its lines, bill items and line taxes;
+//! a pay run with its items; the names and currencies around them), the content hash of each
+//! (its revision), and the ledger's view of them. [`super::reader`] reads them.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::integrations::settings::{Dimension, Settings};
 use crate::providers::tracktik::models::{
     BillableItem, Client, Invoice, InvoiceLine, InvoiceLineTax, Payrun, PayrunItem, Relation,
     TaxClassItem,
 };
-use crate::providers::tracktik::{AccessToken, Portal, TrackTikClient, TrackTikError, Window};
 
 use super::ledger::{Source, SourceDoc};
 
@@ -91,139 +89,7 @@ pub struct Batch {
     pub reference: Reference,
 }
 
-/// Reads the window.
-pub async fn read(
-    tt: &TrackTikClient,
-    portal: &Portal,
-    token: &AccessToken,
-    settings: &Settings,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Batch, TrackTikError> {
-    let window = Window::new(from, until)?;
-    let mut batch = Batch::default();
-    if settings.billing.enabled {
-        let invoices = tt.approved_invoices_between(portal, token, window).await?;
-        let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-        if !ids.is_empty() {
-            let with_lines = tt.invoices_with_lines(portal, token, &ids).await?;
-            let taxes = tt.line_taxes_for_invoices(portal, token, &ids).await?;
-            let billables = tt.billable_items_for_invoices(portal, token, &ids).await?;
-            let mut billables_of_invoice: HashMap<i64, Vec<BillableItem>> = HashMap::new();
-            for b in &billables {
-                if let Some(inv) = &b.invoice {
-                    billables_of_invoice
-                        .entry(inv.id())
-                        .or_default()
-                        .push(b.clone());
-                }
-            }
-            let mut bill_item_of_line = HashMap::new();
-            for b in &billables {
-                if let (Some(line), Some(item)) = (&b.invoice_line, &b.bill_item) {
-                    bill_item_of_line.insert(line_id(line), item.id());
-                }
-            }
-            let mut taxes_of_line: HashMap<i64, Vec<InvoiceLineTax>> = HashMap::new();
-            for t in taxes {
-                if let Some(line) = t.invoice_line_id() {
-                    taxes_of_line.entry(line).or_default().push(t);
-                }
-            }
-            let approved: HashMap<i64, Invoice> = invoices.into_iter().map(|i| (i.id, i)).collect();
-            for mut invoice in with_lines {
-                // The approval time comes from the window query (same record).
-                if invoice.approved_on.is_none() {
-                    invoice.approved_on = approved.get(&invoice.id).and_then(|i| i.approved_on);
-                }
-                let lines = invoice.lines.take().unwrap_or_default();
-                let taxes = lines
-                    .iter()
-                    .flat_map(|l| taxes_of_line.get(&l.id).cloned().unwrap_or_default())
-                    .collect();
-                let bill_item_of_line = lines
-                    .iter()
-                    .filter_map(|l| bill_item_of_line.get(&l.id).map(|b| (l.id, *b)))
-                    .collect();
-                let billable_items = billables_of_invoice.remove(&invoice.id).unwrap_or_default();
-                batch.invoices.push(InvoiceDoc {
-                    invoice,
-                    lines,
-                    bill_item_of_line,
-                    billable_items,
-                    taxes,
-                });
-            }
-            batch.invoices.sort_by_key(|d| d.invoice.id);
-        }
-    }
-    if settings.payroll.enabled {
-        let payruns = tt.approved_payruns_between(portal, token, window).await?;
-        for payrun in payruns {
-            let items = tt.payrun_items(portal, token, payrun.id).await?;
-            batch.payruns.push(PayrunDoc { payrun, items });
-        }
-        batch.payruns.sort_by_key(|d| d.payrun.id);
-    }
-    if !batch.invoices.is_empty() || !batch.payruns.is_empty() {
-        let r = &mut batch.reference;
-        r.clients = tt
-            .clients(portal, token)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        for s in tt.back_office_settings(portal, token).await? {
-            if let (Some(region), Some(currency)) = (&s.region, &s.billing_base_currency) {
-                r.currency_of_region
-                    .insert(region.id(), currency.trim().to_ascii_uppercase());
-            }
-        }
-        if wants_region_names(settings) {
-            r.regions = tt
-                .regions(portal, token)
-                .await?
-                .into_iter()
-                .filter_map(|g| Some((g.id, g.name?)))
-                .collect();
-        }
-        r.bill_items = tt
-            .bill_items(portal, token)
-            .await?
-            .into_iter()
-            .map(|b| (b.id, b.name.unwrap_or_else(|| format!("#{}", b.id))))
-            .collect();
-        for c in tt.tax_classes(portal, token).await? {
-            r.tax_classes
-                .insert(c.id, c.name.clone().unwrap_or_else(|| format!("#{}", c.id)));
-            for item in c.items.unwrap_or_default() {
-                r.tax_class_of_item.insert(item.id, c.id);
-            }
-        }
-        r.tax_class_items = tt.tax_class_items(portal, token).await?;
-        for item in &r.tax_class_items {
-            if let Some(class) = &item.tax_class {
-                let class = match class {
-                    Relation::Id(id) => *id,
-                    Relation::Object(o) => o.id,
-                };
-                r.tax_class_of_item.insert(item.id, class);
-            }
-        }
-    }
-    Ok(batch)
-}
-
-/// Whether a QBO Class or Location comes from the TrackTik region, so region names are needed.
-fn wants_region_names(settings: &Settings) -> bool {
-    let region = Some(Dimension::Region);
-    (settings.billing.enabled
-        && (settings.billing.class_from == region || settings.billing.location_from == region))
-        || (settings.payroll.enabled
-            && (settings.payroll.class_from == region || settings.payroll.location_from == region))
-}
-
-fn line_id(r: &Relation<Box<InvoiceLine>>) -> i64 {
+pub(crate) fn line_id(r: &Relation<Box<InvoiceLine>>) -> i64 {
     match r {
         Relation::Id(id) => *id,
         Relation::Object(l) => l.id,

@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::sync::SyncError;
 use crate::sync::controls::{self, Queued, RunRequest};
 use crate::sync::ledger::LedgerState;
+use crate::sync::runs::Requester;
 
 /// The longest back-sync range, in days.
 pub const MAX_BACK_SYNC_DAYS: i64 = 366;
@@ -102,6 +103,9 @@ fn refusal(e: SyncError) -> AppResult<String> {
             tracing::warn!(error = %m, "a run could not be queued");
             Ok("Nothing was queued: the queue could not be reached. Try again in a minute.".into())
         }
+        SyncError::Busy => {
+            Ok("Nothing was queued: a run is going on. Try again when it ends.".into())
+        }
     }
 }
 
@@ -116,7 +120,7 @@ async fn queue(
     day: Option<NaiveDate>,
 ) -> AppResult<()> {
     let tenant_id = current.tenant.tenant_id;
-    match controls::enqueue(state, tenant_id, id, request, day).await {
+    match controls::enqueue(state, tenant_id, id, request, day, Requester::Customer).await {
         Ok((job, Queued::Added)) => {
             audit::record(
                 &state.db,

@@ -23,7 +23,7 @@ use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::IntegrationState;
 use crate::state::AppState;
 use crate::sync::controls::RunRequest;
-use crate::sync::runs::{self, RunKind, RunStatus, SyncRun};
+use crate::sync::runs::{self, Requester, RunKind, RunStatus, SyncRun};
 
 /// Nights in the chart.
 pub const CHART_NIGHTS: u64 = 30;
@@ -112,12 +112,47 @@ fn run_kind(kind: RunKind) -> &'static str {
     }
 }
 
-fn request_label(request: &RunRequest) -> &'static str {
+fn request_label(request: &RunRequest) -> String {
     match request {
-        RunRequest::Nightly => "Nightly sync",
-        RunRequest::Manual => "Sync now",
-        RunRequest::Retry { .. } => "Retry failed",
-        RunRequest::BackSync { .. } => "Back-sync",
+        RunRequest::Nightly => "Nightly sync".into(),
+        RunRequest::Manual => "Sync now".into(),
+        RunRequest::Retry { .. } => "Retry failed".into(),
+        RunRequest::BackSync { .. } => "Back-sync".into(),
+        RunRequest::Asked(a) => {
+            let mut parts = Vec::new();
+            if a.sync_now {
+                parts.push("Sync now".to_owned());
+            }
+            if a.retry_all {
+                parts.push("Retry failed".to_owned());
+            } else if !a.retry.is_empty() {
+                parts.push(format!("Retry of {} document(s)", a.retry.len()));
+            }
+            if !a.back_sync.is_empty() {
+                parts.push(format!("Back-sync of {} range(s)", a.back_sync.len()));
+            }
+            let by = match a.requester() {
+                Requester::Support => " (asked by support)",
+                _ => "",
+            };
+            format!("{}{by}", parts.join(" and "))
+        }
+    }
+}
+
+/// A run's name as the customer reads it: what it was, and who started it when it was not the
+/// customer or the schedule.
+fn run_name(run: &SyncRun) -> String {
+    let kind = match (run.kind, run.first_day) {
+        (RunKind::Nightly, Some(first)) => {
+            format!("Catch-up from {}", day_label(first))
+        }
+        (kind, _) => run_kind(kind).to_owned(),
+    };
+    match run.requester() {
+        Requester::Support => format!("{kind} (started by support)"),
+        Requester::CommandLine => format!("{kind} (started by an operator)"),
+        _ => kind,
     }
 }
 
@@ -154,7 +189,7 @@ fn run_status(run: &SyncRun, live: bool) -> Status {
 /// One run, as the page shows it.
 pub struct RunLine {
     /// Sync now, nightly…
-    pub kind: &'static str,
+    pub kind: String,
     /// The trading day.
     pub day: String,
     /// How it went.
@@ -177,7 +212,7 @@ pub struct RunLine {
 
 fn run_line(run: &SyncRun, live: Option<i64>, zone: Tz) -> RunLine {
     RunLine {
-        kind: run_kind(run.kind),
+        kind: run_name(run),
         day: day_label(run.trading_day),
         status: run_status(run, live == Some(run.sync_run_id)),
         started: local(run.started_at, zone),
@@ -290,7 +325,7 @@ fn activity_line(activity: &Activity, zone: Tz) -> ActivityLine {
             phase: "running",
             label: format!(
                 "{} for {} started {}: {}",
-                run_kind(run.kind),
+                run_name(run),
                 day_label(run.trading_day),
                 local(run.started_at, zone),
                 progress_label(run)

@@ -447,7 +447,9 @@ async fn sync_now_queues_one_job_and_a_second_click_says_already_queued() {
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0]["request"], json!({"kind": "manual"}));
+    assert_eq!(jobs[0]["request"]["kind"], json!("asked"));
+    assert_eq!(jobs[0]["request"]["sync_now"], json!(true));
+    assert_eq!(jobs[0]["request"]["by_customer"], json!(true));
     let audited: i64 =
         sqlx::query_scalar("select count(*) from audit_event where action = 'sync.queued'")
             .fetch_one(&s.app.db)
@@ -462,14 +464,15 @@ async fn sync_now_queues_one_job_and_a_second_click_says_already_queued() {
         .post_form(&page, &format!("{page}/retry"), &[("entry", &entry)])
         .await;
     assert_eq!(location(&r), format!("{page}/documents"));
-    let retry: Value = sqlx::query_scalar(
-        "select job from apalis.jobs where job_type = $1 and job -> 'request' ->> 'kind' = 'retry'",
-    )
-    .bind(controls::job_type())
-    .fetch_one(&s.app.db)
-    .await
-    .unwrap();
-    assert_eq!(retry["request"]["ledger_entry_id"], json!(s.failed_invoice));
+    // It joins the sync already waiting: one job per integration asks for both.
+    let jobs: Vec<Value> = sqlx::query_scalar("select job from apalis.jobs where job_type = $1")
+        .bind(controls::job_type())
+        .fetch_all(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["request"]["retry"], json!([s.failed_invoice]));
+    assert_eq!(jobs[0]["request"]["sync_now"], json!(true));
 }
 
 #[tokio::test]
@@ -527,7 +530,11 @@ async fn back_sync_errors_are_shown_next_to_each_field_with_what_was_typed() {
         .fetch_one(&s.app.db)
         .await
         .unwrap();
-    assert_eq!(job["request"], json!({"kind": "back_sync", "from": to}));
+    assert_eq!(job["request"]["kind"], json!("asked"));
+    assert_eq!(
+        job["request"]["back_sync"],
+        json!([{"from": to, "to": from}])
+    );
     assert_eq!(job["day"], json!(from));
 }
 
@@ -725,6 +732,7 @@ async fn the_progress_stream_follows_a_real_run_from_the_queue_to_its_end() {
         integration_id,
         RunRequest::Manual,
         None,
+        ledgerbridge::sync::runs::Requester::Customer,
     )
     .await
     .unwrap();

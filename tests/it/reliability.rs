@@ -208,7 +208,7 @@ impl Rig {
     /// the next five-minute mark: one `SyncIntegration` job per day from the start date to
     /// yesterday, each day claimed so the worker's own tick adds nothing. Returns the count.
     async fn enqueue(&self) -> usize {
-        let jobs = controls::enqueue_due(&self.app.state, Utc::now())
+        let jobs = controls::enqueue_due(&self.app.state.db, Utc::now())
             .await
             .expect("the tick enqueues");
         assert!(!jobs.is_empty(), "days are due");

@@ -350,7 +350,7 @@ async fn no_token_appears_in_the_logs_or_the_database_after_a_full_run_at_debug_
         .execute(&app.db)
         .await
         .unwrap();
-    let jobs = ledgerbridge::sync::controls::enqueue_due(&app.state, chrono::Utc::now())
+    let jobs = ledgerbridge::sync::controls::enqueue_due(&app.state.db, chrono::Utc::now())
         .await
         .unwrap();
     assert!(!jobs.is_empty());

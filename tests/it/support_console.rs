@@ -441,9 +441,12 @@ async fn replaying_a_failed_document_asks_once_queues_one_retry_and_is_audited()
     let queued = jobs(&app.db).await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["integration_id"], json!(h.acme_books));
+    assert_eq!(queued[0]["request"]["kind"], json!("asked"));
+    assert_eq!(queued[0]["request"]["retry"], json!([h.failed_doc]));
     assert_eq!(
-        queued[0]["request"],
-        json!({"kind": "retry", "ledger_entry_id": h.failed_doc})
+        queued[0]["request"]["by_support"],
+        json!(true),
+        "a replay is support's, never shown as the customer's"
     );
     let audited = audit_actions(&app.db, "staff.replayed_document").await;
     assert_eq!(audited.len(), 1);
@@ -533,7 +536,9 @@ async fn replaying_a_day_retries_its_failed_documents_queues_a_run_of_the_day_an
     let queued = jobs(&app.db).await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["day"], json!(day));
-    assert_eq!(queued[0]["request"], json!({"kind": "manual"}));
+    assert_eq!(queued[0]["request"]["kind"], json!("asked"));
+    assert_eq!(queued[0]["request"]["sync_now"], json!(true));
+    assert_eq!(queued[0]["request"]["by_support"], json!(true));
 
     // The day's failed document has a new attempt; the other day's is untouched.
     let states: Vec<(i64, String, i32)> = sqlx::query_as(
@@ -727,6 +732,7 @@ async fn metrics_show_runs_documents_queue_depth_and_quickbooks_calls_after_a_ru
         integration_id,
         controls::RunRequest::Manual,
         Some(days_ago(1)),
+        ledgerbridge::sync::runs::Requester::Customer,
     )
     .await
     .unwrap();

@@ -97,10 +97,43 @@ impl QuickBooksClient {
             })
             .collect();
         let body = serde_json::json!({ "BatchItemRequest": requests }).to_string();
+        self.batch_text(co, &body, request_id).await
+    }
+
+    /// Sends a batch body exactly as given (a batch recorded before it was sent is sent again
+    /// byte for byte), under `request_id`. Each item's entity is read from the body.
+    pub async fn batch_text(
+        &self,
+        co: &Company<'_>,
+        body: &str,
+        request_id: &RequestId,
+    ) -> Result<Vec<BatchOutcome>, QboError> {
+        let sent: Value = parse_json(body, "batch request")?;
+        let requests = sent
+            .get("BatchItemRequest")
+            .and_then(Value::as_array)
+            .filter(|r| !r.is_empty() && r.len() <= MAX_BATCH_ITEMS)
+            .ok_or_else(|| QboError::InvalidResponse {
+                context: "batch request".into(),
+                detail: "a batch holds 1 to 30 items".into(),
+            })?;
+        // bId → the entity key of its request.
+        let entity_of: Vec<(String, String)> = requests
+            .iter()
+            .filter_map(|r| {
+                let b_id = r.get("bId")?.as_str()?.to_owned();
+                let entity = r
+                    .as_object()?
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "bId" | "operation" | "optionsData"))?
+                    .clone();
+                Some((b_id, entity))
+            })
+            .collect();
         let mut call = self.call(Method::POST, "batch".to_owned());
         call.request_id = Some(request_id);
-        call.body = Some((body, "application/json"));
-        call.weight = items.len();
+        call.body = Some((body.to_owned(), "application/json"));
+        call.weight = requests.len();
         call.batch = true;
         let text = self.send(co, call).await?;
         let value: Value = parse_json(&text, "batch response")?;
@@ -122,10 +155,10 @@ impl QuickBooksClient {
                 let result = match r.get("Fault") {
                     Some(f) => Err(parse_fault(&serde_json::json!({ "Fault": f }).to_string())),
                     None => {
-                        let entity = items
+                        let entity = entity_of
                             .iter()
-                            .find(|i| i.b_id == b_id)
-                            .map(|i| i.entity)
+                            .find(|(b, _)| *b == b_id)
+                            .map(|(_, e)| e.as_str())
                             .unwrap_or_default();
                         r.get(entity).cloned().ok_or_else(Fault::default)
                     }

@@ -71,6 +71,7 @@ pub struct QuickBooksClient {
     retry: RetryPolicy,
     counters: Arc<Counters>,
     observer: Option<CallObserver>,
+    timeout: Duration,
 }
 
 pub(super) struct Call<'a> {
@@ -100,7 +101,14 @@ impl QuickBooksClient {
             retry: RetryPolicy::default(),
             counters: Arc::default(),
             observer: None,
+            timeout,
         }
+    }
+
+    /// How long one HTTP request may take before the client gives up on it. A request given
+    /// up on may still be processed by QuickBooks for about this long.
+    pub fn request_timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Reports every call's outcome to `observer` (see [`CallObserver`]).
@@ -151,6 +159,24 @@ impl QuickBooksClient {
     ) -> Result<E, QboError> {
         self.write(co, E::PATH, E::NAME, entity, request_id, None)
             .await
+    }
+
+    /// Creates an entity from its JSON text exactly as given (`path` e.g. `invoice`, `name`
+    /// e.g. `Invoice`), returning QuickBooks' JSON of it. A send recorded before it was made is
+    /// made again byte for byte with this.
+    pub async fn create_text(
+        &self,
+        co: &Company<'_>,
+        path: &str,
+        name: &str,
+        body: &str,
+        request_id: &RequestId,
+    ) -> Result<Value, QboError> {
+        let mut call = self.call(Method::POST, path.to_owned());
+        call.request_id = Some(request_id);
+        call.body = Some((body.to_owned(), "application/json"));
+        let text = self.send(co, call).await?;
+        unwrap_entity(&text, name)
     }
 
     /// Updates an entity: it must carry `Id` and the current `SyncToken`; with `sparse: true`

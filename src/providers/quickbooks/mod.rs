@@ -147,6 +147,11 @@ impl RequestId {
         Self(Uuid::new_v5(&REQUEST_ID_NAMESPACE, parts.join("\u{1f}").as_bytes()).to_string())
     }
 
+    /// An id recorded before it was sent, to send it again exactly.
+    pub fn from_recorded(id: &str) -> Self {
+        Self(id.to_owned())
+    }
+
     /// The id as sent.
     pub fn as_str(&self) -> &str {
         &self.0

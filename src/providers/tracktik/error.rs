@@ -137,6 +137,11 @@ impl TrackTikError {
         matches!(self, TrackTikError::ReauthorizationRequired { .. })
     }
 
+    /// `true` when TrackTik answered that the record does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, TrackTikError::NotFound { .. })
+    }
+
     /// `true` when a fresh access token might fix the call (401).
     pub fn is_unauthorized(&self) -> bool {
         matches!(self, TrackTikError::Unauthorized { .. })

@@ -12,6 +12,8 @@ use super::models::{
 };
 use super::{AccessToken, MAX_IN_VALUES, Portal, Query, TrackTikClient, TrackTikError, Window};
 
+mod changes;
+
 /// The most ids sent in one `:in` filter (TrackTik's limit).
 pub const MAX_BATCH_IDS: usize = MAX_IN_VALUES;
 
@@ -28,7 +30,7 @@ pub const REFERENCE_DATA: [&str; 8] = [
 ];
 
 /// On-demand pay-run fields worth having on every read.
-const PAYRUN_INCLUDES: [&str; 9] = [
+pub(super) const PAYRUN_INCLUDES: [&str; 9] = [
     "occurrenceStartDate",
     "occurrenceEndDate",
     "countEmployees",
@@ -304,7 +306,7 @@ impl TrackTikClient {
 
     /// Reads `T` for `field:in=ids`, [`MAX_BATCH_IDS`] ids per query, each query paged to
     /// the end; duplicates (across batches) removed, order kept.
-    async fn batched<T: Record>(
+    pub(super) async fn batched<T: Record>(
         &self,
         portal: &Portal,
         token: &AccessToken,

@@ -86,6 +86,9 @@ pub struct Payrun {
     /// The items (on demand; usually read through `payroll-payrun-items` instead).
     #[serde(default)]
     pub items: Option<Vec<PayrunItem>>,
+    /// Last update time (on demand).
+    #[serde(default, deserialize_with = "de::opt_timestamp")]
+    pub updated_on: Option<DateTime<FixedOffset>>,
 }
 record!(Payrun, "payroll-payruns");
 

@@ -1,0 +1,302 @@
+//! The read phase of a run (and of a preview): what TrackTik changed since the watermark, the
+//! back-sync ranges asked for, and the documents still owed, read in full. Nothing is written
+//! here: a run records what this returns, a preview only shows it.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::connections;
+use crate::ids::{ConnectionId, IntegrationId, TenantId};
+use crate::integrations::settings::Settings;
+use crate::providers::tracktik::{AccessToken, Portal, TrackTikError};
+use crate::state::AppState;
+
+use super::SyncError;
+use super::cursor::{self, Cursor, OVERLAP};
+use super::ledger::{self, LedgerEntry, Source, SourceDoc};
+use super::post;
+use super::queue::DayRange;
+use super::reader::{self, Headers, Owed};
+use super::source::{self, Batch};
+use super::window::{TradingSchedule, day_start};
+
+/// What a run asks TrackTik about.
+pub(crate) struct Ask<'a> {
+    /// The integration's settings.
+    pub settings: &'a Settings,
+    /// Its trading schedule.
+    pub schedule: &'a TradingSchedule,
+    /// Documents approved at or after this are not posted by this run.
+    pub until: DateTime<Utc>,
+    /// Back-sync ranges asked for.
+    pub back_sync: &'a [DayRange],
+    /// The ledger's owed rows (read again by id).
+    pub owed: &'a [LedgerEntry],
+}
+
+/// What the read phase found.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    /// The documents still approved, in full.
+    pub batch: Batch,
+    /// Their ledger views.
+    pub docs: Vec<SourceDoc>,
+    /// Documents TrackTik, asked directly, says are not approved.
+    pub not_approved: Vec<(Source, i64)>,
+    /// Documents TrackTik, asked directly, says do not exist.
+    pub deleted: Vec<(Source, i64)>,
+    /// Watermarks to record once the run has recorded what it read: (source, read through,
+    /// covered from).
+    pub cursors: Vec<(Source, DateTime<Utc>, NaiveDate)>,
+}
+
+/// The sources the settings switch on.
+pub(crate) fn sources(settings: &Settings) -> Vec<Source> {
+    let mut s = Vec::new();
+    if settings.billing.enabled {
+        s.push(Source::Invoice);
+    }
+    if settings.payroll.enabled {
+        s.push(Source::Payrun);
+    }
+    s
+}
+
+/// The first local day whose approvals a source syncs: the start date, or the earlier
+/// back-sync date of the wizard, but not before the day the source was switched back on.
+pub(crate) fn first_day(
+    settings: &Settings,
+    schedule: &TradingSchedule,
+    source: Source,
+) -> NaiveDate {
+    let mut day = schedule.start_date;
+    if let Some(from) = settings.schedule.back_sync_from {
+        day = day.min(from);
+    }
+    let resume = match source {
+        Source::Invoice => settings.billing.resume_from,
+        Source::Payrun => settings.payroll.resume_from,
+    };
+    resume.map_or(day, |r| day.max(r))
+}
+
+/// A working TrackTik token for the tenant (refreshed when `force`).
+pub(crate) async fn tracktik(
+    state: &AppState,
+    tenant_id: TenantId,
+    force: bool,
+) -> Result<(Portal, AccessToken, ConnectionId), SyncError> {
+    let conn = connections::db::tracktik_for_tenant(&state.db, tenant_id)
+        .await?
+        .ok_or_else(|| SyncError::NotReady("TrackTik is not connected.".into()))?;
+    let token = if force {
+        connections::force_refresh(state, tenant_id, conn.connection_id).await
+    } else {
+        connections::access_token(state, tenant_id, conn.connection_id).await
+    }
+    .map_err(post::connection_stop)?;
+    let portal =
+        Portal::new(&conn.external_id).map_err(|e| SyncError::Unavailable(e.to_string()))?;
+    Ok((
+        portal,
+        AccessToken::new(secrecy::ExposeSecret::expose_secret(&token).to_owned()),
+        conn.connection_id,
+    ))
+}
+
+fn tracktik_error(e: TrackTikError) -> SyncError {
+    if e.needs_reauthorization() || e.is_unauthorized() {
+        SyncError::NeedsReconnect(format!("TrackTik refused access: {e}"))
+    } else {
+        SyncError::Unavailable(format!("TrackTik could not be read: {e}"))
+    }
+}
+
+/// Reads what the run needs; a 401 refreshes the TrackTik token once and reads again.
+pub(crate) async fn gather(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    ask: &Ask<'_>,
+) -> Result<Gathered, SyncError> {
+    let (portal, token, _) = tracktik(state, tenant_id, false).await?;
+    match read(state, tenant_id, integration_id, ask, &portal, &token).await? {
+        Ok(g) => Ok(g),
+        Err(e) if e.is_unauthorized() => {
+            let (portal, token, _) = tracktik(state, tenant_id, true).await?;
+            read(state, tenant_id, integration_id, ask, &portal, &token)
+                .await?
+                .map_err(tracktik_error)
+        }
+        Err(e) => Err(tracktik_error(e)),
+    }
+}
+
+async fn read(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    ask: &Ask<'_>,
+    portal: &Portal,
+    token: &AccessToken,
+) -> Result<Result<Gathered, TrackTikError>, SyncError> {
+    let db = &state.db;
+    let tt = &state.providers.tracktik;
+    let zone = ask.schedule.zone;
+    let sources = sources(ask.settings);
+    let cursors = cursor::get(db, tenant_id, integration_id).await?;
+    let started = Utc::now();
+    let mut gathered = Gathered::default();
+    let mut headers = Headers::default();
+    macro_rules! tt {
+        ($call:expr) => {
+            match $call.await {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            }
+        };
+    }
+    for &source in &sources {
+        let only = (source == Source::Invoice, source == Source::Payrun);
+        let first = first_day(ask.settings, ask.schedule, source);
+        let from = day_start(zone, first);
+        let read_through = started.min(ask.until);
+        match cursors.get(&source) {
+            None => {
+                // The first read: every approval from the first day on.
+                headers.merge(tt!(reader::approved_between(
+                    tt, portal, token, only, from, ask.until
+                )));
+            }
+            Some(Cursor {
+                read_through: mark,
+                covered_from,
+                ..
+            }) => {
+                let since = *mark - OVERLAP;
+                let since = reader::Since {
+                    invoices: (source == Source::Invoice).then_some(since),
+                    payruns: (source == Source::Payrun).then_some(since),
+                };
+                headers.merge(tt!(reader::updated_since(tt, portal, token, since)));
+                if first < *covered_from {
+                    // The first day moved earlier (a back-sync from, a new start date): read
+                    // the days not covered yet once.
+                    let to = day_start(zone, *covered_from);
+                    headers.merge(tt!(reader::approved_between(
+                        tt, portal, token, only, from, to
+                    )));
+                }
+            }
+        }
+        gathered.cursors.push((source, read_through, first));
+    }
+    let mut ranges = Vec::new();
+    for r in ask.back_sync {
+        let (from, to) = (
+            day_start(zone, r.from),
+            day_start(zone, r.to.succ_opt().unwrap_or(r.to)),
+        );
+        ranges.push((from, to));
+        let which = (
+            sources.contains(&Source::Invoice),
+            sources.contains(&Source::Payrun),
+        );
+        headers.merge(tt!(reader::approved_between(
+            tt, portal, token, which, from, to
+        )));
+    }
+    // Approved documents in scope: before the run's end, and from the source's first day or in
+    // a back-sync range. Already posted ones are left to the changes check.
+    let mut wanted: BTreeSet<(Source, i64)> = BTreeSet::new();
+    for (source, id, approved) in headers.approvals() {
+        let Some(approved) = approved else { continue };
+        let first = day_start(zone, first_day(ask.settings, ask.schedule, source));
+        let in_range = ranges.iter().any(|(f, t)| approved >= *f && approved < *t);
+        if sources.contains(&source) && approved < ask.until && (approved >= first || in_range) {
+            wanted.insert((source, id));
+        }
+    }
+    for &source in &sources {
+        let ids: Vec<i64> = wanted
+            .iter()
+            .filter(|(s, _)| *s == source)
+            .map(|(_, id)| *id)
+            .collect();
+        let posted = ledger::posted_among(db, tenant_id, integration_id, source, &ids).await?;
+        wanted.retain(|(s, id)| *s != source || !posted.contains(id));
+    }
+    for row in ask.owed {
+        if sources.contains(&row.source) {
+            wanted.insert((row.source, row.source_id));
+        }
+    }
+    let ids = |s: Source| -> Vec<i64> {
+        wanted
+            .iter()
+            .filter(|(x, _)| *x == s)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let Owed {
+        batch,
+        not_approved,
+        deleted,
+    } = tt!(reader::owed(
+        tt,
+        portal,
+        token,
+        ask.settings,
+        &ids(Source::Invoice),
+        &ids(Source::Payrun),
+    ));
+    let mut docs = Vec::new();
+    for d in &batch.invoices {
+        docs.extend(source::invoice_source(d, zone, &batch.reference));
+    }
+    for d in &batch.payruns {
+        docs.extend(source::payrun_source(d, zone, &batch.reference));
+    }
+    gathered.batch = batch;
+    gathered.docs = docs;
+    gathered.not_approved = not_approved;
+    gathered.deleted = deleted;
+    Ok(Ok(gathered))
+}
+
+/// Records what was read: the documents, what TrackTik said about the others, and the new
+/// watermarks. The watermarks move only after the rest is recorded.
+pub(crate) async fn record(
+    db: &sqlx::PgPool,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    gathered: &Gathered,
+) -> Result<(), SyncError> {
+    ledger::record_all(db, tenant_id, integration_id, &gathered.docs).await?;
+    for (items, reason) in [
+        (&gathered.not_approved, ledger::SkipReason::NotApproved),
+        (&gathered.deleted, ledger::SkipReason::Deleted),
+    ] {
+        for source in [Source::Invoice, Source::Payrun] {
+            let ids: Vec<i64> = items
+                .iter()
+                .filter(|(s, _)| *s == source)
+                .map(|(_, id)| *id)
+                .collect();
+            ledger::skip_told(db, tenant_id, integration_id, source, &ids, reason).await?;
+        }
+    }
+    for (source, read_through, covered_from) in &gathered.cursors {
+        cursor::advance(
+            db,
+            tenant_id,
+            integration_id,
+            *source,
+            *read_through,
+            *covered_from,
+        )
+        .await?;
+    }
+    Ok(())
+}

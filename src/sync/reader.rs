@@ -1,0 +1,331 @@
+//! Reading TrackTik for a run, at a cost that follows tonight's work, not the history:
+//!
+//! - [`updated_since`]: approved documents TrackTik updated since the watermark (headers only).
+//!   An approval moves `updatedOn`, so this finds new approvals, late ones and re-approvals.
+//! - [`approved_between`]: approved documents whose approval lies in a range (the first read
+//!   of a new integration, and back-syncs).
+//! - [`owed`]: the documents a run still has to post, read in full by id (lines, bill items,
+//!   line taxes; pay-run items) with the reference data around them. A document the list does
+//!   not return is asked about on its own: only TrackTik's direct answer ("not approved", or
+//!   "no such document") makes a document skipped.
+//!
+//! Every collection is read by keyset (see `providers::tracktik`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::integrations::settings::{Dimension, Settings};
+use crate::providers::tracktik::models::{
+    BillableItem, Invoice, InvoiceLineTax, InvoiceStatus, Payrun, Relation,
+};
+use crate::providers::tracktik::{AccessToken, Portal, TrackTikClient, TrackTikError, Window};
+
+use super::ledger::Source;
+use super::source::{Batch, InvoiceDoc, PayrunDoc, Reference, line_id};
+
+/// Approved documents without their details, as a list read returned them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Headers {
+    /// Approved invoices.
+    pub invoices: Vec<Invoice>,
+    /// Approved pay runs.
+    pub payruns: Vec<Payrun>,
+}
+
+impl Headers {
+    /// Adds `other`'s documents not already held.
+    pub fn merge(&mut self, other: Headers) {
+        let have: HashSet<i64> = self.invoices.iter().map(|i| i.id).collect();
+        self.invoices
+            .extend(other.invoices.into_iter().filter(|i| !have.contains(&i.id)));
+        let have: HashSet<i64> = self.payruns.iter().map(|p| p.id).collect();
+        self.payruns
+            .extend(other.payruns.into_iter().filter(|p| !have.contains(&p.id)));
+    }
+
+    /// Every document as (source, id, approval time).
+    pub fn approvals(&self) -> impl Iterator<Item = (Source, i64, Option<DateTime<Utc>>)> + '_ {
+        let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| t.map(|t| t.to_utc());
+        self.invoices
+            .iter()
+            .map(move |i| (Source::Invoice, i.id, utc(i.approved_on)))
+            .chain(
+                self.payruns
+                    .iter()
+                    .map(move |p| (Source::Payrun, p.id, utc(p.approved_on))),
+            )
+    }
+}
+
+/// From when each source is read; `None`: that source is not read (switched off).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Since {
+    /// Invoices updated from …
+    pub invoices: Option<DateTime<Utc>>,
+    /// Pay runs updated from …
+    pub payruns: Option<DateTime<Utc>>,
+}
+
+/// Approved documents updated at or after each source's instant.
+pub(crate) async fn updated_since(
+    tt: &TrackTikClient,
+    portal: &Portal,
+    token: &AccessToken,
+    since: Since,
+) -> Result<Headers, TrackTikError> {
+    let mut headers = Headers::default();
+    if let Some(t) = since.invoices {
+        headers.invoices = tt.approved_invoices_updated_since(portal, token, t).await?;
+    }
+    if let Some(t) = since.payruns {
+        headers.payruns = tt.approved_payruns_updated_since(portal, token, t).await?;
+    }
+    Ok(headers)
+}
+
+/// Approved documents whose approval lies in `[from, until)`, for the sources asked.
+pub(crate) async fn approved_between(
+    tt: &TrackTikClient,
+    portal: &Portal,
+    token: &AccessToken,
+    (invoices, payruns): (bool, bool),
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Headers, TrackTikError> {
+    let mut headers = Headers::default();
+    if until <= from {
+        return Ok(headers);
+    }
+    let window = Window::new(from, until)?;
+    if invoices {
+        headers.invoices = tt.approved_invoices_between(portal, token, window).await?;
+    }
+    if payruns {
+        headers.payruns = tt.approved_payruns_between(portal, token, window).await?;
+    }
+    Ok(headers)
+}
+
+/// What TrackTik said about the documents a run owes, asked by id.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Owed {
+    /// The documents still approved, in full, with the reference data.
+    pub batch: Batch,
+    /// Documents TrackTik says are not approved (any more).
+    pub not_approved: Vec<(Source, i64)>,
+    /// Documents TrackTik says do not exist (deleted).
+    pub deleted: Vec<(Source, i64)>,
+}
+
+/// Reads the given documents in full. A document missing from the list read is asked about
+/// on its own before it is called deleted.
+pub(crate) async fn owed(
+    tt: &TrackTikClient,
+    portal: &Portal,
+    token: &AccessToken,
+    settings: &Settings,
+    invoice_ids: &[i64],
+    payrun_ids: &[i64],
+) -> Result<Owed, TrackTikError> {
+    let mut owed = Owed::default();
+    if !invoice_ids.is_empty() {
+        let mut found: HashMap<i64, Invoice> = tt
+            .invoices_with_lines(portal, token, invoice_ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+        for id in invoice_ids {
+            if !found.contains_key(id) {
+                match tt.invoice_if_exists(portal, token, *id).await? {
+                    Some(i) => {
+                        found.insert(*id, i);
+                    }
+                    None => owed.deleted.push((Source::Invoice, *id)),
+                }
+            }
+        }
+        let mut approved = Vec::new();
+        for (id, invoice) in found {
+            if invoice.status == InvoiceStatus::Approved && invoice.approved_on.is_some() {
+                approved.push(invoice);
+            } else {
+                owed.not_approved.push((Source::Invoice, id));
+            }
+        }
+        owed.batch.invoices = invoice_details(tt, portal, token, approved).await?;
+    }
+    if !payrun_ids.is_empty() {
+        let mut found: HashMap<i64, Payrun> = tt
+            .payruns_by_id(portal, token, payrun_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        for id in payrun_ids {
+            if !found.contains_key(id) {
+                match tt.payrun_if_exists(portal, token, *id).await? {
+                    Some(p) => {
+                        found.insert(*id, p);
+                    }
+                    None => owed.deleted.push((Source::Payrun, *id)),
+                }
+            }
+        }
+        let mut approved: Vec<Payrun> = Vec::new();
+        for (id, payrun) in found {
+            if payrun.approved_on.is_some() {
+                approved.push(payrun);
+            } else {
+                owed.not_approved.push((Source::Payrun, id));
+            }
+        }
+        approved.sort_by_key(|p| p.id);
+        let ids: Vec<i64> = approved.iter().map(|p| p.id).collect();
+        let mut items_of: HashMap<i64, Vec<_>> = HashMap::new();
+        if !ids.is_empty() {
+            for item in tt.payrun_items_for(portal, token, &ids).await? {
+                let payrun = match &item.payrun {
+                    Relation::Id(id) => *id,
+                    Relation::Object(o) => o.id,
+                };
+                items_of.entry(payrun).or_default().push(item);
+            }
+        }
+        owed.batch.payruns = approved
+            .into_iter()
+            .map(|payrun| {
+                let mut items = items_of.remove(&payrun.id).unwrap_or_default();
+                items.sort_by_key(|i| i.id);
+                PayrunDoc { payrun, items }
+            })
+            .collect();
+    }
+    owed.not_approved.sort_unstable();
+    owed.deleted.sort_unstable();
+    if !owed.batch.invoices.is_empty() || !owed.batch.payruns.is_empty() {
+        owed.batch.reference = reference(tt, portal, token, settings).await?;
+    }
+    Ok(owed)
+}
+
+/// Lines (already included), line taxes and billable items of approved invoices.
+async fn invoice_details(
+    tt: &TrackTikClient,
+    portal: &Portal,
+    token: &AccessToken,
+    mut invoices: Vec<Invoice>,
+) -> Result<Vec<InvoiceDoc>, TrackTikError> {
+    if invoices.is_empty() {
+        return Ok(Vec::new());
+    }
+    invoices.sort_by_key(|i| i.id);
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let taxes = tt.line_taxes_for_invoices(portal, token, &ids).await?;
+    let billables = tt.billable_items_for_invoices(portal, token, &ids).await?;
+    let mut billables_of_invoice: HashMap<i64, Vec<BillableItem>> = HashMap::new();
+    let mut bill_item_of_line = HashMap::new();
+    for b in billables {
+        if let (Some(line), Some(item)) = (&b.invoice_line, &b.bill_item) {
+            bill_item_of_line.insert(line_id(line), item.id());
+        }
+        if let Some(inv) = &b.invoice {
+            billables_of_invoice.entry(inv.id()).or_default().push(b);
+        }
+    }
+    let mut taxes_of_line: HashMap<i64, Vec<InvoiceLineTax>> = HashMap::new();
+    for t in taxes {
+        if let Some(line) = t.invoice_line_id() {
+            taxes_of_line.entry(line).or_default().push(t);
+        }
+    }
+    Ok(invoices
+        .into_iter()
+        .map(|mut invoice| {
+            let lines = invoice.lines.take().unwrap_or_default();
+            let taxes = lines
+                .iter()
+                .flat_map(|l| taxes_of_line.get(&l.id).cloned().unwrap_or_default())
+                .collect();
+            let bill_item_of_line = lines
+                .iter()
+                .filter_map(|l| bill_item_of_line.get(&l.id).map(|b| (l.id, *b)))
+                .collect();
+            let billable_items = billables_of_invoice.remove(&invoice.id).unwrap_or_default();
+            InvoiceDoc {
+                invoice,
+                lines,
+                bill_item_of_line,
+                billable_items,
+                taxes,
+            }
+        })
+        .collect())
+}
+
+/// Names and currencies: clients and sites, regions' billing currencies (and names when a
+/// Class or Location comes from the region), bill items, tax classes and their items.
+async fn reference(
+    tt: &TrackTikClient,
+    portal: &Portal,
+    token: &AccessToken,
+    settings: &Settings,
+) -> Result<Reference, TrackTikError> {
+    let mut r = Reference {
+        clients: tt
+            .clients(portal, token)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect(),
+        ..Reference::default()
+    };
+    for s in tt.back_office_settings(portal, token).await? {
+        if let (Some(region), Some(currency)) = (&s.region, &s.billing_base_currency) {
+            r.currency_of_region
+                .insert(region.id(), currency.trim().to_ascii_uppercase());
+        }
+    }
+    if wants_region_names(settings) {
+        r.regions = tt
+            .regions(portal, token)
+            .await?
+            .into_iter()
+            .filter_map(|g| Some((g.id, g.name?)))
+            .collect();
+    }
+    r.bill_items = tt
+        .bill_items(portal, token)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name.unwrap_or_else(|| format!("#{}", b.id))))
+        .collect();
+    for c in tt.tax_classes(portal, token).await? {
+        r.tax_classes
+            .insert(c.id, c.name.clone().unwrap_or_else(|| format!("#{}", c.id)));
+        for item in c.items.unwrap_or_default() {
+            r.tax_class_of_item.insert(item.id, c.id);
+        }
+    }
+    r.tax_class_items = tt.tax_class_items(portal, token).await?;
+    for item in &r.tax_class_items {
+        if let Some(class) = &item.tax_class {
+            let class = match class {
+                Relation::Id(id) => *id,
+                Relation::Object(o) => o.id,
+            };
+            r.tax_class_of_item.insert(item.id, class);
+        }
+    }
+    Ok(r)
+}
+
+/// Whether a QBO Class or Location comes from the TrackTik region, so region names are needed.
+fn wants_region_names(settings: &Settings) -> bool {
+    let region = Some(Dimension::Region);
+    (settings.billing.enabled
+        && (settings.billing.class_from == region || settings.billing.location_from == region))
+        || (settings.payroll.enabled
+            && (settings.payroll.class_from == region || settings.payroll.location_from == region))
+}
