@@ -359,6 +359,13 @@ struct CodeRequest {
     client_id: String,
     redirect_uri: String,
     realm_id: String,
+    /// Scopes consented to; default the accounting scope alone (`openid` adds an id_token).
+    #[serde(default = "accounting_scope")]
+    scope: String,
+}
+
+fn accounting_scope() -> String {
+    "com.intuit.quickbooks.accounting".into()
 }
 
 async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest>) -> Response {
@@ -371,7 +378,7 @@ async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest
     let code = state.with_store(|s| {
         let now = s.clock.now();
         s.oauth
-            .issue_code(&c.client_id, &c.redirect_uri, &c.realm_id, now)
+            .issue_code(&c.client_id, &c.redirect_uri, &c.realm_id, &c.scope, now)
     });
     state.save();
     Json(json!({"code": code, "realmId": c.realm_id})).into_response()

@@ -264,6 +264,12 @@ pub fn router(state: SandboxState) -> Router {
             get(oauth::discovery),
         )
         .route("/.well-known/openid_configuration", get(oauth::discovery))
+        .route(
+            "/.well-known/openid_sandbox_configuration/",
+            get(oauth::discovery),
+        )
+        .route("/.well-known/openid_configuration/", get(oauth::discovery))
+        .route("/op/v1/jwks", get(oauth::jwks))
         .route("/v3/company/{realm}/{*rest}", any(api::handle))
         .merge(control::routes())
         .merge(pages::routes())

@@ -8,6 +8,7 @@ mod idempotency;
 mod limits_and_faults;
 mod oauth;
 mod oauth_clients;
+mod openid;
 mod perf;
 mod query;
 mod state_and_pages;
