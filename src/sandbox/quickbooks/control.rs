@@ -124,6 +124,8 @@ struct Settings {
     reject_payroll_wage_expenses: Option<bool>,
     subscription_lapsed: Option<bool>,
     duplicate_doc_check: Option<bool>,
+    /// `Preferences.OtherPrefs.NameValue` values to set, e.g. `{"WarnDuplicateBillNumber": "true"}`.
+    other_prefs: Option<std::collections::BTreeMap<String, String>>,
     use_account_numbers: Option<bool>,
     multicurrency: Option<bool>,
     class_tracking: Option<bool>,
@@ -174,7 +176,18 @@ async fn settings(
             co.subscription_lapsed = b;
         }
         if let Some(b) = req.duplicate_doc_check {
+            // The whole check, and with it QuickBooks' three per-type preferences.
             co.duplicate_doc_check = b;
+            for name in [
+                "WarnDuplicateCheckNumber",
+                "WarnDuplicateBillNumber",
+                "WarnDuplicateJournalNumber",
+            ] {
+                co.set_other_pref(name, if b { "true" } else { "false" });
+            }
+        }
+        for (name, value) in req.other_prefs.iter().flatten() {
+            co.set_other_pref(name, value);
         }
         if let Some(b) = req.use_account_numbers {
             set(co, "AccountingInfoPrefs", "UseAccountNumbers", json!(b));

@@ -15,6 +15,7 @@ mod oauth;
 mod pages;
 mod query;
 mod runtime;
+mod schema;
 mod seed;
 mod store;
 

@@ -290,6 +290,10 @@ pub fn item(
     e.insert("FullyQualifiedName".into(), json!(fqn));
     e.entry("Taxable").or_insert(json!(false));
     e.entry("TrackQtyOnHand").or_insert(json!(false));
+    // Recorded items carry both prices, 0 when never set.
+    for key in ["UnitPrice", "PurchaseCost"] {
+        e.entry(key).or_insert_with(|| money(Default::default()));
+    }
     Ok(e)
 }
 
@@ -330,8 +334,14 @@ pub fn person(
         )?;
     }
     let shown = str_field(&e, "DisplayName").unwrap_or_default().to_string();
-    e.insert("FullyQualifiedName".into(), json!(shown));
-    e.entry("PrintOnCheckName").or_insert(json!(shown));
+    // Only customers carry FullyQualifiedName in recorded answers (vendors and employees not).
+    if kind == Kind::Customer {
+        e.insert("FullyQualifiedName".into(), json!(shown));
+    } else {
+        e.remove("FullyQualifiedName");
+    }
+    // PrintOnCheckName keeps the name before a deactivation's "(deleted)".
+    e.entry("PrintOnCheckName").or_insert(json!(name));
     match kind {
         Kind::Vendor => {
             e.entry("Vendor1099").or_insert(json!(false));
@@ -367,7 +377,9 @@ pub fn person(
             e.entry("BillWithParent").or_insert(json!(false));
             e.entry("PreferredDeliveryMethod").or_insert(json!("Print"));
         }
-        _ => {}
+        _ => {
+            e.entry("BillableTime").or_insert(json!(false));
+        }
     }
     resolve(
         co,
