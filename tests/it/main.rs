@@ -6,6 +6,7 @@ mod browser;
 mod connect;
 mod dashboard;
 mod express_setup;
+mod fidelity;
 mod foundation;
 mod helpers;
 mod notices;

@@ -242,7 +242,7 @@ impl QboError {
         )
     }
 
-    /// 4001: query not understood.
+    /// 4001: query not understood (recorded without `element`).
     pub fn query(detail: &str) -> Self {
         Self::new(
             "4001",
@@ -250,6 +250,7 @@ impl QboError {
             format!("QueryValidationError: {detail}"),
             "",
         )
+        .without_element()
     }
 
     /// 500: unsupported operation or unknown path.

@@ -77,6 +77,7 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         entities: BTreeMap::new(),
         deleted: BTreeMap::new(),
         next_id: 1,
+        next_address_id: 2,
         request_ids: HashMap::new(),
         reject_payroll_wage: flavour == Flavour::UsNoAcctNum,
         subscription_lapsed: false,
@@ -85,16 +86,17 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         doc_numbers: HashMap::new(),
     };
     let t = meta_time(now, co.tz());
-    let (country, region, city, tz) = if us {
-        ("US", "CA", "San Diego", "America/Los_Angeles")
+    let (country, region, city) = if us {
+        ("US", "CA", "San Diego")
     } else {
-        ("CA", "ON", "Toronto", "America/Toronto")
+        ("CA", "ON", "Toronto")
     };
     let addr = json!({"Id": "1", "Line1": "100 Sentinel Way", "City": city, "CountrySubDivisionCode": region, "PostalCode": if us {"92101"} else {"M5V 2T6"}, "Country": country});
     co.info = json!({
         "CompanyName": name, "LegalName": name, "CompanyAddr": addr, "LegalAddr": addr,
         "CustomerCommunicationAddr": addr, "Country": country, "FiscalYearStartMonth": "January",
-        "SupportedLanguages": "en", "DefaultTimeZone": tz, "CompanyStartDate": "2020-01-01",
+        "SupportedLanguages": "en", "CompanyStartDate": "2020-01-01", "WebAddr": {},
+        "EmployerId": if us {"987654321"} else {"123456789RT0001"},
         "Email": {"Address": "books@acme-security.test"}, "PrimaryPhone": {"FreeFormNumber": "(555) 010-0100"},
         "NameValue": [
             {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
@@ -409,7 +411,7 @@ fn preferences(us: bool, numbers: bool, t: &str) -> Map<String, Value> {
             "FirstMonthOfFiscalYear": "January", "TaxYearMonth": "January", "TaxForm": "6"
         },
         "SalesFormsPrefs": {
-            "CustomField": custom("SalesFormsPrefs"),
+            "CustomField": custom("SalesFormsPrefs"), "DefaultDiscountAccount": "14",
             "CustomTxnNumbers": true, "AllowDeposit": false, "AllowDiscount": true, "AllowEstimates": true,
             "AllowServiceDate": true, "AllowShipping": false, "AutoApplyCredit": true, "AutoApplyPayments": true,
             "DefaultTerms": {"value": "3"}, "DefaultCustomerMessage": "Thank you for your business.",
@@ -418,15 +420,22 @@ fn preferences(us: bool, numbers: bool, t: &str) -> Map<String, Value> {
             "IPNSupportEnabled": false, "UsingPriceLevels": false
         },
         "VendorAndPurchasesPrefs": {
-            "BillableExpenseTracking": true, "TrackingByCustomer": true, "DefaultTerms": {"value": "3"},
+            "BillableExpenseTracking": true, "TrackingByCustomer": true,
             "POCustomField": custom("PurchasePrefs")
         },
-        "TaxPrefs": {"UsingSalesTax": true, "PartnerTaxEnabled": false},
+        "TaxPrefs": if us {json!({"TaxGroupCodeRef": {"value": "5"}, "UsingSalesTax": true})} else {json!({"UsingSalesTax": true})},
         "OtherPrefs": {"NameValue": [
             nv("SalesFormsPrefs.DefaultCustomerMessage", "Thank you for your business."),
+            nv("SalesFormsPrefs.DefaultItem", "21"),
             nv("DTXCopyMemo", "false"),
+            nv("UncategorizedAssetAccountId", "8"),
+            nv("UncategorizedIncomeAccountId", "14"),
+            nv("UncategorizedExpenseAccountId", "20"),
+            nv("SFCEnabled", "true"),
+            nv("DataPartner", "false"),
             nv("Vendor1099Enabled", "true"),
             nv("TimeTrackingFeatureEnabled", "true"),
+            nv("FDPEnabled", "false"),
             nv("ProjectsEnabled", "false"),
             nv("VendorAndPurchasesPrefs.UseCustomTxnNumbers", "true"),
             nv("DateFormat", "Month Date Year separated by a slash"),

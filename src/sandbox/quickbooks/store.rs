@@ -189,6 +189,9 @@ pub struct Company {
     pub deleted: BTreeMap<Id, (Kind, DateTime<Utc>)>,
     /// Next numeric id.
     pub next_id: u64,
+    /// Next address id (addresses are numbered apart from entities).
+    #[serde(default)]
+    pub next_address_id: u64,
     /// `requestid` → original response.
     pub request_ids: HashMap<String, Stored>,
     /// Refuse `AccountSubType: PayrollWageExpenses` (control API switch).
@@ -298,6 +301,12 @@ impl Company {
             .and_then(|s| s.get("BookCloseDate"))
             .and_then(Value::as_str)
             .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    }
+
+    /// Allocates the next address id (from 1).
+    pub fn alloc_address_id(&mut self) -> String {
+        self.next_address_id = self.next_address_id.max(1) + 1;
+        (self.next_address_id - 1).to_string()
     }
 
     /// Allocates the next id.

@@ -98,6 +98,10 @@ pub fn process(co: &Company, ctx: &Ctx, kind: Kind, e: &Entity) -> Result<Lines,
                 // Journal lines are numbered from "0" and carry no LineNum (recorded entries).
                 m.insert("Id".into(), json!(i.to_string()));
                 m.remove("LineNum");
+            } else if matches!(kind, Kind::Bill | Kind::Purchase) {
+                // Expense lines carry an Id but no LineNum (recorded bills and purchases).
+                m.insert("Id".into(), json!((i + 1).to_string()));
+                m.remove("LineNum");
             } else {
                 m.insert("Id".into(), json!((i + 1).to_string()));
                 m.insert("LineNum".into(), json!(i + 1));

@@ -68,6 +68,7 @@ pub fn create(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
     check_writable(kind)?;
     let body = schema::read_entity(kind.name(), body)?;
     let mut e = normalize(co, kind, body, None, ctx)?;
+    number_addresses(co, &mut e, None);
     let id = co.alloc_id();
     e.insert("Id".into(), Value::String(id.0.clone()));
     stamp(co, &mut e, "0", None, ctx.now);
@@ -95,6 +96,7 @@ pub fn update(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         body
     };
     let mut e = normalize(co, kind, merged, Some(&old), ctx)?;
+    number_addresses(co, &mut e, Some(&old));
     e.insert("Id".into(), old["Id"].clone());
     if unchanged(&e, &old) {
         // QBO keeps the SyncToken (and LastUpdatedTime) when an update changes nothing.
@@ -144,6 +146,35 @@ pub fn void(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<Enti
     after_write(co, kind, Some(&old), &e);
     co.put(kind, e.clone());
     Ok(e)
+}
+
+/// Addresses get an `Id` (kept across updates) and, for billing and shipping addresses, the
+/// geocode QBO adds (`Lat`/`Long`, "INVALID" when it cannot place them, as recorded).
+fn number_addresses(co: &mut Company, e: &mut Entity, old: Option<&Entity>) {
+    for key in [
+        "BillAddr",
+        "ShipAddr",
+        "PrimaryAddr",
+        "RemitToAddr",
+        "VendorAddr",
+    ] {
+        let Some(Value::Object(addr)) = e.get_mut(key) else {
+            continue;
+        };
+        if !addr.contains_key("Id") {
+            let id = old
+                .and_then(|o| o.get(key))
+                .and_then(|a| a.get("Id"))
+                .cloned()
+                .unwrap_or_else(|| json!(co.alloc_address_id()));
+            addr.insert("Id".into(), id);
+        }
+        if matches!(key, "BillAddr" | "ShipAddr") {
+            for k in ["Lat", "Long"] {
+                addr.entry(k).or_insert(json!("INVALID"));
+            }
+        }
+    }
 }
 
 fn check_writable(kind: Kind) -> Result<(), QboError> {

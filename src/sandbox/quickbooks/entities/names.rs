@@ -389,6 +389,29 @@ pub fn person(
         &[Kind::TaxCode],
         "DefaultTaxCodeRef",
     )?;
+    // QBO answers this reference without a name.
+    if let Some(Value::Object(r)) = e.get_mut("DefaultTaxCodeRef") {
+        r.remove("name");
+    }
+    if kind == Kind::Customer {
+        // A taxable US customer gets the company's tax group code (as recorded creates show);
+        // an update keeps it.
+        if co.is_us() && !e.contains_key("DefaultTaxCodeRef") {
+            let kept = old.and_then(|o| o.get("DefaultTaxCodeRef")).cloned();
+            let group = co
+                .all(Kind::TaxCode)
+                .find(|t| t.get("TaxGroup") == Some(&json!(true)))
+                .and_then(|t| str_field(t, "Id"))
+                .map(|id| json!({"value": id}));
+            if let Some(code) = kept.or(if e.get("Taxable") == Some(&json!(true)) {
+                group
+            } else {
+                None
+            }) {
+                e.insert("DefaultTaxCodeRef".into(), code);
+            }
+        }
+    }
     if kind != Kind::Employee {
         currency(co, &mut e)?;
         let balance = old

@@ -158,6 +158,19 @@ pub fn transaction(
         if kind == Kind::Invoice {
             e.entry("LinkedTxn").or_insert(json!([]));
         }
+        // From the customer: its addresses, and "NeedToPrint" when it wants paper.
+        if let Some(customer) =
+            ref_value(e.get("CustomerRef")).and_then(|id| co.get(Kind::Customer, &id))
+        {
+            for key in ["BillAddr", "ShipAddr"] {
+                if let (false, Some(addr)) = (e.contains_key(key), customer.get(key)) {
+                    e.insert(key.into(), addr.clone());
+                }
+            }
+            if str_field(customer, "PreferredDeliveryMethod") == Some("Print") {
+                e.entry("PrintStatus").or_insert(json!("NeedToPrint"));
+            }
+        }
         e.entry("PrintStatus").or_insert(json!("NotSet"));
         e.entry("EmailStatus").or_insert(json!("NotSet"));
         if str_field(&e, "EmailStatus") == Some("NeedToSend") && !e.contains_key("BillEmail") {

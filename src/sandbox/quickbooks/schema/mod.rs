@@ -4,8 +4,9 @@
 //! [`read_entity`] does what QuickBooks' deserialiser does with a JSON body:
 //! - a property the type does not have → 2010, worded as QuickBooks words it (Jackson's
 //!   "Unrecognized field … (N known properties: …)");
-//! - `null` and, for every non-text type, the empty string are "absent" (third-party SDKs send
-//!   `"TxnDate": ""`, `"TotalAmt": ""` for unset fields); `ExchangeRate: 0` is absent too;
+//! - `null`, the empty string and the empty list are "absent" (third-party SDKs send
+//!   `"TxnDate": ""`, `"TotalAmt": ""`, `"LinkedTxn": []` for unset fields); `ExchangeRate: 0`
+//!   is absent too;
 //! - numbers and booleans may come as strings; a value that cannot be read → 2010;
 //! - text given as a number is text (`"Id": 5` → `"5"`).
 //!
@@ -196,6 +197,7 @@ fn read_value(s: &Schema, prop: &Prop, value: Value) -> Result<Option<Value>, Qb
     let shape = s.shape(&prop.ty);
     match value {
         Value::Null => Ok(None),
+        Value::Array(items) if items.is_empty() => Ok(None),
         Value::Array(items) if prop.many || shape == Shape::Any => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
@@ -209,7 +211,7 @@ fn read_value(s: &Schema, prop: &Prop, value: Value) -> Result<Option<Value>, Qb
             }
             Ok(Some(Value::Array(out)))
         }
-        Value::String(t) if t.is_empty() && shape != Shape::Text => Ok(None),
+        Value::String(t) if t.is_empty() => Ok(None),
         other if prop.many && shape != Shape::Any => Err(unreadable(prop, &other, "ArrayList")),
         other => read_single(s, prop, shape, other),
     }
@@ -334,14 +336,15 @@ mod tests {
     }
 
     #[test]
-    fn empty_strings_and_nulls_of_non_text_types_are_absent_and_exchange_rate_zero_too() {
+    fn empty_strings_nulls_and_empty_lists_are_absent_and_exchange_rate_zero_too() {
         let v = read(
             "Bill",
             json!({"TxnDate": "", "DueDate": "", "TotalAmt": "", "ExchangeRate": 0,
-                   "DocNumber": "", "PrivateNote": null, "VendorRef": {"value": 56}}),
+                   "DocNumber": "", "PrivateNote": null, "LinkedTxn": [],
+                   "VendorRef": {"value": 56, "name": ""}}),
         )
         .expect("reads");
-        assert_eq!(v, json!({"DocNumber": "", "VendorRef": {"value": "56"}}));
+        assert_eq!(v, json!({"VendorRef": {"value": "56"}}));
     }
 
     #[test]
