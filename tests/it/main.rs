@@ -11,6 +11,7 @@ mod foundation;
 mod helpers;
 mod notices;
 mod quickbooks_client;
+mod quickbooks_third_party;
 mod reliability;
 mod security;
 mod staff_sign_in;
