@@ -5,6 +5,7 @@
 //! One `std::sync::Mutex` guards the whole store; no lock is held across an `.await`.
 
 mod api;
+mod app;
 mod batch;
 mod cdc;
 mod control;
@@ -274,6 +275,7 @@ pub fn router(state: SandboxState) -> Router {
         .route("/v3/company/{realm}/{*rest}", any(api::handle))
         .merge(control::routes())
         .merge(pages::routes())
+        .merge(app::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api_basics;
+mod app_pages;
 mod batch;
 mod canada;
 mod idempotency;
