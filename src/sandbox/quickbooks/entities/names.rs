@@ -8,21 +8,19 @@ use crate::sandbox::quickbooks::fault::QboError;
 use crate::sandbox::quickbooks::json::{money, reference, str_field};
 use crate::sandbox::quickbooks::store::{Company, Kind};
 
-/// 6240 if another active entity of the namespace already uses `value` (case-insensitive).
+/// 6240 if another active entity of the namespace already uses `value` (case-insensitive). The
+/// detail is QBO's current wording (": null" where older answers named the list).
 fn unique(
     co: &Company,
     ns: &str,
     value: &str,
     self_id: Option<&str>,
-    what: &str,
+    _what: &str,
 ) -> Result<(), QboError> {
     if let Some(id) = co.names.get(&(ns.to_string(), value.to_lowercase()))
         && Some(id.0.as_str()) != self_id
     {
-        return Err(QboError::duplicate_name(&format!(
-            "Another {what} is already using this name ({value}). Id={}",
-            id.0
-        )));
+        return Err(QboError::duplicate_name("null"));
     }
     Ok(())
 }
