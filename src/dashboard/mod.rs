@@ -238,12 +238,20 @@ pub fn reconcile(day: NaiveDate, documents: &[Document], home: &str) -> Vec<Reco
         .collect()
 }
 
+/// What QuickBooks holds for a posted document. QuickBooks answers journal entries without a
+/// `TotalAmt` (recorded traffic) and computes nothing on them (no tax, no rounding), so a posted
+/// journal entry without a recorded total holds what was sent: its TrackTik amount.
+fn held(d: &Document) -> Option<Decimal> {
+    d.qbo_amount
+        .or_else(|| (d.qbo_entity.as_deref() == Some("JournalEntry")).then_some(d.amount))
+}
+
 fn reconcile_currency(day: NaiveDate, currency: String, docs: &[&Document]) -> Reconciliation {
     let tracktik: Decimal = docs.iter().map(|d| d.amount).sum();
     let quickbooks: Decimal = docs
         .iter()
         .filter(|d| d.state == LedgerState::Posted)
-        .filter_map(|d| d.qbo_amount)
+        .filter_map(|d| held(d))
         .sum();
     let mut differences = Vec::new();
     let mut group = |pick: &dyn Fn(&Document) -> bool, one: &str, many: &str, tail: &str| {
@@ -279,13 +287,13 @@ fn reconcile_currency(day: NaiveDate, currency: String, docs: &[&Document]) -> R
         "not posted: nothing to post",
     );
     group(
-        &|d| d.state == LedgerState::Posted && d.qbo_amount.is_none(),
+        &|d| d.state == LedgerState::Posted && held(d).is_none(),
         "posted document has",
         "posted documents have",
         "no QuickBooks total recorded (posted before totals were kept)",
     );
     for d in docs {
-        if let (LedgerState::Posted, Some(held)) = (d.state, d.qbo_amount)
+        if let (LedgerState::Posted, Some(held)) = (d.state, held(d))
             && held != d.amount
         {
             let why = d

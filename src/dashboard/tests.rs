@@ -106,6 +106,23 @@ fn every_cent_of_a_difference_is_explained() {
 }
 
 #[test]
+fn a_posted_journal_entry_balances_though_quickbooks_answers_no_total_for_it() {
+    // Real QuickBooks answers journal entries without TotalAmt, so none is recorded for them.
+    let mut payroll = doc("PR-7", "18250.00", LedgerState::Posted, None);
+    payroll.qbo_entity = Some("JournalEntry".into());
+    let mut invoice = doc("INV-8", "5.00", LedgerState::Posted, None);
+    invoice.qbo_entity = Some("Invoice".into());
+    let r = &reconcile(d(20), &[payroll, invoice], "USD")[0];
+    assert_eq!(r.quickbooks, dec("18250.00"));
+    assert_eq!(r.differences.len(), 1, "{:#?}", r.differences);
+    assert!(
+        r.differences[0].reason.contains("INV-8"),
+        "{:#?}",
+        r.differences
+    );
+}
+
+#[test]
 fn currencies_are_reconciled_apart_and_other_days_are_left_out() {
     let mut cad = doc("INV-1", "10.00", LedgerState::Posted, Some("10.00"));
     cad.currency = Some("CAD".into());

@@ -86,11 +86,14 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
         return qbo_failure("the document", e);
     };
     let code = fault.code().unwrap_or("qbo").to_owned();
+    // Explanations key on what QuickBooks sends every time (code, message, detail). `element` is
+    // often empty in real faults (2500, the Canadian 6000 tax fault), so it only adds words.
     let detail = fault
         .errors
         .first()
         .map(|f| format!("{} {}", f.message, f.detail))
         .unwrap_or_default();
+    let words = detail.to_lowercase();
     let element = fault
         .errors
         .first()
@@ -107,12 +110,15 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
     let what = built.entity();
     let (message, fix, fix_at) = match code.as_str() {
         "610" | "2500" => (
-            match &named {
-                Some(n) => format!(
+            match (&named, element.is_empty()) {
+                (Some(n), _) => format!(
                     "\"{n}\", used by this {what}, is inactive or was deleted in QuickBooks."
                 ),
-                None => format!(
+                (None, false) => format!(
                     "Something this {what} uses ({element}) is inactive or was deleted in QuickBooks."
+                ),
+                (None, true) => format!(
+                    "Something this {what} uses (an account, customer, vendor, product or tax code) is inactive or was deleted in QuickBooks."
                 ),
             },
             "Make it active again in QuickBooks, or choose another one in the settings, then retry.",
@@ -136,12 +142,12 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
             "Reactivate the QuickBooks subscription, then retry.",
             "quickbooks",
         ),
-        "6000" if element.contains("TaxCodeRef") => (
+        "6000" if mentions_tax_code(&words) => (
             format!("QuickBooks needs a tax code on every line of this {what}."),
             "Choose the tax codes in the tax settings, then retry.",
             "settings",
         ),
-        "6000" if element.contains("CurrencyRef") => (
+        "6000" if words.contains("currency") => (
             format!(
                 "The currency of this {what} does not match its customer or vendor in QuickBooks."
             ),
@@ -171,11 +177,151 @@ pub(crate) fn explain(e: &QboError, built: &Built) -> Failure {
     }
 }
 
+/// Whether a fault's words are about a missing or wrong tax code (the Canadian company's
+/// "Make sure all your transactions have a GST/HST rate before you save." among them).
+fn mentions_tax_code(words: &str) -> bool {
+    ["gst/hst", "tax code", "taxcode", "tax rate", "sales tax"]
+        .iter()
+        .any(|w| words.contains(w))
+}
+
 /// The HTTP status of a refusal that came without a fault, in words.
 fn status_words(e: &QboError) -> String {
     match e {
         QboError::Rejected { status: 413, .. } => "the request was too large, HTTP 413".into(),
         QboError::Rejected { status, .. } => format!("HTTP {status}"),
         _ => "no fault in the answer".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::explain;
+    use crate::providers::quickbooks::QboError;
+    use crate::providers::quickbooks::error::parse_fault;
+    use crate::providers::quickbooks::models::{self as qbo, Line, Ref, SalesItemLineDetail};
+    use crate::sync::build::{Built, Txn};
+
+    fn invoice() -> Built {
+        let mut item = Ref::id("22");
+        item.name = Some("Guard Services".into());
+        let mut customer = Ref::id("28");
+        customer.name = Some("Northwind Mall".into());
+        Built {
+            txn: Txn::Invoice(qbo::Invoice {
+                customer_ref: Some(customer),
+                doc_number: Some("INV-7".into()),
+                line: vec![Line::sales(
+                    Decimal::ONE,
+                    SalesItemLineDetail {
+                        item_ref: Some(item),
+                        ..Default::default()
+                    },
+                )],
+                ..Default::default()
+            }),
+            expected_total: Decimal::ONE,
+        }
+    }
+
+    /// A 400 with a fault body shaped as QuickBooks sends it.
+    fn refused(body: &str) -> QboError {
+        QboError::Rejected {
+            status: 400,
+            fault: parse_fault(body),
+            intuit_tid: None,
+        }
+    }
+
+    #[test]
+    fn the_canadian_missing_tax_fault_with_an_empty_element_asks_for_tax_codes() {
+        // As recorded (activepieces/activepieces#8539): code 6000, element "".
+        let e = refused(
+            r#"{"Fault":{"Error":[{"Message":"A business validation error has occurred while processing your request","Detail":"Business Validation Error: Make sure all your transactions have a GST/HST rate before you save.","code":"6000","element":""}],"type":"ValidationFault"},"time":"2025-07-26T21:32:59.136-07:00"}"#,
+        );
+        let f = explain(&e, &invoice());
+        assert_eq!(f.code, "6000");
+        assert!(
+            f.message.contains("needs a tax code on every line"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.fix_at.as_deref(), Some("settings"));
+    }
+
+    #[test]
+    fn a_currency_fault_is_explained_from_its_detail_whatever_the_element() {
+        let e = refused(
+            r#"{"Fault":{"Error":[{"Message":"A business validation error has occurred while processing your request","Detail":"Business Validation Error: The transaction currency (USD) must match the currency of the customer or vendor (CAD).","code":"6000","element":""}],"type":"ValidationFault"},"time":"2026-11-20T10:17:20.251-05:00"}"#,
+        );
+        let f = explain(&e, &invoice());
+        assert!(
+            f.message
+                .contains("currency of this Invoice does not match"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn a_missing_reference_names_the_thing_from_the_detail_and_never_prints_empty_brackets() {
+        // The detail names the list and id (fylein/fyle-qbo-api fixtures); element is empty.
+        let e = refused(
+            r#"{"Fault":{"Error":[{"Message":"Invalid Reference Id","Detail":"Invalid Reference Id : Items element id 22 not found","code":"2500","element":""}],"type":"ValidationFault"},"time":"2026-11-20T10:17:20.251-08:00"}"#,
+        );
+        let f = explain(&e, &invoice());
+        assert!(
+            f.message
+                .starts_with("\"Guard Services\", used by this Invoice"),
+            "{}",
+            f.message
+        );
+        // The inactive-object wording QBO also sends (intuit/QuickBooks-V3-PHP-SDK#95): no id.
+        let e = refused(
+            r#"{"Fault":{"Error":[{"Message":"Invalid Reference Id","Detail":"Invalid Reference Id : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.","code":"2500","element":""}],"type":"ValidationFault"},"time":"2017-11-23T08:05:18.937-08:00"}"#,
+        );
+        let f = explain(&e, &invoice());
+        assert!(!f.message.contains("()"), "{}", f.message);
+        assert!(
+            f.message.contains("is inactive or was deleted"),
+            "{}",
+            f.message
+        );
+        // 610 from a batch item (minimul/qbo_api spec/vcr/batch/basic.yml).
+        let e = refused(
+            r#"{"Fault":{"Error":[{"Message":"Object Not Found","Detail":"Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.","code":"610","element":""}],"type":"ValidationFault"}}"#,
+        );
+        assert!(!explain(&e, &invoice()).message.contains("()"));
+    }
+
+    #[test]
+    fn closed_books_duplicate_numbers_and_a_lapsed_subscription_keep_their_explanations() {
+        for (code, message, detail, says) in [
+            (
+                "6210",
+                "Account Period Closed",
+                "The account period has closed and the books are locked as of 2025-12-31.",
+                "books are closed",
+            ),
+            (
+                "6140",
+                "Duplicate Document Number Error",
+                "Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=INV-7 is assigned to TxnType=Invoice with TxnId=130",
+                "numbered INV-7",
+            ),
+            (
+                "6190",
+                "Invalid Company Status",
+                "Subscription period has ended or canceled or there was a billing problem",
+                "subscription is not active",
+            ),
+        ] {
+            let body = serde_json::json!({"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code, "element": ""}], "type": "ValidationFault"}, "time": "2026-11-20T10:17:20.251-08:00"});
+            let f = explain(&refused(&body.to_string()), &invoice());
+            assert_eq!(f.code, code);
+            assert!(f.message.contains(says), "{code}: {}", f.message);
+        }
     }
 }

@@ -479,9 +479,18 @@ async fn qbo_refusals_arrive_as_typed_faults_with_code_and_element() {
         .unwrap_err();
     let fault = err.fault().unwrap();
     assert_eq!(fault.code(), Some("2500"), "{err}");
-    assert_eq!(
-        fault.errors[0].element.as_deref(),
-        Some("Line.SalesItemLineDetail.ItemRef")
+    // Real 2500 faults carry an empty element: the reference is named in the detail only.
+    assert!(
+        fault.errors[0]
+            .element
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty(),
+        "{err}"
+    );
+    assert!(
+        fault.errors[0].detail.contains("Items element id 99999"),
+        "{err}"
     );
 
     // 6000: an unbalanced journal entry.

@@ -41,7 +41,9 @@ impl Answer {
 pub fn fault_answer(co: &Company, err: &QboError, now: chrono::DateTime<chrono::Utc>) -> Answer {
     let mut m = serde_json::Map::new();
     m.insert("Fault".into(), err.fault_value());
-    m.insert("time".into(), Value::String(envelope_time(now, co.tz())));
+    if !err.omit_time {
+        m.insert("time".into(), Value::String(envelope_time(now, co.tz())));
+    }
     Answer {
         status: err.status,
         body: to_wire(&Value::Object(m)),
@@ -54,8 +56,8 @@ pub async fn not_found(uri: Uri) -> Response {
         "Could not find resource for relative : {} of full path: {uri}",
         uri.path()
     ));
-    let body =
-        serde_json::json!({"Fault": err.fault_value(), "time": chrono::Utc::now().to_rfc3339()});
+    let time = envelope_time(chrono::Utc::now(), chrono_tz::America::Los_Angeles);
+    let body = serde_json::json!({"Fault": err.fault_value(), "time": time});
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
@@ -181,7 +183,7 @@ fn gate(
     }
     let enforce = state.rate_limits_enforced();
     if !state.with_runtime(|r| r.admit(realm, is_batch, now, enforce)) {
-        return Some(throttled(now));
+        return Some(throttled(state, realm, now));
     }
     None
 }
@@ -203,12 +205,23 @@ fn gateway_page(status: StatusCode) -> Response {
     (status, Html(html)).into_response()
 }
 
-/// The 429 answer: XML `ThrottleExceeded`, whatever `Accept` says.
-fn throttled(now: chrono::DateTime<chrono::Utc>) -> Response {
+/// The company's time zone (for `time` in fault bodies); Intuit's Pacific time when unknown.
+fn realm_tz(state: &SandboxState, realm: &str) -> chrono_tz::Tz {
+    state.with_store(|s| {
+        s.companies
+            .get(realm)
+            .map_or(chrono_tz::America::Los_Angeles, Company::tz)
+    })
+}
+
+/// The 429 answer: XML `ThrottleExceeded`, whatever `Accept` says; `time` in milliseconds and
+/// the company's offset, as in JSON bodies.
+fn throttled(state: &SandboxState, realm: &str, now: chrono::DateTime<chrono::Utc>) -> Response {
+    let time = envelope_time(now, realm_tz(state, realm));
     (
         StatusCode::TOO_MANY_REQUESTS,
         [(header::CONTENT_TYPE, "application/xml")],
-        throttle_xml(&now.to_rfc3339()),
+        throttle_xml(&time),
     )
         .into_response()
 }
@@ -221,7 +234,9 @@ async fn inject(state: &SandboxState, method: &Method, uri: &Uri) -> Injected {
     match fault.kind {
         FaultKind::ServerError => {
             let now = state.with_store(|s| s.clock.now());
-            let body = serde_json::json!({"Fault": QboError::system().fault_value(), "time": now.to_rfc3339()});
+            let realm = super::runtime::realm_of(uri.path()).unwrap_or_default();
+            let time = envelope_time(now, realm_tz(state, &realm));
+            let body = serde_json::json!({"Fault": QboError::system().fault_value(), "time": time});
             Injected::Answer((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response())
         }
         FaultKind::Unavailable => Injected::Answer(
@@ -234,11 +249,12 @@ async fn inject(state: &SandboxState, method: &Method, uri: &Uri) -> Injected {
         FaultKind::BadGateway => Injected::Answer(gateway_page(StatusCode::BAD_GATEWAY)),
         FaultKind::GatewayTimeout => Injected::Answer(gateway_page(StatusCode::GATEWAY_TIMEOUT)),
         FaultKind::Throttle => {
-            if let Some(realm) = super::runtime::realm_of(uri.path()) {
+            let realm = super::runtime::realm_of(uri.path()).unwrap_or_default();
+            if !realm.is_empty() {
                 state.with_runtime(|r| r.count_throttled(&realm));
             }
             let now = state.with_store(|s| s.clock.now());
-            Injected::Answer(throttled(now))
+            Injected::Answer(throttled(state, &realm, now))
         }
         FaultKind::Timeout => {
             tokio::time::sleep(std::time::Duration::from_secs(fault.seconds)).await;

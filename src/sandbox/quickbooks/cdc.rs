@@ -49,14 +49,16 @@ pub fn respond(
     let since =
         parse_since(since_raw).ok_or_else(|| QboError::unparseable("changedSince", since_raw))?;
     if since < now - Duration::days(30) {
-        return Err(QboError::business(
-            "changedSince must be within the last 30 days.",
-            "changedSince",
-        ));
+        return Err(QboError::unsupported(&format!(
+            "Operation cdc with changedSince date {since_raw} which is older than fixed days is not supported."
+        )));
     }
     let mut responses = Vec::new();
     for name in names.split(',').map(str::trim) {
-        let kind = Kind::from_query_name(name)
+        // Entity names are case-insensitive here (unlike in queries).
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
             .filter(|k| !matches!(k, Kind::TaxCode | Kind::TaxRate | Kind::TaxAgency))
             .ok_or_else(|| QboError::bad_enum("entities", name))?;
         let mut rows: Vec<Value> = co

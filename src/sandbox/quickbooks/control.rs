@@ -124,6 +124,8 @@ struct Settings {
     reject_payroll_wage_expenses: Option<bool>,
     subscription_lapsed: Option<bool>,
     duplicate_doc_check: Option<bool>,
+    /// `Preferences.OtherPrefs.NameValue` values to set, e.g. `{"WarnDuplicateBillNumber": "true"}`.
+    other_prefs: Option<std::collections::BTreeMap<String, String>>,
     use_account_numbers: Option<bool>,
     multicurrency: Option<bool>,
     class_tracking: Option<bool>,
@@ -174,7 +176,18 @@ async fn settings(
             co.subscription_lapsed = b;
         }
         if let Some(b) = req.duplicate_doc_check {
+            // The whole check, and with it QuickBooks' three per-type preferences.
             co.duplicate_doc_check = b;
+            for name in [
+                "WarnDuplicateCheckNumber",
+                "WarnDuplicateBillNumber",
+                "WarnDuplicateJournalNumber",
+            ] {
+                co.set_other_pref(name, if b { "true" } else { "false" });
+            }
+        }
+        for (name, value) in req.other_prefs.iter().flatten() {
+            co.set_other_pref(name, value);
         }
         if let Some(b) = req.use_account_numbers {
             set(co, "AccountingInfoPrefs", "UseAccountNumbers", json!(b));
@@ -359,6 +372,13 @@ struct CodeRequest {
     client_id: String,
     redirect_uri: String,
     realm_id: String,
+    /// Scopes consented to; default the accounting scope alone (`openid` adds an id_token).
+    #[serde(default = "accounting_scope")]
+    scope: String,
+}
+
+fn accounting_scope() -> String {
+    "com.intuit.quickbooks.accounting".into()
 }
 
 async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest>) -> Response {
@@ -371,7 +391,7 @@ async fn issue_code(State(state): State<SandboxState>, Json(c): Json<CodeRequest
     let code = state.with_store(|s| {
         let now = s.clock.now();
         s.oauth
-            .issue_code(&c.client_id, &c.redirect_uri, &c.realm_id, now)
+            .issue_code(&c.client_id, &c.redirect_uri, &c.realm_id, &c.scope, now)
     });
     state.save();
     Json(json!({"code": code, "realmId": c.realm_id})).into_response()

@@ -20,6 +20,8 @@ pub struct QboError {
     pub element: String,
     /// QBO leaves `element` out of some faults (2010, 6240, 500 in recorded traffic).
     pub omit_element: bool,
+    /// QBO leaves `time` out of some fault bodies (2030 in recorded traffic).
+    pub omit_time: bool,
     /// `Fault.type`.
     pub fault_type: &'static str,
 }
@@ -33,6 +35,7 @@ impl QboError {
             detail: detail.into(),
             element: element.into(),
             omit_element: false,
+            omit_time: false,
             fault_type: "ValidationFault",
         }
     }
@@ -65,6 +68,28 @@ impl QboError {
         .without_element()
     }
 
+    /// 2010 with a detail already worded by the schema reader (unknown field, with QBO's list).
+    pub fn unknown_property_detail(detail: &str) -> Self {
+        Self::new(
+            "2010",
+            "Request has invalid or unsupported property",
+            detail,
+            "",
+        )
+        .without_element()
+    }
+
+    /// 2010 for a value the schema reader could not read as its type.
+    pub fn unparseable_detail(element: &str, detail: &str) -> Self {
+        Self::new(
+            "2010",
+            "Request has invalid or unsupported property",
+            detail,
+            element,
+        )
+        .without_element()
+    }
+
     /// 2010 as QBO's deserialiser reports it: a value that cannot be read (bad date, bad number).
     pub fn unparseable(element: &str, value: &str) -> Self {
         Self::new(
@@ -87,14 +112,16 @@ impl QboError {
         )
     }
 
-    /// 2030: a non-numeric id.
+    /// 2030: a non-numeric id (recorded without a `time` in the body).
     pub fn invalid_id(value: &str) -> Self {
-        Self::new(
+        let mut e = Self::new(
             "2030",
             "Invalid ID",
             format!("Id should be a valid number. Supplied value:{value}"),
             "Id",
-        )
+        );
+        e.omit_time = true;
+        e
     }
 
     /// 2040: a string with forbidden characters.
@@ -120,12 +147,13 @@ impl QboError {
     }
 
     /// 2500: a reference to an id that does not exist (`list` is QBO's list name, e.g. `Accounts`).
-    pub fn invalid_ref(element: &str, list: &str, id: &str) -> Self {
+    /// Recorded 2500 faults carry an empty `element`; the field is named by the list in `Detail`.
+    pub fn invalid_ref(_element: &str, list: &str, id: &str) -> Self {
         Self::new(
             "2500",
             "Invalid Reference Id",
             format!("Invalid Reference Id : {list} element id {id} not found"),
-            element,
+            "",
         )
     }
 
@@ -204,17 +232,17 @@ impl QboError {
         )
     }
 
-    /// 6070: line amount differs from quantity × unit price.
-    pub fn amount_mismatch(element: &str) -> Self {
+    /// 6070: line amount differs from quantity × unit price (`element` is `Line.Amount`).
+    pub fn amount_mismatch(supplied: &str) -> Self {
         Self::new(
             "6070",
-            "Amount calculation incorrect in the request",
-            "Amount is not equal to UnitPrice * Qty. Supplied value:Amount",
-            element,
+            "Amount calculation incorrect in the request.",
+            format!("Amount is not equal to UnitPrice * Qty. Supplied value:{supplied}"),
+            "Line.Amount",
         )
     }
 
-    /// 4001: query not understood.
+    /// 4001: query not understood (recorded without `element`).
     pub fn query(detail: &str) -> Self {
         Self::new(
             "4001",
@@ -222,6 +250,7 @@ impl QboError {
             format!("QueryValidationError: {detail}"),
             "",
         )
+        .without_element()
     }
 
     /// 500: unsupported operation or unknown path.
@@ -238,6 +267,7 @@ impl QboError {
             detail: "System Failure Error: An unexpected error occurred while accessing or saving your data. Please wait a few minutes and try again. If the problem persists, contact customer support.".into(),
             element: String::new(),
             omit_element: false,
+            omit_time: false,
             fault_type: "SystemFault",
         }
     }

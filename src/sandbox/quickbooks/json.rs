@@ -35,6 +35,7 @@ pub const MONEY_KEYS: &[&str] = &[
     "TaxAmount",
     "TaxInclusiveAmt",
     "BalanceWithJobs",
+    "RemainingCredit",
 ];
 
 /// Whether `key` holds money (or a quantity/rate) on the wire.

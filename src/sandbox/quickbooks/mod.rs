@@ -5,6 +5,7 @@
 //! One `std::sync::Mutex` guards the whole store; no lock is held across an `.await`.
 
 mod api;
+mod app;
 mod batch;
 mod cdc;
 mod control;
@@ -15,6 +16,7 @@ mod oauth;
 mod pages;
 mod query;
 mod runtime;
+mod schema;
 mod seed;
 mod store;
 
@@ -264,9 +266,16 @@ pub fn router(state: SandboxState) -> Router {
             get(oauth::discovery),
         )
         .route("/.well-known/openid_configuration", get(oauth::discovery))
+        .route(
+            "/.well-known/openid_sandbox_configuration/",
+            get(oauth::discovery),
+        )
+        .route("/.well-known/openid_configuration/", get(oauth::discovery))
+        .route("/op/v1/jwks", get(oauth::jwks))
         .route("/v3/company/{realm}/{*rest}", any(api::handle))
         .merge(control::routes())
         .merge(pages::routes())
+        .merge(app::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

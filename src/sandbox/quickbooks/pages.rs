@@ -115,9 +115,21 @@ fn section(
         .all(kind)
         .map(|e| {
             if let Some(k) = total_of {
-                total += e.get(k).and_then(decimal_of).unwrap_or_default();
+                total += if k == "TotalAmt" {
+                    super::app::txn_total(kind, e)
+                } else {
+                    e.get(k).and_then(decimal_of).unwrap_or_default()
+                };
             }
-            cols.iter().map(|(_, path)| text(e, path)).collect()
+            cols.iter()
+                .map(|(_, path)| {
+                    if *path == "TotalAmt" {
+                        super::app::txn_total(kind, e).to_string()
+                    } else {
+                        text(e, path)
+                    }
+                })
+                .collect()
         })
         .collect();
     Section {
@@ -159,6 +171,7 @@ async fn company(State(state): State<SandboxState>, Path(realm): Path<String>) -
             currency: co.home_currency().to_string(),
             sections: vec![
                 txn(Kind::Invoice, "Invoices", "CustomerRef.name"),
+                txn(Kind::CreditMemo, "Credit memos", "CustomerRef.name"),
                 txn(Kind::Bill, "Bills", "VendorRef.name"),
                 txn(
                     Kind::Purchase,

@@ -256,14 +256,25 @@ fn parse(q: &str) -> Result<Parsed, QboError> {
         };
         order = Some((field, desc));
     }
-    let mut start = 1;
-    let mut max = DEFAULT_PAGE;
-    if p.keyword("startposition") {
-        start = p.number()?.max(1);
+    let mut start = None;
+    let mut max = None;
+    // QBO takes the two paging clauses in either order.
+    loop {
+        if start.is_none() && p.keyword("startposition") {
+            start = Some(p.number()?);
+        } else if max.is_none() && p.keyword("maxresults") {
+            max = Some(p.number()?);
+        } else {
+            break;
+        }
     }
-    if p.keyword("maxresults") {
-        max = p.number()?;
+    if start == Some(0) {
+        return Err(QboError::query(
+            "value 0 is too small. Min allowed value is 1",
+        ));
     }
+    let start = start.unwrap_or(1);
+    let mut max = max.unwrap_or(DEFAULT_PAGE);
     if let Some(t) = p.peek() {
         return Err(QboError::query(&format!("unexpected token {t:?}")));
     }
@@ -391,7 +402,7 @@ pub fn run(co: &Company, q: &str) -> Result<Value, QboError> {
         "Preferences" => vec![&co.prefs],
         name => {
             let kind = Kind::from_query_name(name)
-                .ok_or_else(|| QboError::query(&format!("unknown entity {name}")))?;
+                .ok_or_else(|| QboError::query(&format!("invalid context declaration: {name}")))?;
             let active_filtered = p
                 .conds
                 .iter()
@@ -453,6 +464,22 @@ mod tests {
         ] {
             assert_eq!(parse(q).map(|_| ()).unwrap_err().code, "4001", "{q}");
         }
+    }
+
+    #[test]
+    fn paging_clauses_come_in_either_order_and_startposition_0_is_4001() {
+        let a = parse("select * from Vendor MAXRESULTS 5 STARTPOSITION 6").expect("parses");
+        let b = parse("select * from Vendor STARTPOSITION 6 MAXRESULTS 5").expect("parses");
+        assert_eq!((a.start, a.max), (6, 5));
+        assert_eq!((b.start, b.max), (6, 5));
+        let err = parse("select * from Invoice startPosition 0 maxResults 500").unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.detail.as_str()),
+            (
+                "4001",
+                "QueryValidationError: value 0 is too small. Min allowed value is 1"
+            )
+        );
     }
 
     #[test]

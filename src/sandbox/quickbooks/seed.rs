@@ -77,6 +77,7 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         entities: BTreeMap::new(),
         deleted: BTreeMap::new(),
         next_id: 1,
+        next_address_id: 2,
         request_ids: HashMap::new(),
         reject_payroll_wage: flavour == Flavour::UsNoAcctNum,
         subscription_lapsed: false,
@@ -85,16 +86,17 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
         doc_numbers: HashMap::new(),
     };
     let t = meta_time(now, co.tz());
-    let (country, region, city, tz) = if us {
-        ("US", "CA", "San Diego", "America/Los_Angeles")
+    let (country, region, city) = if us {
+        ("US", "CA", "San Diego")
     } else {
-        ("CA", "ON", "Toronto", "America/Toronto")
+        ("CA", "ON", "Toronto")
     };
     let addr = json!({"Id": "1", "Line1": "100 Sentinel Way", "City": city, "CountrySubDivisionCode": region, "PostalCode": if us {"92101"} else {"M5V 2T6"}, "Country": country});
     co.info = json!({
         "CompanyName": name, "LegalName": name, "CompanyAddr": addr, "LegalAddr": addr,
         "CustomerCommunicationAddr": addr, "Country": country, "FiscalYearStartMonth": "January",
-        "SupportedLanguages": "en", "DefaultTimeZone": tz, "CompanyStartDate": "2020-01-01",
+        "SupportedLanguages": "en", "CompanyStartDate": "2020-01-01", "WebAddr": {},
+        "EmployerId": if us {"987654321"} else {"123456789RT0001"},
         "Email": {"Address": "books@acme-security.test"}, "PrimaryPhone": {"FreeFormNumber": "(555) 010-0100"},
         "NameValue": [
             {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
@@ -108,44 +110,27 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
     .as_object()
     .cloned()
     .unwrap_or_default();
-    co.prefs = json!({
-        "AccountingInfoPrefs": {
-            "UseAccountNumbers": numbers, "TrackDepartments": !us, "DepartmentTerminology": "Location",
-            "ClassTrackingPerTxn": false, "ClassTrackingPerTxnLine": !us, "CustomerTerminology": "Customers",
-            "FirstMonthOfFiscalYear": "January", "TaxYearMonth": "January"
-        },
-        "CurrencyPrefs": {"MultiCurrencyEnabled": !us, "HomeCurrency": {"value": if us {"USD"} else {"CAD"}}},
-        "TaxPrefs": {"UsingSalesTax": true, "PartnerTaxEnabled": false},
-        "SalesFormsPrefs": {"CustomTxnNumbers": true, "AllowServiceDate": true, "AllowDiscount": true, "AllowDeposit": false, "AllowShipping": false, "DefaultTerms": {"value": "3"}},
-        "VendorAndPurchasesPrefs": {"BillableExpenseTracking": true, "TrackingByCustomer": true, "DefaultTerms": {"value": "3"}},
-        "TimeTrackingPrefs": {"UseServices": true, "WorkWeekStartDate": "Monday"},
-        "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": "Thank you for your business."}]},
-        "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": false,
-        "MetaData": {"CreateTime": t, "LastUpdatedTime": t}
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    co.prefs = preferences(us, numbers, &t);
 
     // Terms (ids 1–3), tax rates and codes: read-only lists.
     raw(
         &mut co,
         Kind::Term,
-        json!({"Name": "Due on receipt", "Active": true, "Type": "STANDARD", "DueDays": 0}),
+        json!({"Name": "Due on receipt", "Active": true, "Type": "STANDARD", "DiscountPercent": 0, "DueDays": 0, "DiscountDays": 0}),
         None,
         now,
     );
     raw(
         &mut co,
         Kind::Term,
-        json!({"Name": "Net 15", "Active": true, "Type": "STANDARD", "DueDays": 15}),
+        json!({"Name": "Net 15", "Active": true, "Type": "STANDARD", "DiscountPercent": 0, "DueDays": 15, "DiscountDays": 0}),
         None,
         now,
     );
     raw(
         &mut co,
         Kind::Term,
-        json!({"Name": "Net 30", "Active": true, "Type": "STANDARD", "DueDays": 30}),
+        json!({"Name": "Net 30", "Active": true, "Type": "STANDARD", "DiscountPercent": 0, "DueDays": 30, "DiscountDays": 0}),
         None,
         now,
     );
@@ -397,6 +382,80 @@ pub fn company(realm: &str, flavour: Flavour, name: Option<&str>, now: DateTime<
     }
     add_tax_agencies(&mut co, now);
     co
+}
+
+/// The full `Preferences` entity, every block QuickBooks answers (shapes as recorded), with
+/// QuickBooks' defaults: duplicate cheque numbers warned about, bill and journal numbers not.
+fn preferences(us: bool, numbers: bool, t: &str) -> Map<String, Value> {
+    let home = if us { "USD" } else { "CAD" };
+    let message = |what: &str| {
+        json!({"Message": format!("Your {what} is attached.\nThank you for your business."),
+               "Subject": format!("{what} from Acme Security")})
+    };
+    let custom = |prefix: &str| {
+        json!([{"CustomField": [
+            {"BooleanValue": false, "Type": "BooleanType", "Name": format!("{prefix}.Use{}Custom1", if prefix == "SalesFormsPrefs" {"Sales"} else {"Purchase"})}
+        ]}])
+    };
+    let nv = |n: &str, v: &str| json!({"Name": n, "Value": v});
+    json!({
+        "EmailMessagesPrefs": {
+            "InvoiceMessage": message("invoice"), "EstimateMessage": message("estimate"),
+            "SalesReceiptMessage": message("sales receipt"), "StatementMessage": message("statement")
+        },
+        "ProductAndServicesPrefs": {"ForSales": true, "ForPurchase": true, "QuantityWithPriceAndRate": true, "QuantityOnHand": false},
+        "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": false},
+        "AccountingInfoPrefs": {
+            "UseAccountNumbers": numbers, "TrackDepartments": !us, "DepartmentTerminology": "Location",
+            "ClassTrackingPerTxn": false, "ClassTrackingPerTxnLine": !us, "CustomerTerminology": "Customers",
+            "FirstMonthOfFiscalYear": "January", "TaxYearMonth": "January", "TaxForm": "6"
+        },
+        "SalesFormsPrefs": {
+            "CustomField": custom("SalesFormsPrefs"), "DefaultDiscountAccount": "14",
+            "CustomTxnNumbers": true, "AllowDeposit": false, "AllowDiscount": true, "AllowEstimates": true,
+            "AllowServiceDate": true, "AllowShipping": false, "AutoApplyCredit": true, "AutoApplyPayments": true,
+            "DefaultTerms": {"value": "3"}, "DefaultCustomerMessage": "Thank you for your business.",
+            "EmailCopyToCompany": false, "ETransactionEnabledStatus": "NotApplicable",
+            "ETransactionAttachPDF": false, "ETransactionPaymentEnabled": false,
+            "IPNSupportEnabled": false, "UsingPriceLevels": false
+        },
+        "VendorAndPurchasesPrefs": {
+            "BillableExpenseTracking": true, "TrackingByCustomer": true,
+            "POCustomField": custom("PurchasePrefs")
+        },
+        "TaxPrefs": if us {json!({"TaxGroupCodeRef": {"value": "5"}, "UsingSalesTax": true})} else {json!({"UsingSalesTax": true})},
+        "OtherPrefs": {"NameValue": [
+            nv("SalesFormsPrefs.DefaultCustomerMessage", "Thank you for your business."),
+            nv("SalesFormsPrefs.DefaultItem", "21"),
+            nv("DTXCopyMemo", "false"),
+            nv("UncategorizedAssetAccountId", "8"),
+            nv("UncategorizedIncomeAccountId", "14"),
+            nv("UncategorizedExpenseAccountId", "20"),
+            nv("SFCEnabled", "true"),
+            nv("DataPartner", "false"),
+            nv("Vendor1099Enabled", "true"),
+            nv("TimeTrackingFeatureEnabled", "true"),
+            nv("FDPEnabled", "false"),
+            nv("ProjectsEnabled", "false"),
+            nv("VendorAndPurchasesPrefs.UseCustomTxnNumbers", "true"),
+            nv("DateFormat", "Month Date Year separated by a slash"),
+            nv("DateFormatMnemonic", "MMDDYYYY_SEP_SLASH"),
+            nv("NumberFormat", if us {"US Number Format"} else {"CA Number Format"}),
+            nv("NumberFormatMnemonic", if us {"US_NB"} else {"CA_NB"}),
+            nv("WarnDuplicateCheckNumber", "true"),
+            nv("WarnDuplicateBillNumber", "false"),
+            nv("WarnDuplicateJournalNumber", "false"),
+            nv("SignoutInactiveMinutes", "60"),
+            nv("AccountingInfoPrefs.ShowAccountNumbers", if numbers {"true"} else {"false"})
+        ]},
+        "TimeTrackingPrefs": {"UseServices": true, "WorkWeekStartDate": "Monday", "MarkTimeEntriesBillable": true, "ShowBillRateToAll": false, "BillCustomers": true},
+        "CurrencyPrefs": {"MultiCurrencyEnabled": !us, "HomeCurrency": {"value": home}},
+        "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": false,
+        "MetaData": {"CreateTime": t, "LastUpdatedTime": t}
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
 }
 
 /// Tax agencies, seeded last so the other seeded ids stay stable; rates point at them.

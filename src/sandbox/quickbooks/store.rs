@@ -29,6 +29,8 @@ pub enum Kind {
     Bill,
     /// AR invoices.
     Invoice,
+    /// Credits to a customer.
+    CreditMemo,
     /// Expenses, cheques and card charges.
     Purchase,
     /// Journal entries.
@@ -49,7 +51,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Account,
         Kind::Item,
         Kind::Vendor,
@@ -57,6 +59,7 @@ impl Kind {
         Kind::Employee,
         Kind::Bill,
         Kind::Invoice,
+        Kind::CreditMemo,
         Kind::Purchase,
         Kind::JournalEntry,
         Kind::Class,
@@ -77,6 +80,7 @@ impl Kind {
             Kind::Employee => "Employee",
             Kind::Bill => "Bill",
             Kind::Invoice => "Invoice",
+            Kind::CreditMemo => "CreditMemo",
             Kind::Purchase => "Purchase",
             Kind::JournalEntry => "JournalEntry",
             Kind::Class => "Class",
@@ -104,7 +108,7 @@ impl Kind {
     pub fn is_transaction(self) -> bool {
         matches!(
             self,
-            Kind::Bill | Kind::Invoice | Kind::Purchase | Kind::JournalEntry
+            Kind::Bill | Kind::Invoice | Kind::CreditMemo | Kind::Purchase | Kind::JournalEntry
         )
     }
 
@@ -185,6 +189,9 @@ pub struct Company {
     pub deleted: BTreeMap<Id, (Kind, DateTime<Utc>)>,
     /// Next numeric id.
     pub next_id: u64,
+    /// Next address id (addresses are numbered apart from entities).
+    #[serde(default)]
+    pub next_address_id: u64,
     /// `requestid` → original response.
     pub request_ids: HashMap<String, Stored>,
     /// Refuse `AccountSubType: PayrollWageExpenses` (control API switch).
@@ -192,9 +199,12 @@ pub struct Company {
     /// Every write answers 6190 (control API switch).
     #[serde(default)]
     pub subscription_lapsed: bool,
-    /// The company's duplicate-document-number check: when on, a transaction whose DocNumber
-    /// its type already uses is refused with 6140; when off, QuickBooks keeps both (control
-    /// API switch `duplicate_doc_check`).
+    /// The duplicate-document-number check as a whole (control API switch
+    /// `duplicate_doc_check`, on by default). When on, a transaction whose DocNumber its type
+    /// already uses is refused with 6140 as QuickBooks refuses it: invoices, credit memos and
+    /// cash or card expenses always; bills, journal entries and cheques only while their
+    /// company preference (`OtherPrefs` `WarnDuplicateBillNumber`, `WarnDuplicateJournalNumber`,
+    /// `WarnDuplicateCheckNumber`) is "true". When off, nothing is refused.
     #[serde(default = "duplicate_check_default")]
     pub duplicate_doc_check: bool,
     /// Name uniqueness index: (namespace, lower-case name) → id.
@@ -237,6 +247,53 @@ impl Company {
             .unwrap_or(false)
     }
 
+    /// A value of `Preferences.OtherPrefs.NameValue`.
+    pub fn other_pref(&self, name: &str) -> Option<&str> {
+        self.prefs
+            .get("OtherPrefs")?
+            .get("NameValue")?
+            .as_array()?
+            .iter()
+            .find(|nv| nv.get("Name").and_then(Value::as_str) == Some(name))?
+            .get("Value")?
+            .as_str()
+    }
+
+    /// Sets (or adds) a value of `Preferences.OtherPrefs.NameValue`.
+    pub fn set_other_pref(&mut self, name: &str, value: &str) {
+        let Some(Value::Array(list)) = self
+            .prefs
+            .entry("OtherPrefs")
+            .or_insert_with(|| serde_json::json!({"NameValue": []}))
+            .as_object_mut()
+            .map(|o| o.entry("NameValue").or_insert_with(|| Value::Array(vec![])))
+        else {
+            return;
+        };
+        match list
+            .iter_mut()
+            .find(|nv| nv.get("Name").and_then(Value::as_str) == Some(name))
+        {
+            Some(nv) => nv["Value"] = Value::String(value.into()),
+            None => list.push(serde_json::json!({"Name": name, "Value": value})),
+        }
+    }
+
+    /// Whether a DocNumber already used by `kind` is refused with 6140 (see
+    /// [`Company::duplicate_doc_check`]).
+    pub fn checks_duplicate_doc(&self, kind: Kind, payment_type: Option<&str>) -> bool {
+        if !self.duplicate_doc_check {
+            return false;
+        }
+        let warn = |name: &str| self.other_pref(name) == Some("true");
+        match kind {
+            Kind::Bill => warn("WarnDuplicateBillNumber"),
+            Kind::JournalEntry => warn("WarnDuplicateJournalNumber"),
+            Kind::Purchase if payment_type == Some("Check") => warn("WarnDuplicateCheckNumber"),
+            _ => true,
+        }
+    }
+
     /// `AccountingInfoPrefs.BookCloseDate`, if set.
     pub fn book_close_date(&self) -> Option<NaiveDate> {
         self.prefs
@@ -244,6 +301,12 @@ impl Company {
             .and_then(|s| s.get("BookCloseDate"))
             .and_then(Value::as_str)
             .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    }
+
+    /// Allocates the next address id (from 1).
+    pub fn alloc_address_id(&mut self) -> String {
+        self.next_address_id = self.next_address_id.max(1) + 1;
+        (self.next_address_id - 1).to_string()
     }
 
     /// Allocates the next id.

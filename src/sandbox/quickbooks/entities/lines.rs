@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::props::{DETAIL_TYPES, check_line_keys, detail_key};
+use super::props::{detail_key, is_detail_type};
 use super::{Ctx, Entity, money_field, resolve};
 use crate::sandbox::quickbooks::fault::QboError;
 use crate::sandbox::quickbooks::json::{cents, decimal_of, str_field};
@@ -30,7 +30,7 @@ pub struct Lines {
 
 fn allowed_details(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Invoice => &["SalesItemLineDetail", "DescriptionOnly"],
+        Kind::Invoice | Kind::CreditMemo => &["SalesItemLineDetail", "DescriptionOnly"],
         Kind::Bill | Kind::Purchase => &[
             "AccountBasedExpenseLineDetail",
             "ItemBasedExpenseLineDetail",
@@ -46,6 +46,31 @@ pub fn missing_tax_code(element: &str) -> QboError {
         "Make sure all your transactions have a GST/HST rate before you save.",
         element,
     )
+}
+
+/// Non-US companies: 6000 (with an empty `element`, as recorded) when a taxable line has no
+/// TaxCodeRef; run before the header's other checks, in QuickBooks' order.
+pub fn precheck_tax_codes(kind: Kind, e: &Entity) -> Result<(), QboError> {
+    let Some(Value::Array(raw)) = e.get("Line") else {
+        return Ok(());
+    };
+    for line in raw.iter().filter_map(Value::as_object) {
+        let Some(dt) = str_field(line, "DetailType") else {
+            continue;
+        };
+        let taxable = matches!(
+            dt,
+            "SalesItemLineDetail" | "AccountBasedExpenseLineDetail" | "ItemBasedExpenseLineDetail"
+        ) && allowed_details(kind).contains(&dt);
+        let has_code = line
+            .get(detail_key(dt))
+            .and_then(|d| d.get("TaxCodeRef"))
+            .is_some_and(|r| !r.is_null());
+        if taxable && !has_code {
+            return Err(missing_tax_code(""));
+        }
+    }
+    Ok(())
 }
 
 /// Validates and normalises `Line[]`.
@@ -69,8 +94,18 @@ pub fn process(co: &Company, ctx: &Ctx, kind: Kind, e: &Entity) -> Result<Lines,
     }
     for (i, line) in out.lines.iter_mut().enumerate() {
         if let Value::Object(m) = line {
-            m.insert("Id".into(), json!((i + 1).to_string()));
-            m.insert("LineNum".into(), json!(i + 1));
+            if kind == Kind::JournalEntry {
+                // Journal lines are numbered from "0" and carry no LineNum (recorded entries).
+                m.insert("Id".into(), json!(i.to_string()));
+                m.remove("LineNum");
+            } else if matches!(kind, Kind::Bill | Kind::Purchase) {
+                // Expense lines carry an Id but no LineNum (recorded bills and purchases).
+                m.insert("Id".into(), json!((i + 1).to_string()));
+                m.remove("LineNum");
+            } else {
+                m.insert("Id".into(), json!((i + 1).to_string()));
+                m.insert("LineNum".into(), json!(i + 1));
+            }
         }
     }
     Ok(out)
@@ -83,11 +118,10 @@ fn one_line(
     mut line: Map<String, Value>,
     out: &mut Lines,
 ) -> Result<Map<String, Value>, QboError> {
-    check_line_keys(&line)?;
     let Some(dt) = str_field(&line, "DetailType").map(str::to_string) else {
         return Err(QboError::required("Line.DetailType"));
     };
-    if !DETAIL_TYPES.contains(&dt.as_str()) || !allowed_details(kind).contains(&dt.as_str()) {
+    if !is_detail_type(&dt) || !allowed_details(kind).contains(&dt.as_str()) {
         return Err(QboError::bad_enum("Line.DetailType", &dt));
     }
     let key = detail_key(&dt).to_string();
@@ -163,10 +197,13 @@ fn one_line(
                     &el("ItemRef"),
                 ));
             }
-            check_qty_price(&detail, amount, &key)?;
+            check_qty_price(&detail, amount)?;
             tax_code(co, ctx, kind, &mut detail, &el("TaxCodeRef"), amount, out)?;
         }
         "ItemBasedExpenseLineDetail" => {
+            detail
+                .entry("BillableStatus")
+                .or_insert(json!("NotBillable"));
             let item = item_ref(co, ctx, &mut detail, &el("ItemRef"))?;
             if !item.contains_key("ExpenseAccountRef") {
                 return Err(QboError::business(
@@ -174,10 +211,13 @@ fn one_line(
                     &el("ItemRef"),
                 ));
             }
-            check_qty_price(&detail, amount, &key)?;
+            check_qty_price(&detail, amount)?;
             tax_code(co, ctx, kind, &mut detail, &el("TaxCodeRef"), amount, out)?;
         }
         "AccountBasedExpenseLineDetail" => {
+            detail
+                .entry("BillableStatus")
+                .or_insert(json!("NotBillable"));
             let account = account_ref(co, ctx, &mut detail, &el("AccountRef"))?;
             let t = str_field(account, "AccountType").unwrap_or_default();
             if t == "Accounts Payable" || t == "Accounts Receivable" {
@@ -223,17 +263,13 @@ fn account_ref<'a>(
 }
 
 /// `Amount` must equal `Qty × UnitPrice` (to the cent) when both are given.
-fn check_qty_price(
-    detail: &Map<String, Value>,
-    amount: Decimal,
-    key: &str,
-) -> Result<(), QboError> {
+fn check_qty_price(detail: &Map<String, Value>, amount: Decimal) -> Result<(), QboError> {
     let qty = detail.get("Qty").and_then(decimal_of);
     let price = detail.get("UnitPrice").and_then(decimal_of);
     if let (Some(q), Some(p)) = (qty, price)
         && cents(q * p) != cents(amount)
     {
-        return Err(QboError::amount_mismatch(&format!("Line.{key}.Amount")));
+        return Err(QboError::amount_mismatch(&amount.normalize().to_string()));
     }
     Ok(())
 }
@@ -249,12 +285,10 @@ fn tax_code(
     out: &mut Lines,
 ) -> Result<(), QboError> {
     let given = crate::sandbox::quickbooks::json::ref_value(detail.get("TaxCodeRef"));
+    let _ = kind;
     if co.is_us() {
-        let code = match given {
-            Some(c) => c,
-            None if kind == Kind::Invoice => "NON".to_string(),
-            None => return Ok(()),
-        };
+        // Sales and expense lines both default to `NON` (recorded bills and purchases show it).
+        let code = given.unwrap_or_else(|| "NON".to_string());
         if code != "TAX" && code != "NON" {
             return Err(QboError::invalid_ref(element, "TaxCodes", &code));
         }
@@ -265,7 +299,7 @@ fn tax_code(
         return Ok(());
     }
     if given.is_none() {
-        return Err(missing_tax_code(element));
+        return Err(missing_tax_code(""));
     }
     resolve(co, ctx, detail, "TaxCodeRef", &[Kind::TaxCode], element)?;
     out.taxed.push((given.unwrap_or_default(), amount));

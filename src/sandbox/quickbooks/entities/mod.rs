@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::fault::QboError;
 use super::json::{self, decimal_of, meta_time, money, ref_value, str_field};
+use super::schema;
 use super::store::{Company, Id, Kind};
 
 /// Per-request context.
@@ -65,8 +66,9 @@ pub fn create(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         return Err(QboError::unsupported("Request body must be a JSON object"));
     };
     check_writable(kind)?;
-    props::check_unknown(kind, &body)?;
+    let body = schema::read_entity(kind.name(), body)?;
     let mut e = normalize(co, kind, body, None, ctx)?;
+    number_addresses(co, &mut e, None);
     let id = co.alloc_id();
     e.insert("Id".into(), Value::String(id.0.clone()));
     stamp(co, &mut e, "0", None, ctx.now);
@@ -81,7 +83,7 @@ pub fn update(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         return Err(QboError::unsupported("Request body must be a JSON object"));
     };
     check_writable(kind)?;
-    props::check_unknown(kind, &body)?;
+    let body = schema::read_entity(kind.name(), body)?;
     let old = existing(co, kind, &body, ctx)?;
     let sparse = body.get("sparse").and_then(Value::as_bool).unwrap_or(false);
     let merged = if sparse {
@@ -94,6 +96,7 @@ pub fn update(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<En
         body
     };
     let mut e = normalize(co, kind, merged, Some(&old), ctx)?;
+    number_addresses(co, &mut e, Some(&old));
     e.insert("Id".into(), old["Id"].clone());
     if unchanged(&e, &old) {
         // QBO keeps the SyncToken (and LastUpdatedTime) when an update changes nothing.
@@ -143,6 +146,35 @@ pub fn void(co: &mut Company, kind: Kind, body: Value, ctx: &Ctx) -> Result<Enti
     after_write(co, kind, Some(&old), &e);
     co.put(kind, e.clone());
     Ok(e)
+}
+
+/// Addresses get an `Id` (kept across updates) and, for billing and shipping addresses, the
+/// geocode QBO adds (`Lat`/`Long`, "INVALID" when it cannot place them, as recorded).
+fn number_addresses(co: &mut Company, e: &mut Entity, old: Option<&Entity>) {
+    for key in [
+        "BillAddr",
+        "ShipAddr",
+        "PrimaryAddr",
+        "RemitToAddr",
+        "VendorAddr",
+    ] {
+        let Some(Value::Object(addr)) = e.get_mut(key) else {
+            continue;
+        };
+        if !addr.contains_key("Id") {
+            let id = old
+                .and_then(|o| o.get(key))
+                .and_then(|a| a.get("Id"))
+                .cloned()
+                .unwrap_or_else(|| json!(co.alloc_address_id()));
+            addr.insert("Id".into(), id);
+        }
+        if matches!(key, "BillAddr" | "ShipAddr") {
+            for k in ["Lat", "Long"] {
+                addr.entry(k).or_insert(json!("INVALID"));
+            }
+        }
+    }
 }
 
 fn check_writable(kind: Kind) -> Result<(), QboError> {
@@ -233,7 +265,7 @@ fn normalize(
         Kind::Item => names::item(co, body, old, ctx),
         Kind::Vendor | Kind::Customer | Kind::Employee => names::person(co, kind, body, old, ctx),
         Kind::Class | Kind::Department => names::class_like(co, kind, body, old, ctx),
-        Kind::Bill | Kind::Invoice | Kind::Purchase | Kind::JournalEntry => {
+        Kind::Bill | Kind::Invoice | Kind::CreditMemo | Kind::Purchase | Kind::JournalEntry => {
             txn::transaction(co, kind, body, old, ctx)
         }
         Kind::TaxCode | Kind::TaxRate | Kind::Term | Kind::TaxAgency => {
@@ -250,15 +282,21 @@ fn after_write(co: &mut Company, kind: Kind, old: Option<&Entity>, new: &Entity)
         }
         postings::apply(co, kind, new, rust_decimal::Decimal::ONE);
     }
-    let (party_key, party_kind) = match kind {
-        Kind::Invoice => ("CustomerRef", Kind::Customer),
-        Kind::Bill => ("VendorRef", Kind::Vendor),
+    let (party_key, party_kind, sign) = match kind {
+        Kind::Invoice => ("CustomerRef", Kind::Customer, rust_decimal::Decimal::ONE),
+        Kind::CreditMemo => ("CustomerRef", Kind::Customer, -rust_decimal::Decimal::ONE),
+        Kind::Bill => ("VendorRef", Kind::Vendor, rust_decimal::Decimal::ONE),
         _ => return,
     };
     let contribution = |e: &Entity| {
         let party = ref_value(e.get(party_key))?;
-        let bal = e.get("Balance").and_then(decimal_of)?;
-        Some((party, bal))
+        let key = if kind == Kind::CreditMemo {
+            "RemainingCredit"
+        } else {
+            "Balance"
+        };
+        let bal = e.get(key).and_then(decimal_of)?;
+        Some((party, bal * sign))
     };
     let mut changes = Vec::new();
     if let Some((p, b)) = old.and_then(contribution) {

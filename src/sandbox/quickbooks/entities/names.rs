@@ -8,21 +8,19 @@ use crate::sandbox::quickbooks::fault::QboError;
 use crate::sandbox::quickbooks::json::{money, reference, str_field};
 use crate::sandbox::quickbooks::store::{Company, Kind};
 
-/// 6240 if another active entity of the namespace already uses `value` (case-insensitive).
+/// 6240 if another active entity of the namespace already uses `value` (case-insensitive). The
+/// detail is QBO's current wording (": null" where older answers named the list).
 fn unique(
     co: &Company,
     ns: &str,
     value: &str,
     self_id: Option<&str>,
-    what: &str,
+    _what: &str,
 ) -> Result<(), QboError> {
     if let Some(id) = co.names.get(&(ns.to_string(), value.to_lowercase()))
         && Some(id.0.as_str()) != self_id
     {
-        return Err(QboError::duplicate_name(&format!(
-            "Another {what} is already using this name ({value}). Id={}",
-            id.0
-        )));
+        return Err(QboError::duplicate_name("null"));
     }
     Ok(())
 }
@@ -290,6 +288,10 @@ pub fn item(
     e.insert("FullyQualifiedName".into(), json!(fqn));
     e.entry("Taxable").or_insert(json!(false));
     e.entry("TrackQtyOnHand").or_insert(json!(false));
+    // Recorded items carry both prices, 0 when never set.
+    for key in ["UnitPrice", "PurchaseCost"] {
+        e.entry(key).or_insert_with(|| money(Default::default()));
+    }
     Ok(e)
 }
 
@@ -330,8 +332,14 @@ pub fn person(
         )?;
     }
     let shown = str_field(&e, "DisplayName").unwrap_or_default().to_string();
-    e.insert("FullyQualifiedName".into(), json!(shown));
-    e.entry("PrintOnCheckName").or_insert(json!(shown));
+    // Only customers carry FullyQualifiedName in recorded answers (vendors and employees not).
+    if kind == Kind::Customer {
+        e.insert("FullyQualifiedName".into(), json!(shown));
+    } else {
+        e.remove("FullyQualifiedName");
+    }
+    // PrintOnCheckName keeps the name before a deactivation's "(deleted)".
+    e.entry("PrintOnCheckName").or_insert(json!(name));
     match kind {
         Kind::Vendor => {
             e.entry("Vendor1099").or_insert(json!(false));
@@ -367,7 +375,9 @@ pub fn person(
             e.entry("BillWithParent").or_insert(json!(false));
             e.entry("PreferredDeliveryMethod").or_insert(json!("Print"));
         }
-        _ => {}
+        _ => {
+            e.entry("BillableTime").or_insert(json!(false));
+        }
     }
     resolve(
         co,
@@ -377,6 +387,29 @@ pub fn person(
         &[Kind::TaxCode],
         "DefaultTaxCodeRef",
     )?;
+    // QBO answers this reference without a name.
+    if let Some(Value::Object(r)) = e.get_mut("DefaultTaxCodeRef") {
+        r.remove("name");
+    }
+    if kind == Kind::Customer {
+        // A taxable US customer gets the company's tax group code (as recorded creates show);
+        // an update keeps it.
+        if co.is_us() && !e.contains_key("DefaultTaxCodeRef") {
+            let kept = old.and_then(|o| o.get("DefaultTaxCodeRef")).cloned();
+            let group = co
+                .all(Kind::TaxCode)
+                .find(|t| t.get("TaxGroup") == Some(&json!(true)))
+                .and_then(|t| str_field(t, "Id"))
+                .map(|id| json!({"value": id}));
+            if let Some(code) = kept.or(if e.get("Taxable") == Some(&json!(true)) {
+                group
+            } else {
+                None
+            }) {
+                e.insert("DefaultTaxCodeRef".into(), code);
+            }
+        }
+    }
     if kind != Kind::Employee {
         currency(co, &mut e)?;
         let balance = old

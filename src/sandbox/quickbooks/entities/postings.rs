@@ -38,22 +38,28 @@ fn postings(co: &Company, kind: Kind, e: &Entity) -> Vec<(String, Decimal)> {
             .and_then(|a| str_field(a, "Id").map(str::to_string))
     };
     match kind {
-        Kind::Invoice => {
+        Kind::Invoice | Kind::CreditMemo => {
+            // A credit memo posts the invoice's entries the other way round.
+            let sign = if kind == Kind::CreditMemo {
+                -Decimal::ONE
+            } else {
+                Decimal::ONE
+            };
             let ar = ref_value(e.get("ARAccountRef")).or_else(|| {
                 co.all(Kind::Account)
                     .find(|a| str_field(a, "AccountType") == Some("Accounts Receivable"))
                     .and_then(|a| str_field(a, "Id").map(str::to_string))
             });
             if let Some(ar) = ar {
-                out.push((ar, total));
+                out.push((ar, total * sign));
             }
             for line in &lines {
                 if let Some(acct) = item_account(line, "SalesItemLineDetail", "IncomeAccountRef") {
-                    out.push((acct, -amount(line)));
+                    out.push((acct, -amount(line) * sign));
                 }
             }
             if let Some(t) = tax_account() {
-                out.push((t, -tax));
+                out.push((t, -tax * sign));
             }
         }
         Kind::Bill | Kind::Purchase => {

@@ -27,6 +27,7 @@ pub fn check_books_open(co: &Company, e: &Entity) -> Result<(), QboError> {
 fn txn_type_label(kind: Kind, e: &Entity) -> &'static str {
     match kind {
         Kind::Invoice => "Invoice",
+        Kind::CreditMemo => "Credit Memo",
         Kind::Bill => "Bill",
         Kind::JournalEntry => "Journal Entry",
         _ => match str_field(e, "PaymentType") {
@@ -56,7 +57,7 @@ pub fn transaction(
     }
     let self_id = old.and_then(|o| str_field(o, "Id"));
     if let Some(doc) = str_field(&e, "DocNumber")
-        && co.duplicate_doc_check
+        && co.checks_duplicate_doc(kind, str_field(&e, "PaymentType"))
         && !ctx.allow_dup_doc
         && let Some(other) = co
             .by_doc_number(kind, doc)
@@ -66,6 +67,10 @@ pub fn transaction(
         let other_e = co.get(kind, &other.0);
         let label = other_e.map_or("Invoice", |o| txn_type_label(kind, o));
         return Err(QboError::duplicate_doc(doc, label, &other.0));
+    }
+    if !co.is_us() {
+        // A Canadian company's missing tax code is reported before a missing currency.
+        lines::precheck_tax_codes(kind, &e)?;
     }
     let currency = txn_currency(co, &mut e)?;
     if co.is_us() {
@@ -115,8 +120,12 @@ pub fn transaction(
                 "Line",
             ));
         }
-        e.insert("TotalAmt".into(), money(lines.debits));
-        e.remove("TxnTaxDetail");
+        // QBO answers journal entries without TotalAmt, with Adjustment and an empty
+        // TxnTaxDetail (recorded entries).
+        e.remove("TotalAmt");
+        e.remove("HomeTotalAmt");
+        e.entry("Adjustment").or_insert(json!(false));
+        e.insert("TxnTaxDetail".into(), json!({}));
     } else {
         e.insert("TotalAmt".into(), money(total));
         if let Some(t) = tax_detail {
@@ -126,22 +135,42 @@ pub fn transaction(
         }
     }
     let mut out_lines = lines.lines;
-    if kind == Kind::Invoice {
+    if matches!(kind, Kind::Invoice | Kind::CreditMemo) {
         out_lines.push(json!({
             "Amount": money(lines.subtotal),
             "DetailType": "SubTotalLineDetail",
             "SubTotalLineDetail": {}
         }));
-        for key in [
-            "AllowIPNPayment",
-            "AllowOnlinePayment",
-            "AllowOnlineCreditCardPayment",
-            "AllowOnlineACHPayment",
-            "ApplyTaxAfterDiscount",
-        ] {
-            e.entry(key).or_insert(json!(false));
+        let flags: &[&str] = if kind == Kind::Invoice {
+            &[
+                "AllowIPNPayment",
+                "AllowOnlinePayment",
+                "AllowOnlineCreditCardPayment",
+                "AllowOnlineACHPayment",
+                "ApplyTaxAfterDiscount",
+            ]
+        } else {
+            &["ApplyTaxAfterDiscount"]
+        };
+        for key in flags {
+            e.entry(*key).or_insert(json!(false));
         }
-        e.entry("LinkedTxn").or_insert(json!([]));
+        if kind == Kind::Invoice {
+            e.entry("LinkedTxn").or_insert(json!([]));
+        }
+        // From the customer: its addresses, and "NeedToPrint" when it wants paper.
+        if let Some(customer) =
+            ref_value(e.get("CustomerRef")).and_then(|id| co.get(Kind::Customer, &id))
+        {
+            for key in ["BillAddr", "ShipAddr"] {
+                if let (false, Some(addr)) = (e.contains_key(key), customer.get(key)) {
+                    e.insert(key.into(), addr.clone());
+                }
+            }
+            if str_field(customer, "PreferredDeliveryMethod") == Some("Print") {
+                e.entry("PrintStatus").or_insert(json!("NeedToPrint"));
+            }
+        }
         e.entry("PrintStatus").or_insert(json!("NotSet"));
         e.entry("EmailStatus").or_insert(json!("NotSet"));
         if str_field(&e, "EmailStatus") == Some("NeedToSend") && !e.contains_key("BillEmail") {
@@ -149,7 +178,11 @@ pub fn transaction(
         }
     }
     e.insert("Line".into(), Value::Array(out_lines));
-    if matches!(kind, Kind::Invoice | Kind::Bill) {
+    if kind == Kind::CreditMemo {
+        e.insert("Balance".into(), money(total));
+        e.insert("RemainingCredit".into(), money(total));
+        e.remove("DueDate");
+    } else if matches!(kind, Kind::Invoice | Kind::Bill) {
         e.insert("Balance".into(), money(total));
         let due = match date_field(&e, "DueDate")? {
             Some(d) => d,
@@ -160,13 +193,19 @@ pub fn transaction(
         e.remove("Balance");
         e.remove("DueDate");
     }
-    if currency != co.home_currency() {
+    if !co.pref_bool("CurrencyPrefs", "MultiCurrencyEnabled") {
+        // Without multicurrency QBO answers no ExchangeRate at all.
+        e.remove("ExchangeRate");
+        e.remove("HomeTotalAmt");
+    } else if currency != co.home_currency() {
         let rate = e
             .get("ExchangeRate")
             .and_then(decimal_of)
             .unwrap_or(Decimal::ONE);
         e.insert("ExchangeRate".into(), money(rate));
-        e.insert("HomeTotalAmt".into(), money(cents(total * rate)));
+        if kind != Kind::JournalEntry {
+            e.insert("HomeTotalAmt".into(), money(cents(total * rate)));
+        }
     } else {
         e.insert("ExchangeRate".into(), money(Decimal::ONE));
         e.remove("HomeTotalAmt");
@@ -205,7 +244,7 @@ fn header(
     currency: &str,
 ) -> Result<i64, QboError> {
     let party = match kind {
-        Kind::Invoice => {
+        Kind::Invoice | Kind::CreditMemo => {
             if !e.contains_key("CustomerRef") {
                 return Err(QboError::required("CustomerRef"));
             }
@@ -328,7 +367,7 @@ fn taxes(
     if kind == Kind::JournalEntry {
         return Ok((None, lines.debits));
     }
-    let list = if kind == Kind::Invoice {
+    let list = if matches!(kind, Kind::Invoice | Kind::CreditMemo) {
         "SalesTaxRateList"
     } else {
         "PurchaseTaxRateList"
@@ -338,7 +377,7 @@ fn taxes(
     let mut per_line: Vec<(Vec<(String, Decimal)>, Decimal)> = Vec::new();
     let mut txn_code = None;
     if co.is_us() {
-        if kind != Kind::Invoice {
+        if !matches!(kind, Kind::Invoice | Kind::CreditMemo) {
             return Ok((None, lines.subtotal));
         }
         let mut detail = e

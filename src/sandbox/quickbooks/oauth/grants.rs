@@ -23,6 +23,9 @@ pub struct AuthCode {
     realm_id: String,
     expires_at: DateTime<Utc>,
     used: bool,
+    /// The scopes consented to (space-separated); `openid` adds an id_token.
+    #[serde(default)]
+    scope: String,
 }
 
 /// One consent (client × realm); all its tokens die together on revoke.
@@ -32,6 +35,8 @@ pub struct Grant {
     realm_id: String,
     created_at: DateTime<Utc>,
     revoked: bool,
+    #[serde(default)]
+    scope: String,
 }
 
 /// An access token.
@@ -149,6 +154,7 @@ impl OAuthStore {
         client_id: &str,
         redirect_uri: &str,
         realm_id: &str,
+        scope: &str,
         now: DateTime<Utc>,
     ) -> String {
         let code = format!("AB11{}", random(46));
@@ -160,6 +166,7 @@ impl OAuthStore {
                 realm_id: realm_id.into(),
                 expires_at: now + Duration::minutes(CODE_TTL_MINUTES),
                 used: false,
+                scope: scope.to_string(),
             },
         );
         code
@@ -185,18 +192,31 @@ impl OAuthStore {
         }
         c.used = true;
         let realm_id = c.realm_id.clone();
+        let scope = c.scope.clone();
         let id = self.next_grant;
         self.next_grant += 1;
         self.grants.insert(
             id,
             Grant {
                 client_id: client_id.to_string(),
-                realm_id,
+                realm_id: realm_id.clone(),
                 created_at: now,
                 revoked: false,
+                scope: scope.clone(),
             },
         );
-        Ok(self.issue_tokens(id, now, hard))
+        let mut body = self.issue_tokens(id, now, hard);
+        if scope.split_whitespace().any(|s| s == "openid") {
+            let t = now.timestamp();
+            body["id_token"] = json!(super::jwt::id_token(
+                client_id,
+                &user_sub(&realm_id),
+                &realm_id,
+                t,
+                t
+            ));
+        }
+        Ok(body)
     }
 
     /// `grant_type=refresh_token`: rotates; a superseded token works for 24 more hours.
@@ -260,6 +280,11 @@ impl OAuthStore {
         }
         body
     }
+}
+
+/// The OpenID subject of the (one) user of a realm: a UUID, as Intuit's `sub` is.
+pub fn user_sub(realm_id: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, realm_id.as_bytes()).to_string()
 }
 
 fn random(n: usize) -> String {

@@ -18,6 +18,7 @@ use super::SandboxState;
 use super::fault::auth_response;
 
 mod grants;
+mod jwt;
 
 pub use grants::{OAuthStore, TokenProblem};
 
@@ -100,7 +101,8 @@ pub async fn authorize(
     if let Some(realm) = state.with_runtime(|r| r.auto_consent.clone()) {
         let code = state.with_store(|s| {
             let now = s.clock.now();
-            s.oauth.issue_code(&client_id, &redirect_uri, &realm, now)
+            s.oauth
+                .issue_code(&client_id, &redirect_uri, &realm, &scope, now)
         });
         state.save();
         return found(&with_params(
@@ -129,6 +131,8 @@ pub struct ConsentForm {
     redirect_uri: String,
     state: String,
     realm_id: Option<String>,
+    #[serde(default)]
+    scope: String,
     decision: String,
 }
 
@@ -155,7 +159,7 @@ pub async fn consent(
     let code = state.with_store(|s| {
         let now = s.clock.now();
         s.oauth
-            .issue_code(&f.client_id, &f.redirect_uri, &realm, now)
+            .issue_code(&f.client_id, &f.redirect_uri, &realm, &f.scope, now)
     });
     state.save();
     found(&with_params(
@@ -198,14 +202,19 @@ pub async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(client_id) = authenticated_client(&state, &headers) else {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    // client_secret_basic, or client_secret_post (both in Intuit's discovery document).
+    let posted = || {
+        let id = form.get("client_id")?;
+        state.authenticate_client(id, form.get("client_secret")?)
+    };
+    let Some(client_id) = authenticated_client(&state, &headers).or_else(posted) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
     };
-    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let hard = headers
         .get("x-include-refresh-token-hard-expires-in")
         .and_then(|v| v.to_str().ok())
@@ -296,7 +305,7 @@ pub async fn userinfo(State(state): State<SandboxState>, headers: HeaderMap) -> 
         Ok(realm) => (
             [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
             json!({
-                "sub": format!("{realm}-owner"),
+                "sub": grants::user_sub(&realm),
                 "email": "owner@acme-security.test",
                 "emailVerified": true,
                 "givenName": "Alex",
@@ -313,17 +322,28 @@ pub async fn userinfo(State(state): State<SandboxState>, headers: HeaderMap) -> 
     }
 }
 
-/// `GET /.well-known/openid_sandbox_configuration`: discovery with this server's URLs.
+/// `GET /.well-known/openid_configuration` and `…/openid_sandbox_configuration`: discovery with
+/// every key Intuit's documents carry, pointing at this server.
 pub async fn discovery(State(state): State<SandboxState>) -> Response {
     let base = state.public_url();
     axum::Json(json!({
-        "issuer": "https://oauth.platform.intuit.com/op/v1",
+        "issuer": jwt::ISSUER,
         "authorization_endpoint": format!("{base}/connect/oauth2"),
         "token_endpoint": format!("{base}/oauth2/v1/tokens/bearer"),
         "userinfo_endpoint": format!("{base}/v1/openid_connect/userinfo"),
         "revocation_endpoint": format!("{base}/v2/oauth2/tokens/revoke"),
+        "jwks_uri": format!("{base}/op/v1/jwks"),
         "response_types_supported": ["code"],
-        "scopes_supported": ["openid", "email", "profile", "address", "phone", "com.intuit.quickbooks.accounting"]
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "profile", "address", "phone"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"]
     }))
     .into_response()
+}
+
+/// `GET /op/v1/jwks`: the key that signs id_tokens.
+pub async fn jwks() -> Response {
+    axum::Json(jwt::jwks()).into_response()
 }

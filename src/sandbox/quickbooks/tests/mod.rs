@@ -2,12 +2,14 @@
 
 mod accounts;
 mod api_basics;
+mod app_pages;
 mod batch;
 mod canada;
 mod idempotency;
 mod limits_and_faults;
 mod oauth;
 mod oauth_clients;
+mod openid;
 mod perf;
 mod query;
 mod state_and_pages;

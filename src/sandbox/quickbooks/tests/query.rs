@@ -203,9 +203,23 @@ async fn cdc_lists_changed_and_deleted_transactions_since_a_time() {
     let old =
         serde_urlencoded::to_string([("entities", "Invoice"), ("changedSince", "2020-01-01")])
             .expect("encode");
+    let r = api.get(&format!("cdc?{old}")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "look-back is 30 days");
+    assert_eq!(r.code(), "500");
     assert_eq!(
-        api.get(&format!("cdc?{old}")).await.status,
-        StatusCode::BAD_REQUEST,
-        "look-back is 30 days"
+        r.detail(),
+        "Operation cdc with changedSince date 2020-01-01 which is older than fixed days is not supported."
     );
+    let lower = serde_urlencoded::to_string([
+        ("entities", "invoice,BILL"),
+        ("changedSince", &since.to_rfc3339()),
+    ])
+    .expect("encode");
+    let r = api.get(&format!("cdc?{lower}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "entity names are case-insensitive"
+    );
+    assert!(r.json()["CDCResponse"][0]["QueryResponse"][0]["Invoice"].is_array());
 }

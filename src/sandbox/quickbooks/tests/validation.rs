@@ -92,7 +92,11 @@ async fn an_unknown_top_level_property_is_2010_and_a_misplaced_line_field_too() 
     );
     let mut b = bill(&ids, "B-2", "10.0");
     b["Line"][0]["AccountRef"] = json!({"value": ids.payroll_expense});
-    assert_fault_without_element(&post(&api, "bill", b).await, "2010", "\"Line.AccountRef\"");
+    assert_fault_without_element(
+        &post(&api, "bill", b).await,
+        "2010",
+        "Unrecognized field \"AccountRef\" (class com.intuit.schema.finance.v3.Line)",
+    );
 }
 
 #[tokio::test]
@@ -143,7 +147,8 @@ async fn an_unknown_reference_is_2500_and_an_inactive_one_is_610() {
     let mut i = invoice(&ids, "I-2", "10.0");
     i["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] = json!("4242");
     let r = post(&api, "invoice", i).await;
-    assert_fault(&r, "2500", "Line.SalesItemLineDetail.ItemRef");
+    // Recorded 2500 faults carry an empty element; the list and id are in Detail.
+    assert_fault(&r, "2500", "");
     assert_eq!(
         r.detail(),
         "Invalid Reference Id : Items element id 4242 not found"
@@ -213,6 +218,12 @@ async fn a_duplicate_doc_number_is_6140_unless_allowduplicatedocnum_is_included(
     let sb = Sb::start().await;
     let api = sb.api(US_REALM_ID).await;
     let ids = api.ids().await;
+    // Bills are checked only while the company warns about duplicate bill numbers.
+    sb.control(
+        &format!("companies/{US_REALM_ID}/settings"),
+        json!({"other_prefs": {"WarnDuplicateBillNumber": "true"}}),
+    )
+    .await;
     let first = api.create("bill", bill(&ids, "PR-2026-11", "10.0")).await;
     let r = post(&api, "bill", bill(&ids, "PR-2026-11", "12.0")).await;
     assert_fault(&r, "6140", "");
@@ -233,6 +244,43 @@ async fn a_duplicate_doc_number_is_6140_unless_allowduplicatedocnum_is_included(
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn by_quickbooks_defaults_invoice_numbers_are_unique_but_bill_and_journal_numbers_are_not() {
+    let sb = Sb::start().await;
+    let api = sb.api(US_REALM_ID).await;
+    let ids = api.ids().await;
+    let prefs = api.get("preferences").await.json();
+    let warn = |name: &str| {
+        prefs["Preferences"]["OtherPrefs"]["NameValue"]
+            .as_array()
+            .and_then(|l| l.iter().find(|nv| nv["Name"] == name))
+            .map(|nv| nv["Value"].clone())
+    };
+    assert_eq!(warn("WarnDuplicateBillNumber"), Some(json!("false")));
+    assert_eq!(warn("WarnDuplicateJournalNumber"), Some(json!("false")));
+    assert_eq!(warn("WarnDuplicateCheckNumber"), Some(json!("true")));
+    api.create("bill", bill(&ids, "DUP-1", "1.0")).await;
+    api.create("bill", bill(&ids, "DUP-1", "2.0")).await;
+    api.create("invoice", invoice(&ids, "DUP-2", "1.0")).await;
+    assert_fault(
+        &post(&api, "invoice", invoice(&ids, "DUP-2", "2.0")).await,
+        "6140",
+        "",
+    );
+    let back = sb
+        .control(
+            &format!("companies/{US_REALM_ID}/settings"),
+            json!({"duplicate_doc_check": true}),
+        )
+        .await;
+    assert_eq!(back["duplicate_doc_check"], json!(true));
+    assert_fault(
+        &post(&api, "bill", bill(&ids, "DUP-1", "3.0")).await,
+        "6140",
+        "",
+    );
 }
 
 #[tokio::test]
@@ -301,7 +349,11 @@ async fn an_unbalanced_journal_entry_is_6000_and_a_balanced_one_posts() {
         "Line",
     );
     let ok = api.create("journalentry", je(&ids, 100.0, 100.0)).await;
-    assert_eq!(ok["TotalAmt"], json!(100));
+    // As recorded: no TotalAmt on journal entries, Adjustment false, an empty TxnTaxDetail.
+    assert!(ok.get("TotalAmt").is_none(), "{ok}");
+    assert_eq!(ok["Adjustment"], json!(false));
+    assert_eq!(ok["TxnTaxDetail"], json!({}));
+    assert_eq!(ok["Line"][0]["Id"], json!("0"));
     let mut ap = je(&ids, 10.0, 10.0);
     ap["Line"][1]["JournalEntryLineDetail"]["AccountRef"]["value"] = json!(ids.ap);
     assert_fault(
@@ -388,10 +440,11 @@ async fn an_invoice_item_must_be_sellable_and_amount_must_match_qty_times_price(
     let mut i = invoice(&ids, "SE-2", "10.0");
     i["Line"][0]["SalesItemLineDetail"]["Qty"] = json!(2);
     i["Line"][0]["SalesItemLineDetail"]["UnitPrice"] = json!(6);
-    assert_fault(
-        &post(&api, "invoice", i).await,
-        "6070",
-        "Line.SalesItemLineDetail.Amount",
+    let r = post(&api, "invoice", i).await;
+    assert_fault(&r, "6070", "Line.Amount");
+    assert_eq!(
+        r.detail(),
+        "Amount is not equal to UnitPrice * Qty. Supplied value:10"
     );
 }
 

@@ -2,6 +2,7 @@
 //! move the clock, inject faults, expire or revoke tokens, read the request log, register
 //! OAuth clients, reseed. Documented in `docs/sandbox-tracktik.md`.
 
+mod extra;
 mod records;
 
 use std::sync::Arc;
@@ -79,6 +80,8 @@ pub fn router() -> Router<Arc<Shared>> {
             get(list_clients).post(register_client),
         )
         .route("/__sandbox/reseed", post(reseed))
+        .route("/__sandbox/credit-memos", post(extra::create_credit_memo))
+        .route("/__sandbox/positions", post(extra::create_position))
 }
 
 async fn index(State(shared): State<Arc<Shared>>) -> Response {

@@ -81,6 +81,9 @@ const fn kids(name: &'static str, tag: &'static str, fk: &'static str) -> Field 
 
 use Ty::*;
 
+mod more;
+pub use more::{CREDIT_MEMOS, POSITIONS};
+
 pub const REGIONS: Resource = Resource {
     tag: "regions",
     routed: true,
@@ -421,6 +424,8 @@ pub static ALL: &[&Resource] = &[
     &PAYROLL_PAYRUN_ITEMS,
     &PAYROLL_CODES,
     &EMPLOYEES,
+    &CREDIT_MEMOS,
+    &POSITIONS,
 ];
 
 /// On-demand fields every record has (`include=uri,resourceType`).

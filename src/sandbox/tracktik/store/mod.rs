@@ -3,9 +3,11 @@
 //! `Decimal` and stored as JSON numbers, which is how TrackTik sends it.
 
 mod billing;
+mod extra;
 mod payroll;
 
 pub use billing::{NewInvoice, NewLine, NewLinePart};
+pub use extra::NewPosition;
 pub use payroll::{NewPayItem, NewPayrun};
 
 use std::collections::BTreeMap;

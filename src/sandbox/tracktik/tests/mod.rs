@@ -2,6 +2,7 @@
 
 mod collections;
 mod control;
+mod credit_memos_positions;
 mod more;
 mod oauth;
 mod openapi;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 
-const SPEC: &str = "/work/shared/spec/tracktik/openapi-subset.json";
+pub(super) const SPEC: &str = "/work/shared/spec/tracktik/openapi-subset.json";
 
 fn nullable(schema: Value) -> Value {
     json!({"anyOf": [{"type": "null"}, schema]})
@@ -55,13 +55,13 @@ fn to_json_schema(v: &Value) -> Value {
     }
 }
 
-struct Spec {
+pub(super) struct Spec {
     doc: Value,
     schemas: Value,
 }
 
 impl Spec {
-    fn load() -> Option<Spec> {
+    pub(super) fn load() -> Option<Spec> {
         let text = std::fs::read_to_string(SPEC).ok()?;
         let doc: Value = serde_json::from_str(&text).expect("the OpenAPI subset is JSON");
         let schemas = to_json_schema(&doc["components"]["schemas"]);
@@ -69,7 +69,7 @@ impl Spec {
     }
 
     /// The 200 response schema of `GET path` (or `POST` for actions).
-    fn response(&self, path: &str, method: &str) -> Value {
+    pub(super) fn response(&self, path: &str, method: &str) -> Value {
         let s = &self.doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
             ["schema"];
         assert!(!s.is_null(), "no schema for {method} {path}");
@@ -94,7 +94,7 @@ impl Spec {
             .collect()
     }
 
-    fn check(&self, schema: Value, instance: &Value, what: &str) {
+    pub(super) fn check(&self, schema: Value, instance: &Value, what: &str) {
         let errors = self.errors(schema, instance);
         assert!(
             errors.is_empty(),

@@ -85,7 +85,8 @@ impl Qbo {
         QboRef::new(id.unwrap_or_else(|| panic!("{entity} {value}: {v}")), value)
     }
 
-    /// Creates the entity; returns its `TotalAmt`.
+    /// Creates the entity; returns its `TotalAmt` (a journal entry has none, as in QuickBooks:
+    /// the sum of its debit lines).
     async fn create(&self, path: &str, body: &impl Serialize) -> Decimal {
         let r = self
             .http
@@ -109,6 +110,15 @@ impl Qbo {
             .find(|(k, _)| *k != "time")
             .unwrap()
             .1;
+        if entity.get("TotalAmt").is_none() {
+            return entity["Line"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["JournalEntryLineDetail"]["PostingType"] == "Debit")
+                .map(|l| l["Amount"].to_string().parse::<Decimal>().unwrap())
+                .sum();
+        }
         entity["TotalAmt"].to_string().parse().unwrap()
     }
 }

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Writes `v75.schema`, the sandbox's table of QuickBooks entity shapes, from Intuit's XSDs.
+
+Source: the XSDs that Intuit's official .NET SDK ships for minor version 75,
+intuit/QuickBooks-V3-DotNET-SDK, IPPDotNetDevKitCSV3/Tools/XsdExtension/Intuit.Ipp.XsdExtension/
+Schema/{Finance,IntuitBaseTypes,IntuitNamesTypes}.xsd at commit 859c320925b4213b3438cb216480d18d9242a3a9.
+
+    python3 generate.py DIR_WITH_THE_XSDS > v75.schema
+
+Only facts are kept (type names, property names, property types, list-ness, enumeration values),
+in our own line format, which `schema/mod.rs` reads:
+
+    T <Type> [<Base>] ; <Prop>:<type>[*] ...      a complex type ('*' = repeated)
+    E <Enum> ; <value>|<value>|...                a string enumeration
+    S <Simple> <base>                             another simple type
+
+Attributes become properties too (they are JSON keys, e.g. `domain`, `sparse`, `name`), and simple
+content becomes the property `value` (as in `ReferenceType` → `{"value": …, "name": …}`).
+"""
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+FILES = ["IntuitBaseTypes.xsd", "IntuitNamesTypes.xsd", "Finance.xsd"]
+
+
+def local(t):
+    """`xs:string` → `string`; `ReferenceType` stays."""
+    if t is None:
+        return "string"
+    return t.split(":", 1)[1] if t.startswith("xs:") else t
+
+
+class Gen:
+    def __init__(self):
+        self.types = {}  # name -> (base, [(prop, type, many)])
+        self.enums = {}
+        self.simple = {}
+        self.anon = 0
+
+    def particles(self, node, out):
+        for child in node:
+            tag = child.tag.replace(XS, "")
+            if tag == "element":
+                name = child.get("name") or local(child.get("ref"))
+                many = child.get("maxOccurs") not in (None, "1")
+                typ = child.get("type")
+                inline = child.find(XS + "complexType")
+                if typ is None and inline is not None:
+                    self.anon += 1
+                    typ = f"{name}_Inline{self.anon}"
+                    self.complex(typ, inline)
+                elif typ is None and child.find(XS + "simpleType") is not None:
+                    typ = self.simple_type(f"{name}_Simple", child.find(XS + "simpleType"))
+                elif typ is None and child.get("ref"):
+                    typ = local(child.get("ref"))
+                out.append((name, local(typ), many))
+            elif tag in ("sequence", "choice", "all"):
+                many = node.get("maxOccurs") not in (None, "1") or child.get("maxOccurs") not in (None, "1")
+                inner = []
+                self.particles(child, inner)
+                out.extend((n, t, m or (many and tag == "choice")) for n, t, m in inner)
+            elif tag == "attribute":
+                out.append((child.get("name"), local(child.get("type")), False))
+            elif tag == "any":
+                out.append(("*", "any", True))
+
+    def complex(self, name, node):
+        base, props = None, []
+        for child in node:
+            tag = child.tag.replace(XS, "")
+            if tag in ("complexContent", "simpleContent"):
+                for ext in child:
+                    etag = ext.tag.replace(XS, "")
+                    if etag not in ("extension", "restriction"):
+                        continue
+                    b = local(ext.get("base"))
+                    if tag == "simpleContent":
+                        props.append(("value", b, False))
+                    else:
+                        base = b
+                    self.particles(ext, props)
+            elif tag in ("sequence", "choice", "all", "attribute"):
+                self.particles(node if tag == "attribute" else child, props) if tag != "attribute" else props.append(
+                    (child.get("name"), local(child.get("type")), False))
+        # de-duplicate, keeping the first
+        seen, uniq = set(), []
+        for p in props:
+            if p[0] not in seen:
+                seen.add(p[0])
+                uniq.append(p)
+        self.types[name] = (base, uniq)
+
+    def simple_type(self, name, node):
+        r = node.find(XS + "restriction")
+        if r is not None:
+            values = [e.get("value") for e in r.findall(XS + "enumeration")]
+            if values:
+                self.enums[name] = values
+            else:
+                self.simple[name] = local(r.get("base"))
+        else:
+            self.simple[name] = "string"
+        return name
+
+    def load(self, path):
+        root = ET.parse(path).getroot()
+        for child in root:
+            tag = child.tag.replace(XS, "")
+            if tag == "complexType":
+                self.complex(child.get("name"), child)
+            elif tag == "simpleType":
+                self.simple_type(child.get("name"), child)
+
+    def write(self, out):
+        out.write("# QuickBooks Online entity shapes, minor version 75. Generated by generate.py from\n")
+        out.write("# Intuit's XSDs (QuickBooks-V3-DotNET-SDK @ 859c320925b4213b3438cb216480d18d9242a3a9).\n")
+        for name in sorted(self.simple):
+            out.write(f"S {name} {self.simple[name]}\n")
+        for name in sorted(self.enums):
+            out.write(f"E {name} ; {'|'.join(self.enums[name])}\n")
+        for name in sorted(self.types):
+            base, props = self.types[name]
+            fields = " ".join(f"{p}:{t}{'*' if m else ''}" for p, t, m in props)
+            out.write(f"T {name} {base or '-'} ; {fields}\n")
+
+
+def main():
+    g = Gen()
+    for f in FILES:
+        g.load(Path(sys.argv[1]) / f)
+    g.write(sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
