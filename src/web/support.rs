@@ -28,15 +28,20 @@ pub struct TenantSearch {
 }
 
 /// Records that `staff` looked at customer data (`action`, e.g. `staff.viewed_runs`), with the
-/// tenant when one page shows one tenant, and what was asked for in `detail`.
+/// tenant when one page shows one tenant, and what was asked for in `detail` (empty and
+/// missing values left out).
 pub(super) async fn staff_viewed(
     state: &AppState,
     staff: &crate::staff::StaffUser,
     addr: &str,
     action: &str,
     tenant_id: Option<crate::ids::TenantId>,
-    detail: serde_json::Value,
+    mut detail: serde_json::Value,
 ) -> AppResult<()> {
+    // Only the filters that were used.
+    if let serde_json::Value::Object(fields) = &mut detail {
+        fields.retain(|_, v| !(v.is_null() || v.as_str().is_some_and(str::is_empty)));
+    }
     crate::audit::record(
         &state.db,
         crate::audit::Actor::Staff(staff.staff_user_id, staff.email.clone()),
