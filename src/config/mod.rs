@@ -43,9 +43,9 @@ pub struct Config {
     pub public_url: String,
     /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: jobs one worker process runs at once.
     pub worker_concurrency: usize,
-    /// `LEDGERBRIDGE_METRICS_LISTEN`: where a `worker` process serves `/metrics`, `/healthz`
-    /// and `/readyz` (workers make the QuickBooks calls, so their counters live there). Unset:
-    /// no listener. `serve` and `web` serve them on `LEDGERBRIDGE_LISTEN`.
+    /// `LEDGERBRIDGE_METRICS_LISTEN`: the operations listener, where every process (`serve`,
+    /// `web`, `worker`) serves `/metrics`, `/healthz` and `/readyz`. Unset: no such listener
+    /// (`web` and `serve` still answer `/healthz` and `/readyz` on `LEDGERBRIDGE_LISTEN`).
     pub metrics_listen: Option<SocketAddr>,
     /// `LEDGERBRIDGE_LOG_FORMAT`: `text` for people, `json` for log collectors.
     pub log_json: bool,
