@@ -64,6 +64,9 @@ enum Command {
         #[command(subcommand)]
         which: SandboxCommand,
     },
+    /// Write a new token-encryption key to LEDGERBRIDGE_TOKEN_KEYS_FILE unless one is there
+    /// (run once before the first `web` and `worker`; docker compose does).
+    InitKeys,
     /// Print a new token-encryption key entry for LEDGERBRIDGE_TOKEN_KEYS.
     GenerateKey {
         /// The key's id, e.g. the month it was made.
@@ -168,6 +171,7 @@ pub async fn run() -> anyhow::Result<()> {
     telemetry::init(config.log_json);
     match cli.command {
         Command::Sandbox { which } => sandbox(which).await,
+        Command::InitKeys => init_keys(&config),
         Command::GenerateKey { id } => {
             let spec = crate::crypto::TokenCipher::generate_spec(&id);
             println!("{}", secrecy::ExposeSecret::expose_secret(&spec));
@@ -189,7 +193,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Web => {
             let listener = server::bind(config.listen).await?;
             let state = server::build_state(config).await?;
-            server::run_web(state, listener, server::shutdown_signal()).await
+            server::run_web_process(state, listener).await
         }
         Command::Worker => server::run_worker(server::build_state(config).await?).await,
         Command::Demo {
@@ -231,6 +235,27 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn init_keys(config: &Config) -> anyhow::Result<()> {
+    let path = config.token_keys_file.as_deref().context(
+        "LEDGERBRIDGE_TOKEN_KEYS_FILE is not set: name the file the key should be written to",
+    )?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let id = chrono::Utc::now().format("k%Y%m").to_string();
+    let written = crate::crypto::init_key_file(path, &id)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    if written {
+        println!("Wrote a new token key ({id}) to {}.", path.display());
+    } else {
+        crate::crypto::read_key_file(path)
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
+        println!("{} already holds a token key; kept it.", path.display());
+    }
+    Ok(())
 }
 
 async fn migrate(config: &Config, revert_last: bool) -> anyhow::Result<()> {

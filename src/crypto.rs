@@ -177,6 +177,51 @@ impl TokenCipher {
     }
 }
 
+/// Reads a key file written by [`init_key_file`] (or by hand: the same text as
+/// `LEDGERBRIDGE_TOKEN_KEYS`). The error says what to do, and never shows the key.
+pub fn read_key_file(path: &std::path::Path) -> Result<SecretString, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(SecretString::from(text.trim().to_owned())),
+        Ok(_) => Err("the key file is empty; delete it and run `ledgerbridge init-keys`".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(
+            "the key file does not exist yet; create it once with `ledgerbridge init-keys` (docker compose runs it for you)"
+                .into(),
+        ),
+        Err(e) => Err(format!("the key file cannot be read: {e}")),
+    }
+}
+
+/// Writes a new key (id `id`) to `path` unless a key file is already there, and says which.
+/// Safe to run from several processes at once: the file appears whole or not at all (written
+/// beside it, then linked into place, which fails when another process got there first), and
+/// only its owner may read it.
+pub fn init_key_file(path: &std::path::Path, id: &str) -> std::io::Result<bool> {
+    use std::io::Write;
+    if path.exists() {
+        return Ok(false);
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let tmp = dir
+        .unwrap_or(std::path::Path::new("."))
+        .join(format!(".token-keys-{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(TokenCipher::generate_spec(id).expose_secret().as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    drop(file);
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +315,31 @@ mod tests {
         let err =
             TokenCipher::from_spec(&secret(&format!("{0},{0}", dup.expose_secret()))).unwrap_err();
         assert!(err.to_string().contains("appears twice"));
+    }
+
+    #[test]
+    fn a_key_file_is_written_once_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("lb-kf-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token-keys");
+        assert!(read_key_file(&path).unwrap_err().contains("init-keys"));
+        assert!(
+            init_key_file(&path, "k1").unwrap(),
+            "written the first time"
+        );
+        let first = read_key_file(&path).unwrap();
+        assert!(!init_key_file(&path, "k2").unwrap(), "kept the second time");
+        assert_eq!(
+            read_key_file(&path).unwrap().expose_secret(),
+            first.expose_secret()
+        );
+        assert_eq!(
+            TokenCipher::from_spec(&first).unwrap().current_key_id(),
+            "k1"
+        );
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
     })?;
 
     config.listen = options.listen;
+    // The demo is this machine only: its metrics are shown beside its pages.
+    config.metrics_on_web = true;
     if std::env::var("LEDGERBRIDGE_PUBLIC_URL").is_err() {
         config.public_url = format!("http://{}", options.listen);
     }

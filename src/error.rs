@@ -17,6 +17,9 @@ pub enum AppError {
     /// 403: signed in, but not allowed.
     #[error("forbidden")]
     Forbidden,
+    /// 403: signed in, but this person's role does not allow it; the message says who can.
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
     /// 400: the request itself is malformed; the message says what to fix.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -76,6 +79,7 @@ impl AppError {
                 "Not allowed",
                 "Your account cannot open this page.".to_owned(),
             ),
+            Self::NotPermitted(msg) => (StatusCode::FORBIDDEN, "Not allowed", msg.clone()),
             Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, "Something is wrong with that request", msg.clone()),
             Self::CsrfRejected(_) => (
                 StatusCode::FORBIDDEN,

@@ -32,6 +32,8 @@ pub mod ids;
 pub mod integrations;
 /// Background jobs.
 pub mod jobs;
+/// Rate limits and the cap on concurrent password hashing.
+pub mod limits;
 /// Mappings between TrackTik and QuickBooks: Express setup defaults and advanced choices.
 pub mod mapping;
 /// Prometheus metrics.

@@ -41,29 +41,44 @@ pub async fn run_web(
         .context("the web server stopped with an error")
 }
 
-/// A worker process: the jobs, and the operations endpoints on `LEDGERBRIDGE_METRICS_LISTEN`
-/// when it is set.
+/// Serves the operations endpoints (`/healthz`, `/readyz`, `/metrics`) on
+/// `LEDGERBRIDGE_METRICS_LISTEN` in the background, when it is set, until shutdown.
+pub async fn start_ops_listener(state: &AppState) -> anyhow::Result<()> {
+    let Some(addr) = state.config.metrics_listen else {
+        return Ok(());
+    };
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("could not listen on {addr} (LEDGERBRIDGE_METRICS_LISTEN): is another program using that port?")
+    })?;
+    tracing::info!(%addr, "operations endpoints listening");
+    let app = web::ops_router(state.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            tracing::error!(error = %e, "the operations listener stopped");
+        }
+    });
+    Ok(())
+}
+
+/// A `web` process: the web application on `listener` and the operations listener, until
+/// Ctrl-C or SIGTERM.
+pub async fn run_web_process(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    start_ops_listener(&state).await?;
+    run_web(state, listener, shutdown_signal()).await
+}
+
+/// A worker process: the jobs, and the operations listener.
 pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
-    if let Some(addr) = state.config.metrics_listen {
-        let listener = TcpListener::bind(addr).await.with_context(|| {
-            format!("could not listen on {addr} (LEDGERBRIDGE_METRICS_LISTEN): is another program using that port?")
-        })?;
-        tracing::info!(%addr, "worker metrics listening");
-        let app = web::ops_router(state.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-            {
-                tracing::error!(error = %e, "the metrics listener stopped");
-            }
-        });
-    }
+    start_ops_listener(&state).await?;
     jobs::run(state, shutdown_signal()).await
 }
 
-/// Web and worker in one process, until Ctrl-C or SIGTERM.
+/// Web and worker in one process (and the operations listener), until Ctrl-C or SIGTERM.
 pub async fn run_all(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    start_ops_listener(&state).await?;
     let web = tokio::spawn(run_web(state.clone(), listener, shutdown_signal()));
     let worker = tokio::spawn(jobs::run(state, shutdown_signal()));
     let (web, worker) = tokio::join!(web, worker);

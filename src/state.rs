@@ -11,11 +11,12 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::crypto::TokenCipher;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::Providers;
 use crate::providers::quickbooks::oauth::QuickBooksOAuth;
 use crate::providers::quickbooks::{AppCredentials, Endpoints, QuickBooksClient};
-use crate::providers::tracktik::{ClientConfig, OAuthApp, TrackTikClient};
+use crate::providers::tracktik::{ClientConfig, OAuthApp, PortalGuard, TrackTikClient};
 
 /// Shared, cheap to clone: the pool, the configuration, the token cipher, the provider
 /// clients and the metrics registry.
@@ -35,14 +36,24 @@ pub struct AppState {
     pub csp: Arc<str>,
     /// E-mail notices.
     pub mailer: crate::notices::Mailer,
+    /// Which portal addresses TrackTik calls may go to (the TrackTik client applies it too).
+    pub portal_guard: PortalGuard,
+    /// Rate limits and the password-hashing cap.
+    pub limits: Limits,
 }
 
 impl AppState {
     /// Builds the state from an open pool.
     pub fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
+        config.check_production()?;
         let cipher = config.token_cipher()?;
         let metrics = Arc::new(Metrics::new());
-        let providers = build_providers(&config, &metrics)?;
+        let portal_guard = PortalGuard::new(
+            &config.tracktik_portal_domains,
+            &config.tracktik_http_portals,
+        );
+        let providers = build_providers(&config, &metrics, &portal_guard)?;
+        let limits = Limits::new(&config);
         let csp = crate::web::content_security_policy(&config).into();
         let mailer = crate::notices::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         Ok(Self {
@@ -53,6 +64,8 @@ impl AppState {
             metrics,
             csp,
             mailer,
+            portal_guard,
+            limits,
         })
     }
 }
@@ -66,9 +79,13 @@ pub fn quickbooks_endpoints(config: &Config) -> Endpoints {
     }
 }
 
-fn build_providers(config: &Config, metrics: &Arc<Metrics>) -> anyhow::Result<Providers> {
-    let tracktik =
-        TrackTikClient::new(ClientConfig::default()).context("building the TrackTik client")?;
+fn build_providers(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    guard: &PortalGuard,
+) -> anyhow::Result<Providers> {
+    let tracktik = TrackTikClient::guarded(ClientConfig::default(), guard.clone())
+        .context("building the TrackTik client")?;
     let tracktik_app = OAuthApp {
         client_id: config.tracktik_client_id.clone(),
         client_secret: config.tracktik_client_secret.clone(),

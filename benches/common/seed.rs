@@ -124,6 +124,7 @@ pub async fn tenant(
     let tenant = ledgerbridge::tenants::db::upsert_by_portal(
         &mut *tx,
         portal_url,
+        portal_url,
         &format!("Bench {portal_url}"),
     )
     .await?;

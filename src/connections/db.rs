@@ -11,8 +11,37 @@ use crate::ids::{ConnectionId, IntegrationId, TenantId};
 const COLUMNS: &str = "connection_id, tenant_id, integration_id, provider, external_id, health, health_reason, \
                        access_expires_at, refresh_expires_at, refreshed_at";
 
-fn context(id: ConnectionId, which: &str) -> String {
-    format!("connection:{id}:{which}")
+/// The binding every new seal uses (see [`context`]).
+const BINDING: i16 = 2;
+
+/// Which connection a token belongs to, as the sealing names it.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenOwner<'a> {
+    /// The connection.
+    pub id: ConnectionId,
+    /// Its side.
+    pub provider: Provider,
+    /// Its portal URL (TrackTik) or realm id (QuickBooks).
+    pub external_id: &'a str,
+}
+
+/// The associated data a token is sealed with. Binding 1 (tokens sealed before bindings
+/// existed) names the connection and the column; binding 2 also names the portal or the
+/// realm, so a ciphertext copied to a row that points elsewhere, or a row whose portal or
+/// realm is changed under it, does not open. Refreshes and `rotate-keys` move old tokens to 2.
+fn context(owner: &TokenOwner<'_>, which: &str, binding: i16) -> String {
+    let id = owner.id;
+    match binding {
+        1 => format!("connection:{id}:{which}"),
+        _ => format!(
+            "connection:{id}:{which}:{}:{}",
+            match owner.provider {
+                Provider::Tracktik => "tracktik",
+                Provider::Quickbooks => "quickbooks",
+            },
+            owner.external_id
+        ),
+    }
 }
 
 /// The tenant's TrackTik connection.
@@ -75,7 +104,12 @@ pub async fn save_tracktik(
     .bind(portal_url)
     .fetch_one(&mut *conn)
     .await?;
-    store_tokens(&mut *conn, cipher, tenant_id, id, tokens).await?;
+    let owner = TokenOwner {
+        id,
+        provider: Provider::Tracktik,
+        external_id: portal_url,
+    };
+    store_tokens(&mut *conn, cipher, tenant_id, &owner, tokens).await?;
     Ok(get(&mut *conn, tenant_id, id).await?.expect("just saved"))
 }
 
@@ -98,35 +132,48 @@ pub async fn save_quickbooks(
     .bind(realm_id)
     .fetch_one(&mut *conn)
     .await?;
-    store_tokens(&mut *conn, cipher, tenant_id, id, tokens).await?;
+    let owner = TokenOwner {
+        id,
+        provider: Provider::Quickbooks,
+        external_id: realm_id,
+    };
+    store_tokens(&mut *conn, cipher, tenant_id, &owner, tokens).await?;
     Ok(get(&mut *conn, tenant_id, id).await?.expect("just saved"))
 }
 
-/// Seals and stores a token pair; the connection is healthy again.
+/// Seals and stores a token pair for `owner` (whose `external_id` must be the row's); the
+/// connection is healthy again.
 pub async fn store_tokens(
     db: impl PgExecutor<'_>,
     cipher: &TokenCipher,
     tenant_id: TenantId,
-    id: ConnectionId,
+    owner: &TokenOwner<'_>,
     tokens: &Tokens,
 ) -> sqlx::Result<()> {
-    let access = cipher.seal(&tokens.access, &context(id, "access"));
-    let refresh = cipher.seal(&tokens.refresh, &context(id, "refresh"));
-    sqlx::query(
+    let access = cipher.seal(&tokens.access, &context(owner, "access", BINDING));
+    let refresh = cipher.seal(&tokens.refresh, &context(owner, "refresh", BINDING));
+    let stored = sqlx::query(
         "update connection set access_token_enc = $3, refresh_token_enc = $4, token_key_id = $5,
                 access_expires_at = $6, refresh_expires_at = $7, refreshed_at = clock_timestamp(),
-                health = 'ok', health_reason = null
-         where tenant_id = $1 and connection_id = $2",
+                health = 'ok', health_reason = null, token_binding = $8
+         where tenant_id = $1 and connection_id = $2 and external_id = $9",
     )
     .bind(tenant_id)
-    .bind(id)
+    .bind(owner.id)
     .bind(access.bytes)
     .bind(refresh.bytes)
     .bind(access.key_id)
     .bind(tokens.access_expires_at)
     .bind(tokens.refresh_expires_at)
+    .bind(BINDING)
+    .bind(owner.external_id)
     .execute(db)
     .await?;
+    // Sealed for a portal or realm the row does not name: store nothing rather than tokens
+    // that would never open.
+    if stored.rows_affected() == 0 {
+        return Err(sqlx::Error::RowNotFound);
+    }
     Ok(())
 }
 
@@ -144,6 +191,7 @@ pub struct SealedRow {
     access_token_enc: Option<Vec<u8>>,
     refresh_token_enc: Option<Vec<u8>>,
     token_key_id: Option<String>,
+    token_binding: i16,
     /// When the access token expires.
     pub access_expires_at: Option<DateTime<Utc>>,
     /// When the tokens were last refreshed.
@@ -151,6 +199,15 @@ pub struct SealedRow {
 }
 
 impl SealedRow {
+    /// Who the tokens belong to.
+    pub fn owner(&self) -> TokenOwner<'_> {
+        TokenOwner {
+            id: self.connection_id,
+            provider: self.provider,
+            external_id: &self.external_id,
+        }
+    }
+
     /// The access token, in the clear.
     pub fn access(
         &self,
@@ -180,7 +237,7 @@ impl SealedRow {
                         key_id: key_id.clone(),
                         bytes: bytes.clone(),
                     },
-                    &context(self.connection_id, which),
+                    &context(&self.owner(), which, self.token_binding),
                 )
                 .map(Some),
             _ => Ok(None),
@@ -197,7 +254,7 @@ pub async fn sealed(
 ) -> sqlx::Result<Option<SealedRow>> {
     let lock = if lock { " for update" } else { "" };
     sqlx::query_as(&format!(
-        "select connection_id, provider, external_id, health, access_token_enc, refresh_token_enc, token_key_id, access_expires_at, refreshed_at
+        "select connection_id, provider, external_id, health, access_token_enc, refresh_token_enc, token_key_id, token_binding, access_expires_at, refreshed_at
          from connection where tenant_id = $1 and connection_id = $2{lock}"
     ))
     .bind(tenant_id)
@@ -258,12 +315,13 @@ pub async fn due_for_keep_alive(
     .await
 }
 
-/// Every connection whose tokens are sealed under a key other than `current` (for rotation).
+/// Every connection whose tokens are sealed under a key other than `current`, or with an
+/// older binding (for rotation).
 pub async fn sealed_under_other_keys(
     db: impl PgExecutor<'_>,
     current: &str,
 ) -> sqlx::Result<Vec<(TenantId, ConnectionId)>> {
-    sqlx::query_as("select tenant_id, connection_id from connection where token_key_id is not null and token_key_id <> $1")
+    sqlx::query_as("select tenant_id, connection_id from connection where token_key_id is not null and (token_key_id <> $1 or token_binding < 2)")
         .bind(current)
         .fetch_all(db)
         .await
@@ -279,7 +337,8 @@ pub async fn reseal(
     key_id: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update connection set access_token_enc = $3, refresh_token_enc = $4, token_key_id = $5
+        "update connection set access_token_enc = $3, refresh_token_enc = $4, token_key_id = $5,
+                token_binding = 2
          where tenant_id = $1 and connection_id = $2",
     )
     .bind(tenant_id)
@@ -292,15 +351,36 @@ pub async fn reseal(
     Ok(())
 }
 
-/// Reseals with `cipher`'s current key; used by rotation.
+/// Reseals with `cipher`'s current key and the current binding; used by rotation.
 pub(super) fn reseal_values(
     cipher: &TokenCipher,
-    id: ConnectionId,
+    owner: &TokenOwner<'_>,
     access: Option<SecretString>,
     refresh: Option<SecretString>,
 ) -> (Option<Sealed>, Option<Sealed>) {
     (
-        access.map(|a| cipher.seal(&a, &context(id, "access"))),
-        refresh.map(|r| cipher.seal(&r, &context(id, "refresh"))),
+        access.map(|a| cipher.seal(&a, &context(owner, "access", BINDING))),
+        refresh.map(|r| cipher.seal(&r, &context(owner, "refresh", BINDING))),
     )
+}
+
+/// Whether a tenant other than `tenant_id` has an integration with this QuickBooks company,
+/// as its company name. Serialises concurrent connects of one company (until the end of the
+/// transaction), so two tenants cannot both take it.
+pub async fn realm_held_elsewhere(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    realm_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('quickbooks-realm:' || $1, 0))")
+        .bind(realm_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar(
+        "select company_name from integration where realm_id = $2 and tenant_id <> $1 limit 1",
+    )
+    .bind(tenant_id)
+    .bind(realm_id)
+    .fetch_optional(&mut *conn)
+    .await
 }

@@ -119,7 +119,7 @@ async fn refresh(
 
     match outcome {
         Ok(tokens) => {
-            db::store_tokens(&mut *tx, &state.cipher, tenant_id, id, &tokens).await?;
+            db::store_tokens(&mut *tx, &state.cipher, tenant_id, &row.owner(), &tokens).await?;
             tx.commit().await?;
             tracing::info!(tenant.id = %tenant_id, connection.id = %id, provider = row.provider.label(), "token refreshed");
             state
@@ -222,7 +222,7 @@ pub async fn rotate_keys(state: &AppState) -> Result<usize, ConnectionError> {
         };
         let (access, refresh) = db::reseal_values(
             &state.cipher,
-            id,
+            &row.owner(),
             row.access(&state.cipher)?,
             row.refresh(&state.cipher)?,
         );

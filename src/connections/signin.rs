@@ -1,8 +1,7 @@
 //! Completing the two OAuth flows: TrackTik sign-in (creates the tenant and the user) and
 //! QuickBooks connect (creates or reconnects an integration).
 
-use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::{Tokens, db};
 use crate::audit::{self, Actor};
@@ -11,7 +10,7 @@ use crate::integrations::{self, CompanyProfile, Integration};
 use crate::providers::quickbooks::{Company, QboError};
 use crate::providers::tracktik::{AccessToken, Portal, TrackTikError};
 use crate::state::AppState;
-use crate::tenants::{self, Tenant, TenantUser};
+use crate::tenants::{self, MemberRole, Tenant, TenantUser};
 
 /// Why a sign-in or connect did not complete. Each variant becomes a page that says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -33,31 +32,32 @@ pub enum FlowError {
     /// The integration to reconnect is gone (or belongs to someone else).
     #[error("integration not found")]
     NotFound,
+    /// The portal address is not one we connect to; nothing was sent to it.
+    #[error("portal refused: {0}")]
+    PortalRefused(String),
+    /// Someone who is not a portal administrator signed in to a portal with no tenant yet.
+    #[error("only a portal administrator can set up a portal")]
+    NotAnAdministrator,
+    /// The QuickBooks company is connected by another tenant.
+    #[error("the QuickBooks company {company} belongs to another customer")]
+    CompanyHeldElsewhere {
+        /// The company's name.
+        company: String,
+    },
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// The user id in a TrackTik access token (a JWT: the `sub` claim). The token came straight
-/// from the portal's token endpoint, so its claims are read without verifying the signature.
-pub fn tracktik_user_id(access_token: &SecretString) -> Option<String> {
-    let payload = access_token.expose_secret().split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    match claims.get("sub")? {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Exchanges the TrackTik code, then creates (first time) or finds the tenant of this portal
-/// and its user, and stores the sealed tokens. Nothing is written unless the exchange worked.
+/// Exchanges the TrackTik code, reads who signed in and their role, then finds the tenant of
+/// this portal (keyed on the portal's own name for itself when its tokens give one, else on
+/// `typed_key`) and records the person. A portal administrator's sign-in creates the tenant
+/// the first time and stores the tokens; anyone else's only signs them in to an existing
+/// tenant. Nothing is written unless every step worked.
 pub async fn complete_tracktik_sign_in(
     state: &AppState,
     portal: &Portal,
+    typed_key: &str,
     code: &str,
     pkce_verifier: &SecretString,
     client_addr: &str,
@@ -67,91 +67,123 @@ pub async fn complete_tracktik_sign_in(
         .tracktik
         .exchange_code(portal, &p.tracktik_app, code, Some(pkce_verifier))
         .await
-        .map_err(|e| match e {
-            TrackTikError::ReauthorizationRequired { reason } => FlowError::CodeRefused(reason),
-            other => FlowError::Provider(other.to_string()),
-        })?;
+        .map_err(flow_error)?;
+    let token = AccessToken::new(tokens.access_token.secret().to_owned());
     let tokens = Tokens::from_tracktik(tokens, None);
-    let user_id = tracktik_user_id(&tokens.access).unwrap_or_else(|| "portal-user".to_owned());
-    let token = AccessToken::new(tokens.access.expose_secret().to_owned());
-    let host = reqwest::Url::parse(portal.base_url())
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let name = match p.tracktik.regions(portal, &token).await {
-        Ok(regions) => regions
-            .iter()
-            .find_map(|r| r.company.clone())
-            .filter(|c| !c.trim().is_empty())
-            .unwrap_or(host),
-        Err(e) => {
-            tracing::warn!(portal = portal.base_url(), error = %e, "could not read the portal's regions at sign-in");
-            host
-        }
+    let person = p
+        .tracktik
+        .signed_in_user(portal, &token)
+        .await
+        .map_err(flow_error)?;
+    let key = person
+        .issuer
+        .as_deref()
+        .and_then(|iss| tenants::portal::key_from_issuer(iss, &state.portal_guard))
+        .unwrap_or_else(|| typed_key.to_owned());
+    let role = if person.administrator {
+        MemberRole::PortalAdmin
+    } else {
+        MemberRole::Viewer
+    };
+    let existing = tenants::db::find_by_key(&state.db, &key).await?;
+    if existing.is_none() && !role.can_change() {
+        return Err(FlowError::NotAnAdministrator);
+    }
+    let name = match (&existing, role) {
+        (Some(tenant), MemberRole::Viewer) => tenant.name.clone(),
+        _ => company_name(state, portal, &token, &key).await?,
+    };
+    let display_name = person
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("TrackTik user {}", person.user_id));
+    let profile = tenants::db::UserProfile {
+        tracktik_user_id: &person.user_id,
+        display_name: &display_name,
+        email: person.email.as_deref(),
+        role,
     };
 
-    let display_name = display_name(state, portal, &token, &user_id).await;
-
     let mut tx = state.db.begin().await?;
-    let tenant = tenants::db::upsert_by_portal(&mut *tx, portal.base_url(), &name).await?;
-    let user =
-        tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &user_id, &display_name).await?;
-    let before = db::tracktik_for_tenant(&mut *tx, tenant.tenant_id).await?;
-    let after = db::save_tracktik(
-        &mut tx,
-        &state.cipher,
-        tenant.tenant_id,
-        portal.base_url(),
-        &tokens,
-    )
-    .await?;
-    integrations::db::restore_after_reconnect(&mut *tx, tenant.tenant_id).await?;
+    let tenant = match existing {
+        Some(tenant) if !role.can_change() => tenant,
+        _ => tenants::db::upsert_by_portal(&mut *tx, &key, portal.base_url(), &name).await?,
+    };
+    let user = tenants::db::upsert_user(&mut *tx, tenant.tenant_id, &profile).await?;
+    // Only an administrator's tokens become the tenant's connection: the syncs read the portal
+    // with them, and a viewer's sign-in must not replace them.
+    let restored = if role.can_change() {
+        let before = db::tracktik_for_tenant(&mut *tx, tenant.tenant_id).await?;
+        let after = db::save_tracktik(
+            &mut tx,
+            &state.cipher,
+            tenant.tenant_id,
+            portal.base_url(),
+            &tokens,
+        )
+        .await?;
+        integrations::db::restore_after_reconnect(&mut *tx, tenant.tenant_id).await?;
+        Some((before, after))
+    } else {
+        None
+    };
     audit::record(
         &mut *tx,
         Actor::User(user.tenant_user_id, user.display_name.clone()),
         "user.sign_in",
         Some(tenant.tenant_id),
-        serde_json::json!({ "portal": portal.base_url() }),
+        serde_json::json!({
+            "portal": portal.base_url(),
+            "tracktik_user": person.user_id,
+            "role": role.label(),
+        }),
         Some(client_addr),
     )
     .await?;
     tx.commit().await?;
-    super::notify_restored(state, before.as_ref(), &after).await;
+    if let Some((before, after)) = restored {
+        super::notify_restored(state, before.as_ref(), &after).await;
+    }
     Ok((tenant, user))
 }
 
-/// The signed-in person's name from their employee record, or a neutral label.
-async fn display_name(
+fn flow_error(e: TrackTikError) -> FlowError {
+    match e {
+        TrackTikError::ReauthorizationRequired { reason } => FlowError::CodeRefused(reason),
+        TrackTikError::Refused { reason } => FlowError::PortalRefused(reason),
+        other => FlowError::Provider(other.to_string()),
+    }
+}
+
+/// The company's name from the portal's regions, or the portal's host when they do not say.
+/// A portal that answers too much, or that the guard refuses, stops the sign-in.
+async fn company_name(
     state: &AppState,
     portal: &Portal,
     token: &AccessToken,
-    user_id: &str,
-) -> String {
-    use crate::providers::tracktik::{Query, models::Employee};
-    let fallback = || format!("TrackTik user {user_id}");
-    let Ok(id) = user_id.parse::<i64>() else {
-        return fallback();
-    };
-    match state
-        .providers
-        .tracktik
-        .get::<Employee>(portal, token, id, &Query::new())
-        .await
-    {
-        Ok(e) => e
-            .name
-            .or_else(|| match (e.first_name, e.last_name) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (f, l) => f.or(l),
-            })
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(fallback),
-        Err(_) => fallback(),
+    key: &str,
+) -> Result<String, FlowError> {
+    let host = key.to_owned();
+    match state.providers.tracktik.regions(portal, token).await {
+        Ok(regions) => Ok(regions
+            .iter()
+            .find_map(|r| r.company.clone())
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or(host)),
+        Err(e @ (TrackTikError::TooLarge { .. } | TrackTikError::Refused { .. })) => {
+            Err(flow_error(e))
+        }
+        Err(e) => {
+            tracing::warn!(portal = portal.base_url(), error = %e, "could not read the portal's regions at sign-in");
+            Ok(host)
+        }
     }
 }
 
 /// Exchanges the QuickBooks code, reads the company, and creates its integration, or
-/// reconnects `reconnect` (refused if the customer picked a different company).
+/// reconnects `reconnect`. Refused (and the new tokens revoked at Intuit, so no grant is left
+/// behind) when the customer picked a different company for a reconnect, or a company that
+/// another tenant has connected.
 pub async fn complete_quickbooks_connect(
     state: &AppState,
     tenant_id: TenantId,
@@ -169,6 +201,24 @@ pub async fn complete_quickbooks_connect(
             other => FlowError::Provider(other.to_string()),
         })?
         .into();
+    let outcome = connect_with(state, tenant_id, realm_id, reconnect, &tokens).await;
+    if outcome.is_err() {
+        // We will not keep a grant for a company the customer could not connect.
+        if let Err(e) = p.quickbooks_oauth.revoke(&tokens.refresh).await {
+            tracing::warn!(tenant.id = %tenant_id, error = %e, "revoking a refused QuickBooks grant failed");
+        }
+    }
+    outcome
+}
+
+async fn connect_with(
+    state: &AppState,
+    tenant_id: TenantId,
+    realm_id: &str,
+    reconnect: Option<IntegrationId>,
+    tokens: &Tokens,
+) -> Result<Integration, FlowError> {
+    let p = &state.providers;
     let co = Company {
         realm_id,
         access_token: &tokens.access,
@@ -186,15 +236,20 @@ pub async fn complete_quickbooks_connect(
     let profile = CompanyProfile::from_qbo(realm_id, &info, &prefs);
 
     let mut tx = state.db.begin().await?;
+    if db::realm_held_elsewhere(&mut tx, tenant_id, realm_id)
+        .await?
+        .is_some()
+    {
+        return Err(FlowError::CompanyHeldElsewhere {
+            company: profile.name,
+        });
+    }
     let integration = match reconnect {
         Some(id) => {
             let existing = integrations::db::get(&mut *tx, tenant_id, id)
                 .await?
                 .ok_or(FlowError::NotFound)?;
             if existing.realm_id != realm_id {
-                drop(tx);
-                // We will not keep tokens for a company the customer did not mean to connect.
-                let _ = p.quickbooks_oauth.revoke(&tokens.refresh).await;
                 return Err(FlowError::DifferentCompany {
                     expected: existing.company_name,
                     got: profile.name,
@@ -225,7 +280,7 @@ pub async fn complete_quickbooks_connect(
         tenant_id,
         integration.integration_id,
         realm_id,
-        &tokens,
+        tokens,
     )
     .await?;
     integrations::db::restore_after_reconnect(&mut *tx, tenant_id).await?;
@@ -235,26 +290,4 @@ pub async fn complete_quickbooks_connect(
     tx.commit().await?;
     super::notify_restored(state, before.as_ref(), &after).await;
     Ok(integration)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_user_id_is_read_from_a_jwt_access_token() {
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"1001","iss":"acme"}"#);
-        let jwt = SecretString::from(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"));
-        assert_eq!(tracktik_user_id(&jwt).as_deref(), Some("1001"));
-        let numeric = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":42}"#);
-        assert_eq!(
-            tracktik_user_id(&SecretString::from(format!("a.{numeric}.b"))).as_deref(),
-            Some("42")
-        );
-        assert_eq!(
-            tracktik_user_id(&SecretString::from("opaque-token".to_owned())),
-            None
-        );
-    }
 }

@@ -197,12 +197,26 @@ async fn ensure_active(
     Ok(())
 }
 
-/// What replaying `day` of the integration would queue, or why it cannot.
+/// What replaying `day` of the integration would queue, or why it cannot: the day must have
+/// started, and must be on or after the integration's sync start date (days before it were
+/// never the integration's to sync; the customer back-syncs them if they want them).
 pub async fn plan_day(
     state: &AppState,
     tenant_id: TenantId,
     integration_id: IntegrationId,
     day: NaiveDate,
+) -> Result<DayRun, ReplayError> {
+    plan_run(state, tenant_id, integration_id, day, false).await
+}
+
+/// The run that reads `day` again; before the start date only when `back_sync_allowed` (a
+/// skipped document from a back-synced day).
+async fn plan_run(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    back_sync_allowed: bool,
 ) -> Result<DayRun, ReplayError> {
     ensure_active(state, tenant_id, integration_id).await?;
     let settings = crate::sync::settings_of(&state.db, tenant_id, integration_id)
@@ -214,6 +228,14 @@ pub async fn plan_day(
         return Err(ReplayError::Refused(format!(
             "{day} has not happened yet in {}: a day can be replayed once it has started.",
             schedule.zone.name()
+        )));
+    }
+    if day < schedule.start_date && !back_sync_allowed {
+        return Err(ReplayError::Refused(format!(
+            "{day} is before the integration's sync start date, {}: Ledgerbridge does not sync \
+             days before it. Choose {} or a later day. To post earlier documents, the customer \
+             uses Back-sync on their dashboard.",
+            schedule.start_date, schedule.start_date
         )));
     }
     let request = if day < schedule.start_date {
@@ -254,7 +276,14 @@ pub async fn plan_document(
             Ok(DocumentPlan::Retry)
         }
         LedgerState::Skipped => Ok(DocumentPlan::Reread(
-            plan_day(state, doc.tenant_id, doc.integration_id, doc.trading_day).await?,
+            plan_run(
+                state,
+                doc.tenant_id,
+                doc.integration_id,
+                doc.trading_day,
+                true,
+            )
+            .await?,
         )),
     }
 }

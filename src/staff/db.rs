@@ -1,6 +1,7 @@
 //! SQL for staff accounts and sign-in attempts.
 
-use sqlx::PgExecutor;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
 
 use super::{StaffRole, StaffUser};
 use crate::ids::StaffUserId;
@@ -49,53 +50,93 @@ pub async fn upsert(
     .await
 }
 
-/// Records one sign-in attempt.
-pub async fn record_attempt(
-    db: impl PgExecutor<'_>,
+/// What is recorded as the e-mail of an attempt whose e-mail was not an address.
+pub const NOT_AN_ADDRESS: &str = "";
+
+/// Failed (or still running) attempts of the last day, for one account from one address and
+/// for the address overall, each since its last success, with when the latest was.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RecentFailures {
+    /// For the account (lower-cased e-mail) from the address.
+    pub account: i64,
+    /// When the latest of those was.
+    pub account_last: Option<DateTime<Utc>>,
+    /// From the address, any account.
+    pub address: i64,
+    /// When the latest of those was.
+    pub address_last: Option<DateTime<Utc>>,
+    /// The database's clock.
+    pub now: DateTime<Utc>,
+}
+
+/// Locks the client address's attempts until the transaction ends (so deciding and
+/// recording an attempt is one step for concurrent tries), then counts its recent failures.
+pub async fn recent_failures(
+    conn: &mut PgConnection,
     email: &str,
     client_addr: &str,
-    succeeded: bool,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into staff_sign_in_attempt (email, client_addr, succeeded) values ($1, $2, $3)",
+) -> sqlx::Result<RecentFailures> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('staff-sign-in:' || $1, 0))")
+        .bind(client_addr)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(
+        "with recent as (
+             select * from staff_sign_in_attempt
+             where client_addr = $2 and attempted_at > now() - interval '1 day'
+         ),
+         account as (
+             select count(*) as n, max(attempted_at) as last from recent
+             where lower(email) = $1 and succeeded is not true
+               and attempted_at > coalesce((select max(attempted_at) from recent
+                                            where lower(email) = $1 and succeeded), '-infinity')
+         ),
+         address as (
+             select count(*) as n, max(attempted_at) as last from recent
+             where succeeded is not true
+               and attempted_at > coalesce((select max(attempted_at) from recent where succeeded),
+                                           '-infinity')
+         )
+         select account.n as account, account.last as account_last,
+                address.n as address, address.last as address_last, now() as now
+         from account, address",
     )
     .bind(email)
     .bind(client_addr)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Records an attempt whose password is about to be checked (`succeeded` null until then).
+pub async fn begin_attempt(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    client_addr: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into staff_sign_in_attempt (email, client_addr, succeeded) values ($1, $2, null)
+         returning staff_sign_in_attempt_id",
+    )
+    .bind(email)
+    .bind(client_addr)
+    .fetch_one(db)
+    .await
+}
+
+/// Records how a checked attempt turned out.
+pub async fn finish_attempt(
+    db: impl PgExecutor<'_>,
+    attempt: i64,
+    succeeded: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update staff_sign_in_attempt set succeeded = $2 where staff_sign_in_attempt_id = $1",
+    )
+    .bind(attempt)
     .bind(succeeded)
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// Failed attempts in the last `minutes`, counted for this email or this client address,
-/// whichever is higher. A success for the email resets its count.
-pub async fn count_recent_failures(
-    db: impl PgExecutor<'_>,
-    email: &str,
-    client_addr: &str,
-    minutes: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "with recent as (
-             select * from staff_sign_in_attempt
-             where attempted_at > now() - make_interval(mins => $3::int)
-         ),
-         by_email as (
-             select count(*) as n from recent
-             where lower(email) = lower($1) and not succeeded
-               and attempted_at > coalesce((select max(attempted_at) from recent
-                                            where lower(email) = lower($1) and succeeded), '-infinity')
-         ),
-         by_addr as (
-             select count(*) as n from recent where client_addr = $2 and not succeeded
-         )
-         select greatest((select n from by_email), (select n from by_addr))",
-    )
-    .bind(email)
-    .bind(client_addr)
-    .bind(minutes)
-    .fetch_one(db)
-    .await
 }
 
 /// Forgets attempts older than a day (housekeeping).

@@ -5,8 +5,8 @@ use sqlx::PgExecutor;
 use super::{Tenant, TenantUser};
 use crate::ids::{TenantId, TenantUserId};
 
-const TENANT: &str = "tenant_id, portal_url, name, created_at";
-const USER: &str = "tenant_user_id, tenant_id, tracktik_user_id, display_name";
+const TENANT: &str = "tenant_id, portal_url, portal_key, name, created_at";
+const USER: &str = "tenant_user_id, tenant_id, tracktik_user_id, display_name, email, role";
 
 /// Every tenant, for staff, newest first, optionally filtered by a search on name or portal.
 pub async fn list_all(db: impl PgExecutor<'_>, search: Option<&str>) -> sqlx::Result<Vec<Tenant>> {
@@ -36,39 +36,72 @@ pub async fn get(db: impl PgExecutor<'_>, tenant_id: TenantId) -> sqlx::Result<O
         .await
 }
 
-/// The tenant of this portal, created on first sign-in; a later sign-in refreshes its name.
+/// The tenant of the portal with this key, if it has one.
+pub async fn find_by_key(
+    db: impl PgExecutor<'_>,
+    portal_key: &str,
+) -> sqlx::Result<Option<Tenant>> {
+    sqlx::query_as(&format!(
+        "select {TENANT} from tenant where portal_key = $1"
+    ))
+    .bind(portal_key)
+    .fetch_optional(db)
+    .await
+}
+
+/// The tenant of the portal with this key, created on first sign-in (reached at
+/// `portal_url`); a later sign-in refreshes its name.
 pub async fn upsert_by_portal(
     db: impl PgExecutor<'_>,
+    portal_key: &str,
     portal_url: &str,
     name: &str,
 ) -> sqlx::Result<Tenant> {
     sqlx::query_as(&format!(
-        "insert into tenant (portal_url, name) values ($1, $2)
-         on conflict (portal_url) do update set name = excluded.name
+        "insert into tenant (portal_key, portal_url, name) values ($1, $2, $3)
+         on conflict (portal_key) do update set name = excluded.name
          returning {TENANT}"
     ))
+    .bind(portal_key)
     .bind(portal_url)
     .bind(name)
     .fetch_one(db)
     .await
 }
 
-/// Records a sign-in of a portal user, creating them on the first.
+/// Who signed in, as their portal describes them.
+#[derive(Clone, Debug)]
+pub struct UserProfile<'a> {
+    /// Their user id on the portal.
+    pub tracktik_user_id: &'a str,
+    /// Their name.
+    pub display_name: &'a str,
+    /// Their e-mail address.
+    pub email: Option<&'a str>,
+    /// Their role now.
+    pub role: super::MemberRole,
+}
+
+/// Records a sign-in of a portal user, creating them on the first; their name, e-mail and
+/// role are refreshed each time.
 pub async fn upsert_user(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
-    tracktik_user_id: &str,
-    display_name: &str,
+    profile: &UserProfile<'_>,
 ) -> sqlx::Result<TenantUser> {
     sqlx::query_as(&format!(
-        "insert into tenant_user (tenant_id, tracktik_user_id, display_name) values ($1, $2, $3)
+        "insert into tenant_user (tenant_id, tracktik_user_id, display_name, email, role)
+         values ($1, $2, $3, $4, $5)
          on conflict (tenant_id, tracktik_user_id)
-         do update set display_name = excluded.display_name, last_signed_in_at = now()
+         do update set display_name = excluded.display_name, email = excluded.email,
+                       role = excluded.role, last_signed_in_at = now()
          returning {USER}"
     ))
     .bind(tenant_id)
-    .bind(tracktik_user_id)
-    .bind(display_name)
+    .bind(profile.tracktik_user_id)
+    .bind(profile.display_name)
+    .bind(profile.email)
+    .bind(profile.role)
     .fetch_one(db)
     .await
 }

@@ -1,8 +1,10 @@
 //! Tenants (one per TrackTik portal) and the people who sign in to them.
 
 pub mod db;
+pub mod portal;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{TenantId, TenantUserId};
 
@@ -13,6 +15,9 @@ pub struct Tenant {
     pub tenant_id: TenantId,
     /// The TrackTik portal's base URL (its origin, e.g. `https://acme.tracktik.com`).
     pub portal_url: String,
+    /// What identifies the portal: its canonical host as TrackTik names it (the access
+    /// token's issuer), else as typed, made canonical (see [`portal`]).
+    pub portal_key: String,
     /// The company's name.
     pub name: String,
     /// When it first signed in.
@@ -30,81 +35,40 @@ pub struct TenantUser {
     pub tracktik_user_id: String,
     /// How we greet them.
     pub display_name: String,
+    /// Their e-mail address, as the portal has it.
+    pub email: Option<String>,
+    /// What they may do, as of their latest sign-in.
+    pub role: MemberRole,
 }
 
-/// Turns what a customer typed into a portal's origin (`https://acme.tracktik.com`).
-/// A bare host gets `https://`; plain http is accepted only for the listed origins (a local
-/// sandbox). The error says what to type instead.
-pub fn portal_origin(input: &str, http_allowed: &[String]) -> Result<String, String> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(
-            "Enter your TrackTik portal address, for example https://acme.tracktik.com.".into(),
-        );
-    }
-    let with_scheme = if input.contains("://") {
-        input.to_owned()
-    } else {
-        format!("https://{input}")
-    };
-    let url = reqwest::Url::parse(&with_scheme)
-        .map_err(|_| format!("“{input}” is not a web address. Enter it as it appears in your browser, for example https://acme.tracktik.com."))?;
-    let origin = url.origin().ascii_serialization();
-    match url.scheme() {
-        "https"
-            if url
-                .host_str()
-                .is_some_and(|h| h.contains('.') || h == "localhost") =>
-        {
-            Ok(origin)
+/// What a person may do in their tenant. Read from TrackTik at every sign-in.
+///
+/// FUTURE: a member role for accountants and bookkeepers invited by e-mail (PRODUCT.md 5b)
+/// joins these; [`MemberRole::can_change`] is where each role's rights are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "member_role", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    /// A TrackTik portal administrator: connects, disconnects, sets up and runs syncs.
+    PortalAdmin,
+    /// Any other portal user: sees everything, changes nothing.
+    Viewer,
+}
+
+impl MemberRole {
+    /// Whether they may connect, disconnect, change settings or start runs.
+    pub fn can_change(self) -> bool {
+        match self {
+            Self::PortalAdmin => true,
+            Self::Viewer => false,
         }
-        "http" if http_allowed.contains(&origin) => Ok(origin),
-        "http" => Err("Your TrackTik portal address must start with https://.".into()),
-        _ => Err(format!(
-            "“{input}” is not a TrackTik portal address, for example https://acme.tracktik.com."
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::portal_origin;
-
-    #[test]
-    fn portal_addresses_are_normalised_to_their_https_origin() {
-        assert_eq!(
-            portal_origin("acme.tracktik.com", &[]).unwrap(),
-            "https://acme.tracktik.com"
-        );
-        assert_eq!(
-            portal_origin(" https://Acme.TrackTik.com/rest/v1/ ", &[]).unwrap(),
-            "https://acme.tracktik.com"
-        );
-        assert_eq!(
-            portal_origin("https://acme.staffr.us:8443", &[]).unwrap(),
-            "https://acme.staffr.us:8443"
-        );
     }
 
-    #[test]
-    fn plain_http_is_refused_unless_it_is_an_allowed_sandbox() {
-        assert!(
-            portal_origin("http://acme.tracktik.com", &[])
-                .unwrap_err()
-                .contains("https://")
-        );
-        let allowed = vec!["http://127.0.0.1:8081".to_owned()];
-        assert_eq!(
-            portal_origin("http://127.0.0.1:8081/", &allowed).unwrap(),
-            "http://127.0.0.1:8081"
-        );
-        assert!(
-            portal_origin("", &[])
-                .unwrap_err()
-                .contains("Enter your TrackTik portal address")
-        );
-        assert!(portal_origin("not a url at all", &[]).is_err());
-        assert!(portal_origin("ftp://acme.tracktik.com", &[]).is_err());
-        assert!(portal_origin("https://intranet", &[]).is_err());
+    /// The role in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PortalAdmin => "Portal administrator",
+            Self::Viewer => "View only",
+        }
     }
 }

@@ -13,6 +13,7 @@ use tower_sessions::Session;
 use super::extract::{ClientAddr, Form, QueryParams};
 use super::pages::{Chrome, LandingPage};
 use super::session::{OAUTH_TRACKTIK, PendingTrackTik, SignedInUser, USER};
+use super::{csrf, limit};
 use crate::connections::signin::{self, FlowError};
 use crate::error::AppResult;
 use crate::providers::tracktik::Portal;
@@ -37,14 +38,22 @@ pub struct SignInForm {
     portal: String,
 }
 
-/// `POST /sign-in`: checks the portal address and sends the browser to TrackTik.
+/// `POST /sign-in`: checks the portal address and sends the browser to TrackTik. Limited per
+/// client address (`LEDGERBRIDGE_SIGN_IN_PER_MINUTE`).
 pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
+    ClientAddr(addr): ClientAddr,
     Form(form): Form<SignInForm>,
 ) -> AppResult<Response> {
-    let origin = match tenants::portal_origin(&form.portal, &state.config.tracktik_http_portals) {
-        Ok(origin) => origin,
+    if let Err(wait) = state.limits.sign_in.try_take(&addr) {
+        return Ok(limit::too_many(
+            wait,
+            "Too many sign-ins were started from your network in the last minute.",
+        ));
+    }
+    let address = match tenants::portal::parse(&form.portal, &state.portal_guard) {
+        Ok(address) => address,
         Err(message) => {
             let page = LandingPage {
                 chrome: Chrome::public(&session).await?,
@@ -55,7 +64,7 @@ pub async fn sign_in(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let portal = Portal::new(&origin)
+    let portal = Portal::new(&address.origin)
         .map_err(|e| anyhow::anyhow!("a validated portal origin was refused: {e}"))?;
     let request = state
         .providers
@@ -68,7 +77,8 @@ pub async fn sign_in(
             PendingTrackTik {
                 state: request.state,
                 verifier: secrecy::ExposeSecret::expose_secret(&request.pkce_verifier).to_owned(),
-                portal: origin,
+                portal: address.origin,
+                portal_key: address.key,
             },
         )
         .await?;
@@ -128,11 +138,40 @@ pub async fn tracktik_callback(
     let portal =
         Portal::new(&pending.portal).map_err(|e| anyhow::anyhow!("stored portal refused: {e}"))?;
     let verifier = SecretString::from(pending.verifier);
-    match signin::complete_tracktik_sign_in(&state, &portal, &code, &verifier, &addr).await {
+    let typed_key = match pending.portal_key.as_str() {
+        // A sign-in started before the key was kept: work it out again.
+        "" => tenants::portal::parse(&pending.portal, &state.portal_guard)
+            .map(|a| a.key)
+            .unwrap_or_else(|_| pending.portal.clone()),
+        key => key.to_owned(),
+    };
+    match signin::complete_tracktik_sign_in(&state, &portal, &typed_key, &code, &verifier, &addr).await {
         Ok((tenant, user)) => {
+            // A new session id and a new form token at sign-in: neither a planted id nor a
+            // token seen before signing in is worth anything after.
             session.cycle_id().await?;
+            csrf::rotate(&session).await?;
             session.insert(USER, SignedInUser { tenant_id: tenant.tenant_id, user_id: user.tenant_user_id }).await?;
-            Ok(Redirect::to("/integrations").into_response())
+            Ok((csrf::forget_anonymous_token(&state), Redirect::to("/integrations")).into_response())
+        }
+        Err(FlowError::NotAnAdministrator) => {
+            problem(
+                &session,
+                StatusCode::FORBIDDEN,
+                "Ask a portal administrator to set up Ledgerbridge first",
+                "Only a TrackTik portal administrator can connect your portal to Ledgerbridge. Once one has signed in, you can sign in here to see your integrations. Nothing was set up.",
+            )
+            .await
+        }
+        Err(FlowError::PortalRefused(reason)) => {
+            tracing::warn!(portal = %pending.portal, reason = %reason, "TrackTik sign-in refused by the portal guard");
+            problem(
+                &session,
+                StatusCode::BAD_REQUEST,
+                "We do not connect to that address",
+                "That portal address does not lead to a TrackTik server we can use, so nothing was sent to it and nothing was set up. Check the address you use for TrackTik and start again.",
+            )
+            .await
         }
         Err(FlowError::CodeRefused(_)) => {
             problem(

@@ -1,17 +1,22 @@
-//! Extractors: the signed-in staff member, the client's address, and a form whose
-//! rejection becomes an [`AppError`].
+//! Extractors: the signed-in staff member or customer (with what their role allows), the
+//! client's address, and forms, paths and query strings whose rejection becomes an
+//! [`AppError`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::session::{STAFF_USER_ID, SignedInUser, USER};
-use crate::error::AppError;
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
 use crate::ids::StaffUserId;
-use crate::staff::{self, StaffUser};
+use crate::staff::{self, StaffRole, StaffUser};
 use crate::tenants::{self, Tenant, TenantUser};
 
 /// A form body; a malformed one is a 400 that says so.
@@ -28,22 +33,62 @@ impl From<axum::extract::rejection::FormRejection> for AppError {
     }
 }
 
-/// The address of the client that sent the request (the socket peer).
+/// The address of the client that sent the request: the socket peer, or, when the peer is
+/// one of `LEDGERBRIDGE_TRUSTED_PROXIES`, the address the proxies name in `X-Forwarded-For`.
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".to_owned()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let config = Arc::<Config>::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        Ok(Self(client_addr(
+            peer,
+            &parts.headers,
+            &config.trusted_proxies,
+        )))
     }
+}
+
+/// Walks `X-Forwarded-For` from the nearest hop back, past every trusted proxy: the first
+/// address not trusted is the client. Headers from anyone but a trusted proxy are ignored, and
+/// an entry that is not an address ends the walk at the proxy that passed it on.
+pub fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> String {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let Some(mut client) = peer else {
+        return "unknown".to_owned();
+    };
+    if is_trusted(&client) {
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !is_trusted(&ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    client.to_canonical().to_string()
 }
 
 /// The signed-in staff member; anyone else is sent to the staff sign-in page.
@@ -79,6 +124,18 @@ where
     }
 }
 
+impl CurrentStaff {
+    /// Refuses anyone but an `admin` (replays, the audit log): `support` reads and adds notes.
+    pub fn require_admin(&self) -> AppResult<()> {
+        match self.0.role {
+            StaffRole::Admin => Ok(()),
+            StaffRole::Support => Err(AppError::NotPermitted(
+                "Only an admin can do this. Ask an admin on your team.".into(),
+            )),
+        }
+    }
+}
+
 /// A path parameter; a malformed one is a 404 (the page does not exist).
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
@@ -90,22 +147,42 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
     }
 }
 
-/// A query string; a malformed one is a 400 that says so.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// A query string; a malformed one is a 400 that says so, as is a value longer than
+/// [`MAX_QUERY_CHARS`] or holding a NUL byte (named in the message).
 pub struct QueryParams<T>(pub T);
 
-impl From<axum::extract::rejection::QueryRejection> for AppError {
-    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
-        AppError::BadRequest(format!(
-            "The address has a bad parameter: {}",
-            rejection.body_text()
-        ))
+/// The longest value a query string parameter (a search, a filter) may have.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|e| AppError::BadRequest(format!("The address has a bad parameter: {e}")))?;
+        for (name, value) in &pairs {
+            if value.contains('\0') || name.contains('\0') {
+                return Err(AppError::BadRequest(format!(
+                    "The “{}” filter contains a character that cannot be searched for (a NUL byte). Remove it and try again.",
+                    name.replace('\0', "")
+                )));
+            }
+            if value.chars().count() > MAX_QUERY_CHARS {
+                return Err(AppError::BadRequest(format!(
+                    "The “{name}” filter is too long: use at most 1,000 characters."
+                )));
+            }
+        }
+        serde_urlencoded::from_str(raw)
+            .map(Self)
+            .map_err(|e| AppError::BadRequest(format!("The address has a bad parameter: {e}")))
     }
 }
 
 /// The signed-in customer and their tenant; anyone else is sent to the home page to sign in.
-/// Every customer page takes this, so every query it makes is scoped to `tenant`.
+/// Every customer page takes this, so every query it makes is scoped to `tenant`. What they
+/// may change depends on their role ([`CurrentUser::require_change`]).
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
     /// The person.
@@ -142,5 +219,75 @@ where
                 Err(AppError::SignInRequired)
             }
         }
+    }
+}
+
+impl CurrentUser {
+    /// Refuses anyone whose role only lets them view (see [`tenants::MemberRole`]).
+    pub fn require_change(&self) -> AppResult<()> {
+        if self.user.role.can_change() {
+            Ok(())
+        } else {
+            Err(AppError::NotPermitted(VIEW_ONLY.into()))
+        }
+    }
+}
+
+/// What a person who may only view is told when they try to change something.
+pub const VIEW_ONLY: &str = "You can view this portal's integrations, but only a TrackTik portal administrator can connect, disconnect, change settings or start a sync. Ask one of your portal's administrators.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let proxy = Some("10.0.0.2".parse().unwrap());
+        let h = headers(&["203.0.113.9"]);
+        assert_eq!(
+            client_addr(proxy, &h, &[]),
+            "10.0.0.2",
+            "no proxy is trusted"
+        );
+        assert_eq!(
+            client_addr(proxy, &h, &nets(&["10.0.0.0/8"])),
+            "203.0.113.9"
+        );
+        let stranger = Some("198.51.100.4".parse().unwrap());
+        assert_eq!(
+            client_addr(stranger, &h, &nets(&["10.0.0.0/8"])),
+            "198.51.100.4",
+            "a client cannot name itself"
+        );
+    }
+
+    #[test]
+    fn the_walk_skips_trusted_hops_and_stops_at_the_first_untrusted_or_malformed_one() {
+        let proxy = Some("10.0.0.2".parse().unwrap());
+        let trusted = nets(&["10.0.0.0/8"]);
+        let h = headers(&["1.2.3.4, 203.0.113.9", "10.1.1.1"]);
+        assert_eq!(
+            client_addr(proxy, &h, &trusted),
+            "203.0.113.9",
+            "a spoofed first entry is ignored"
+        );
+        let h = headers(&["203.0.113.9, garbage, 10.1.1.1"]);
+        assert_eq!(client_addr(proxy, &h, &trusted), "10.1.1.1");
+        let h = headers(&["::ffff:203.0.113.9"]);
+        assert_eq!(client_addr(proxy, &h, &trusted), "203.0.113.9");
+        assert_eq!(client_addr(None, &h, &trusted), "unknown");
     }
 }

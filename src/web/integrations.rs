@@ -82,6 +82,7 @@ pub struct ListPage {
     chrome: Chrome,
     portal: String,
     views: Vec<IntegrationView>,
+    can_change: bool,
 }
 
 /// `GET /integrations`.
@@ -99,6 +100,7 @@ pub async fn list(
         chrome: Chrome::customer(&state, &session, &current).await?,
         portal: current.tenant.portal_url.clone(),
         views,
+        can_change: current.user.role.can_change(),
     })
 }
 
@@ -137,8 +139,9 @@ async fn send_to_intuit(
 pub async fn connect(
     State(state): State<AppState>,
     session: Session,
-    _current: CurrentUser,
+    current: CurrentUser,
 ) -> AppResult<Response> {
+    current.require_change()?;
     send_to_intuit(&state, &session, None).await
 }
 
@@ -149,6 +152,7 @@ pub async fn reconnect(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Response> {
+    current.require_change()?;
     integrations::db::get(&state.db, current.tenant.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -173,6 +177,7 @@ pub async fn quickbooks_callback(
     ClientAddr(addr): ClientAddr,
     QueryParams(callback): QueryParams<Callback>,
 ) -> AppResult<Response> {
+    current.require_change()?;
     let pending = session
         .remove::<PendingQuickBooks>(OAUTH_QUICKBOOKS)
         .await?;
@@ -223,8 +228,15 @@ pub async fn quickbooks_callback(
             problem(&state, &session, &current, StatusCode::BAD_GATEWAY, "We could not reach QuickBooks Online",
                 "Intuit did not answer as expected, so nothing was connected. Try again in a few minutes.").await
         }
+        Err(FlowError::CompanyHeldElsewhere { company }) => {
+            problem(&state, &session, &current, StatusCode::CONFLICT, "That QuickBooks company is connected by another customer",
+                &format!("{company} is already connected to Ledgerbridge by another TrackTik portal, so it was not connected here and nothing was changed. Posting from two portals into one company would enter invoices twice. If this company should move to your portal, contact Ledgerbridge support.")).await
+        }
         Err(FlowError::NotFound) => Err(AppError::NotFound),
         Err(FlowError::Database(e)) => Err(e.into()),
+        Err(e @ (FlowError::PortalRefused(_) | FlowError::NotAnAdministrator)) => {
+            Err(AppError::Internal(anyhow::anyhow!(e)))
+        }
     }
 }
 
@@ -260,6 +272,7 @@ pub async fn disconnect_form(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<DisconnectPage> {
+    current.require_change()?;
     let view = load_view(&state, current.tenant.tenant_id, id).await?;
     Ok(DisconnectPage {
         chrome: Chrome::customer(&state, &session, &current).await?,
@@ -274,6 +287,7 @@ pub async fn disconnect(
     ClientAddr(addr): ClientAddr,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Redirect> {
+    current.require_change()?;
     let tenant_id = current.tenant.tenant_id;
     let view = load_view(&state, tenant_id, id).await?;
     if let Some(conn) = &view.quickbooks {

@@ -14,6 +14,7 @@ mod errors;
 pub mod extract;
 mod health;
 mod integrations;
+mod limit;
 mod pages;
 mod progress;
 mod security;
@@ -29,10 +30,11 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::handler::Handler;
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -49,8 +51,8 @@ pub use security::content_security_policy;
 /// The header that carries each request's id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The operations endpoints alone (`/healthz`, `/readyz`, `/metrics`), for a `worker` process
-/// given `LEDGERBRIDGE_METRICS_LISTEN`.
+/// The operations endpoints alone (`/healthz`, `/readyz`, `/metrics`), served on
+/// `LEDGERBRIDGE_METRICS_LISTEN` by every kind of process when it is set.
 pub fn ops_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -59,7 +61,38 @@ pub fn ops_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Builds the whole web application.
+/// A customer's POST route that changes something: only people whose role allows changes
+/// reach `handler` (see `limit::require_change`).
+fn change<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    post(handler).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        limit::require_change,
+    ))
+}
+
+/// A manual run (Sync now, Retry, Back-sync): a change, and limited per tenant per hour.
+fn manual_run<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    post(handler)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::manual_runs,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::require_change,
+        ))
+}
+
+/// Builds the whole web application. `/metrics` is served here only with
+/// `LEDGERBRIDGE_METRICS_ON_WEB`; otherwise on the operations listener (`ops_router`).
 pub fn router(state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
         .with_name("lb_session")
@@ -79,14 +112,17 @@ pub fn router(state: AppState) -> Router {
             get(integrations::quickbooks_callback),
         )
         .route("/integrations", get(integrations::list))
-        .route("/integrations/connect", post(integrations::connect))
+        .route(
+            "/integrations/connect",
+            change(&state, integrations::connect),
+        )
         .route(
             "/integrations/{id}/reconnect",
-            post(integrations::reconnect),
+            change(&state, integrations::reconnect),
         )
         .route(
             "/integrations/{id}/disconnect",
-            get(integrations::disconnect_form).post(integrations::disconnect),
+            get(integrations::disconnect_form).merge(change(&state, integrations::disconnect)),
         )
         .route(
             "/staff/sign-in",
@@ -100,11 +136,11 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations/{id}/setup", get(wizard::resume))
         .route(
             "/integrations/{id}/setup/{step}",
-            get(wizard::step_form).post(wizard::save_step),
+            get(wizard::step_form).merge(change(&state, wizard::save_step)),
         )
         .route(
             "/integrations/{id}/expert",
-            get(wizard::expert_form).post(wizard::request_expert),
+            get(wizard::expert_form).merge(change(&state, wizard::request_expert)),
         )
         .route(
             "/integrations/{id}/expert/{request}",
@@ -138,9 +174,18 @@ pub fn router(state: AppState) -> Router {
         // staff. (Their live progress streams are below, outside the request timeout.)
         .route("/integrations/{id}", get(dashboard::show))
         .route("/integrations/{id}/documents", get(documents::list))
-        .route("/integrations/{id}/sync-now", post(controls::sync_now))
-        .route("/integrations/{id}/retry", post(controls::retry))
-        .route("/integrations/{id}/back-sync", post(controls::back_sync))
+        .route(
+            "/integrations/{id}/sync-now",
+            manual_run(&state, controls::sync_now),
+        )
+        .route(
+            "/integrations/{id}/retry",
+            manual_run(&state, controls::retry),
+        )
+        .route(
+            "/integrations/{id}/back-sync",
+            manual_run(&state, controls::back_sync),
+        )
         .route("/integrations/{id}/preview", get(controls::preview))
         .route("/support/integrations/{id}", get(dashboard::support_show))
         .route(
@@ -161,11 +206,13 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(sessions);
 
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/static/{file}", get(assets::serve))
+        .route("/readyz", get(health::readyz));
+    if state.config.metrics_on_web {
+        app = app.route("/metrics", get(health::metrics));
+    }
+    app.route("/static/{file}", get(assets::serve))
         .merge(pages)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -32,6 +32,8 @@ pub struct UserNav {
     pub tenant_name: String,
     /// Every integration of the tenant: (id, company name).
     pub integrations: Vec<(String, String)>,
+    /// Whether their role lets them change anything (else the pages say they can only view).
+    pub can_change: bool,
 }
 
 /// The staff member shown in the console's top bar.
@@ -41,6 +43,8 @@ pub struct StaffNav {
     pub email: String,
     /// Their role, as people read it.
     pub role: &'static str,
+    /// Whether they are an `admin` (replays and the audit log).
+    pub admin: bool,
 }
 
 impl Chrome {
@@ -71,6 +75,7 @@ impl Chrome {
                 display_name: current.user.display_name.clone(),
                 tenant_name: current.tenant.name.clone(),
                 integrations,
+                can_change: current.user.role.can_change(),
             }),
         })
     }
@@ -82,6 +87,7 @@ impl Chrome {
             staff: Some(StaffNav {
                 email: user.email.clone(),
                 role: user.role.label(),
+                admin: user.role == crate::staff::StaffRole::Admin,
             }),
             user: None,
         })

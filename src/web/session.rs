@@ -32,8 +32,11 @@ pub struct PendingTrackTik {
     pub state: String,
     /// The PKCE verifier.
     pub verifier: String,
-    /// The portal the customer typed.
+    /// The portal the customer typed, made canonical: where to reach it.
     pub portal: String,
+    /// Its canonical host, the tenant's key unless the portal names itself otherwise.
+    #[serde(default)]
+    pub portal_key: String,
 }
 
 /// What the QuickBooks callback must match.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::csrf;
 use super::extract::{ClientAddr, Form};
 use super::pages::Chrome;
 use super::session::STAFF_USER_ID;
@@ -81,13 +82,22 @@ pub async fn sign_in(
 
     let policy = SignInPolicy {
         max_failures: state.config.staff_max_failures,
-        window_minutes: state.config.staff_lockout_minutes,
+        max_wait_minutes: state.config.staff_lockout_minutes,
     };
-    let outcome = staff::sign_in(&state.db, policy, &form.email, &form.password, &addr).await;
+    let outcome = staff::sign_in(
+        &state.db,
+        policy,
+        &state.limits.staff_hashing,
+        &form.email,
+        &form.password,
+        &addr,
+    )
+    .await;
     let label = match &outcome {
         Ok(_) => "success",
         Err(SignInError::BadCredentials) => "failure",
-        Err(SignInError::LockedOut { .. }) => "locked_out",
+        Err(SignInError::TryLater { .. }) => "locked_out",
+        Err(SignInError::Busy) => "busy",
         Err(SignInError::Internal(_)) => "error",
     };
     state
@@ -100,10 +110,16 @@ pub async fn sign_in(
 
     match outcome {
         Ok(user) => {
-            // A new session id at sign-in, so a planted id is worthless.
+            // A new session id and form token at sign-in, so a planted id or a token seen
+            // before is worthless.
             session.cycle_id().await?;
+            csrf::rotate(&session).await?;
             session.insert(STAFF_USER_ID, user.staff_user_id).await?;
-            Ok(Redirect::to("/support").into_response())
+            Ok((
+                csrf::forget_anonymous_token(&state),
+                Redirect::to("/support"),
+            )
+                .into_response())
         }
         Err(SignInError::BadCredentials) => page_with_error(
             &session,
@@ -117,13 +133,18 @@ pub async fn sign_in(
             None,
         )
         .await,
-        Err(SignInError::LockedOut { minutes }) => {
+        Err(SignInError::TryLater { seconds }) => {
+            let when = if seconds < 90 {
+                format!("{seconds} seconds")
+            } else {
+                format!("{} minutes", (seconds + 59) / 60)
+            };
             let mut response = page_with_error(
                 &session,
                 StatusCode::TOO_MANY_REQUESTS,
                 form.email,
                 Some(format!(
-                    "Too many failed sign-ins. For your security, wait {minutes} minutes before trying again."
+                    "Too many failed sign-ins. For your security, wait {when} before trying again."
                 )),
                 None,
                 None,
@@ -131,11 +152,28 @@ pub async fn sign_in(
             .await?;
             response.headers_mut().insert(
                 "retry-after",
-                (minutes * 60)
+                seconds
                     .to_string()
                     .parse()
                     .expect("digits are a valid header"),
             );
+            Ok(response)
+        }
+        Err(SignInError::Busy) => {
+            let mut response = page_with_error(
+                &session,
+                StatusCode::TOO_MANY_REQUESTS,
+                form.email,
+                Some(
+                    "Too many sign-ins are being checked right now. Try again in a moment.".into(),
+                ),
+                None,
+                None,
+            )
+            .await?;
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("2"));
             Ok(response)
         }
         Err(SignInError::Internal(e)) => Err(AppError::Internal(e)),

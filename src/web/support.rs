@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::extract::{CurrentStaff, QueryParams};
+use super::extract::{ClientAddr, CurrentStaff, QueryParams};
 use super::pages::Chrome;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -27,14 +27,51 @@ pub struct TenantSearch {
     q: String,
 }
 
-/// `GET /support`: every tenant, newest first.
+/// Records that `staff` looked at customer data (`action`, e.g. `staff.viewed_runs`), with the
+/// tenant when one page shows one tenant, and what was asked for in `detail` (empty and
+/// missing values left out).
+pub(super) async fn staff_viewed(
+    state: &AppState,
+    staff: &crate::staff::StaffUser,
+    addr: &str,
+    action: &str,
+    tenant_id: Option<crate::ids::TenantId>,
+    mut detail: serde_json::Value,
+) -> AppResult<()> {
+    // Only the filters that were used.
+    if let serde_json::Value::Object(fields) = &mut detail {
+        fields.retain(|_, v| !(v.is_null() || v.as_str().is_some_and(str::is_empty)));
+    }
+    crate::audit::record(
+        &state.db,
+        crate::audit::Actor::Staff(staff.staff_user_id, staff.email.clone()),
+        action,
+        tenant_id,
+        detail,
+        Some(addr),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `GET /support`: every tenant, newest first. Audited.
 pub async fn tenants(
     State(state): State<AppState>,
     session: Session,
     CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(search): QueryParams<TenantSearch>,
 ) -> AppResult<TenantsPage> {
     let tenants = tenants::db::list_all(&state.db, Some(&search.q)).await?;
+    staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_customers",
+        None,
+        serde_json::json!({ "search": search.q.trim() }),
+    )
+    .await?;
     Ok(TenantsPage {
         chrome: Chrome::staff(&session, &staff).await?,
         tenants,

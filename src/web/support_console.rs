@@ -8,8 +8,9 @@ use axum::extract::State;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::extract::{CurrentStaff, QueryParams};
+use super::extract::{ClientAddr, CurrentStaff, QueryParams};
 use super::pages::Chrome;
+use super::support::staff_viewed;
 use crate::audit::{self, StaffAction};
 use crate::console::{self, FailureGroup, FailureRow, IntegrationRow, RunRow, RunStatusFilter};
 use crate::error::{AppError, AppResult};
@@ -88,6 +89,22 @@ fn state_key(state: IntegrationState) -> &'static str {
     }
 }
 
+/// The integration a list is filtered to, with its tenant and names (404 if there is none).
+async fn named(
+    state: &AppState,
+    integration_id: Option<IntegrationId>,
+) -> AppResult<(Option<TenantId>, Option<(IntegrationId, String, String)>)> {
+    match integration_id {
+        Some(id) => {
+            let (tenant_id, tenant, company) = console::integration_names(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok((Some(tenant_id), Some((id, tenant, company))))
+        }
+        None => Ok((None, None)),
+    }
+}
+
 /// `/support/integrations`.
 #[derive(Template, WebTemplate)]
 #[template(path = "support/integrations.html")]
@@ -116,6 +133,7 @@ pub async fn integrations(
     State(state): State<AppState>,
     session: Session,
     CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(query): QueryParams<IntegrationsQuery>,
 ) -> AppResult<IntegrationsPage> {
     let filter = match query.state.trim() {
@@ -133,6 +151,15 @@ pub async fn integrations(
     };
     let page = page_of(query.page);
     let rows = console::integrations(&state.db, &query.q, filter, page).await?;
+    staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_integrations",
+        None,
+        serde_json::json!({ "search": query.q.trim(), "state": query.state.trim(), "page": page }),
+    )
+    .await?;
     let pager = Pager::new(
         "/support/integrations",
         &[
@@ -162,6 +189,7 @@ pub struct RunsPage {
     integration: Option<(IntegrationId, String, String)>,
     queued: String,
     pager: Pager,
+    admin: bool,
 }
 
 /// The runs list's filters; `queued` is the outcome of a replay just queued.
@@ -181,6 +209,7 @@ pub async fn runs(
     State(state): State<AppState>,
     session: Session,
     CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(query): QueryParams<RunsQuery>,
 ) -> AppResult<RunsPage> {
     let status = match query.status.trim() {
@@ -196,17 +225,18 @@ pub async fn runs(
         ),
     };
     let integration_id: Option<IntegrationId> = id_filter(&query.integration, "integration")?;
-    let integration = match integration_id {
-        Some(id) => {
-            let (_, tenant, company) = console::integration_names(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            Some((id, tenant, company))
-        }
-        None => None,
-    };
+    let (tenant_id, integration) = named(&state, integration_id).await?;
     let page = page_of(query.page);
     let runs = console::runs(&state.db, status, integration_id, page).await?;
+    staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_runs",
+        tenant_id,
+        serde_json::json!({ "integration": integration_id, "status": query.status.trim(), "page": page }),
+    )
+    .await?;
     let pager = Pager::new(
         "/support/runs",
         &[
@@ -223,6 +253,7 @@ pub async fn runs(
         integration,
         queued: query.queued,
         pager,
+        admin: staff.role == crate::staff::StaffRole::Admin,
     })
 }
 
@@ -236,6 +267,7 @@ pub struct FailuresPage {
     code: String,
     integration: Option<(IntegrationId, String, String)>,
     pager: Pager,
+    admin: bool,
 }
 
 /// The failures list's filters.
@@ -254,20 +286,22 @@ pub async fn failures(
     State(state): State<AppState>,
     session: Session,
     CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(query): QueryParams<FailuresQuery>,
 ) -> AppResult<FailuresPage> {
     let code = query.code.trim().to_owned();
     let integration_id: Option<IntegrationId> = id_filter(&query.integration, "integration")?;
-    let integration = match integration_id {
-        Some(id) => {
-            let (_, tenant, company) = console::integration_names(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            Some((id, tenant, company))
-        }
-        None => None,
-    };
+    let (tenant_id, integration) = named(&state, integration_id).await?;
     let page = page_of(query.page);
+    staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_failures",
+        tenant_id,
+        serde_json::json!({ "integration": integration_id, "code": code, "page": page }),
+    )
+    .await?;
     let rows = console::failures(
         &state.db,
         (!code.is_empty()).then_some(code.as_str()),
@@ -291,6 +325,7 @@ pub async fn failures(
         code,
         integration,
         pager,
+        admin: staff.role == crate::staff::StaffRole::Admin,
     })
 }
 
@@ -317,16 +352,29 @@ pub struct AuditQuery {
     page: Option<u32>,
 }
 
-/// `GET /support/audit`: what staff did, newest first, by staff member and tenant.
+/// `GET /support/audit`: what staff did, newest first, by staff member and tenant. Admins
+/// only.
 pub async fn audit_log(
     State(state): State<AppState>,
     session: Session,
-    CurrentStaff(staff): CurrentStaff,
+    current: CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> AppResult<AuditPage> {
+    current.require_admin()?;
+    let CurrentStaff(staff) = current;
     let staff_id: Option<StaffUserId> = id_filter(&query.staff, "staff member")?;
     let tenant_id: Option<TenantId> = id_filter(&query.tenant, "customer")?;
     let page = page_of(query.page);
+    staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_audit_log",
+        tenant_id,
+        serde_json::json!({ "staff": staff_id, "page": page }),
+    )
+    .await?;
     let (limit, offset) = console::limit(page);
     let mut actions = audit::staff_actions(&state.db, staff_id, tenant_id, limit, offset).await?;
     let has_next = actions.len() as i64 > console::PAGE_SIZE;

@@ -72,12 +72,24 @@ async fn document_page(
 pub async fn document_form(
     State(state): State<AppState>,
     session: Session,
-    CurrentStaff(staff): CurrentStaff,
+    current: CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     PathParam(id): PathParam<i64>,
 ) -> AppResult<ReplayDocumentPage> {
+    current.require_admin()?;
+    let CurrentStaff(staff) = current;
     let doc = replay::find_document(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    super::support::staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_replay",
+        Some(doc.tenant_id),
+        serde_json::json!({ "integration": doc.integration_id, "ledger_entry": id, "document": doc.title() }),
+    )
+    .await?;
     document_page(&state, &session, &staff, doc, None).await
 }
 
@@ -86,10 +98,12 @@ pub async fn document_form(
 pub async fn replay_document(
     State(state): State<AppState>,
     session: Session,
-    CurrentStaff(staff): CurrentStaff,
+    current: CurrentStaff,
     ClientAddr(addr): ClientAddr,
     PathParam(id): PathParam<i64>,
 ) -> AppResult<Response> {
+    current.require_admin()?;
+    let CurrentStaff(staff) = current;
     let actor = Actor::Staff(staff.staff_user_id, staff.email.clone());
     match replay::replay_document(&state, actor, &addr, id).await {
         Ok((doc, replayed)) => Ok(after_replay(doc.integration_id, &replayed).into_response()),
@@ -189,10 +203,23 @@ async fn day_page(
 pub async fn day_form(
     State(state): State<AppState>,
     session: Session,
-    CurrentStaff(staff): CurrentStaff,
+    current: CurrentStaff,
+    ClientAddr(addr): ClientAddr,
     QueryParams(choice): QueryParams<DayChoice>,
 ) -> AppResult<ReplayDayPage> {
-    let (_, page) = day_page(&state, &session, &staff, choice.parse()?, None).await?;
+    current.require_admin()?;
+    let CurrentStaff(staff) = current;
+    let (integration_id, day) = choice.parse()?;
+    let (tenant_id, page) = day_page(&state, &session, &staff, (integration_id, day), None).await?;
+    super::support::staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_replay_day",
+        Some(tenant_id),
+        serde_json::json!({ "integration": integration_id, "day": day }),
+    )
+    .await?;
     Ok(page)
 }
 
@@ -201,10 +228,12 @@ pub async fn day_form(
 pub async fn replay_day(
     State(state): State<AppState>,
     session: Session,
-    CurrentStaff(staff): CurrentStaff,
+    current: CurrentStaff,
     ClientAddr(addr): ClientAddr,
     Form(choice): Form<DayChoice>,
 ) -> AppResult<Response> {
+    current.require_admin()?;
+    let CurrentStaff(staff) = current;
     let (integration_id, day) = choice.parse()?;
     let tenant_id = crate::sync::controls::tenant_of(&state.db, integration_id)
         .await?

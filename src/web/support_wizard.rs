@@ -35,7 +35,17 @@ pub async fn requests(
     State(state): State<AppState>,
     session: Session,
     CurrentStaff(staff): CurrentStaff,
+    ClientAddr(addr): ClientAddr,
 ) -> AppResult<RequestsPage> {
+    super::support::staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_requests",
+        None,
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(RequestsPage {
         chrome: Chrome::staff(&session, &staff).await?,
         requests: db::list_requests_for_staff(&state.db).await?,

@@ -25,7 +25,11 @@ async fn readyz_answers_ready_while_the_database_answers_and_503_when_it_does_no
 
 #[tokio::test]
 async fn metrics_are_exposed_in_prometheus_format_with_route_templates() {
-    let app = TestApp::spawn().await;
+    let mut settings = crate::helpers::TestSettings::default();
+    settings
+        .env
+        .insert("LEDGERBRIDGE_METRICS_ON_WEB", "true".into());
+    let app = TestApp::spawn_with(settings).await;
     app.get("/healthz").await;
     app.get("/no/such/page").await;
     let response = app.get("/metrics").await;
@@ -332,16 +336,40 @@ async fn behind_https_cookies_are_secure_and_browsers_are_told_to_stay_on_https(
     settings
         .env
         .insert("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com".into());
+    // Off this machine the demo's client secrets are refused at start.
+    settings
+        .env
+        .insert("TRACKTIK_CLIENT_SECRET", "tt-test-secret".into());
+    settings
+        .env
+        .insert("QUICKBOOKS_CLIENT_SECRET", "qbo-test-secret".into());
     let app = TestApp::spawn_with(settings).await;
     let response = app.get("/staff/sign-in").await;
     assert_eq!(
         response.headers()["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
     );
-    let cookie = response
+    let form_token = response
+        .cookies()
+        .find(|c| c.name() == "lb_csrf")
+        .expect("the anonymous form token's cookie");
+    assert!(form_token.secure() && form_token.http_only() && form_token.same_site_strict());
+    let html = response.text().await.unwrap();
+    let started = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[
+            ("portal", "acme.tracktik.com"),
+            ("csrf_token", &csrf_token(&html).unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let cookie = started
         .cookies()
         .find(|c| c.name() == "lb_session")
-        .expect("a session cookie");
+        .expect("a session cookie once there is something to keep");
     assert!(cookie.secure() && cookie.http_only() && cookie.same_site_lax());
     // Over plain http there is no HSTS.
     let plain = TestApp::spawn().await;

@@ -255,10 +255,18 @@ impl TestApp {
         .expect("staff account saved");
     }
 
-    /// Signs in as a staff member (account created first).
+    /// Signs in as a staff member with the `support` role (account created first).
     pub async fn sign_in_staff(&self) -> &'static str {
+        self.sign_in_staff_as(ledgerbridge::staff::StaffRole::Support)
+            .await
+    }
+
+    /// Signs in as a staff member with `role` (account created first).
+    pub async fn sign_in_staff_as(&self, role: ledgerbridge::staff::StaffRole) -> &'static str {
         let (email, password) = ("ada@ledgerbridge.test", "a long enough password");
-        self.add_staff(email, password).await;
+        ledgerbridge::staff::add(&self.db, email, role, password)
+            .await
+            .expect("staff account saved");
         let response = self
             .post_form(
                 "/staff/sign-in",
@@ -344,6 +352,25 @@ impl TestApp {
     /// callback's response.
     pub async fn tracktik_consent(&self, authorize: &str, decision: &str) -> reqwest::Response {
         let tt = self.sandboxes().tracktik.base_url().to_owned();
+        self.tracktik_consent_as(
+            &tt,
+            authorize,
+            decision,
+            ledgerbridge::sandbox::tracktik::DEMO_USERNAME,
+            ledgerbridge::sandbox::tracktik::DEMO_PASSWORD,
+        )
+        .await
+    }
+
+    /// [`TestApp::tracktik_consent`] on the TrackTik sandbox at `tt`, signed in as `username`.
+    pub async fn tracktik_consent_as(
+        &self,
+        tt: &str,
+        authorize: &str,
+        decision: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let sandbox = client();
         let form = sandbox
             .get(authorize)
@@ -354,14 +381,8 @@ impl TestApp {
             .await
             .unwrap();
         let mut fields = inputs(&form);
-        fields.push((
-            "username".into(),
-            ledgerbridge::sandbox::tracktik::DEMO_USERNAME.into(),
-        ));
-        fields.push((
-            "password".into(),
-            ledgerbridge::sandbox::tracktik::DEMO_PASSWORD.into(),
-        ));
+        fields.push(("username".into(), username.into()));
+        fields.push(("password".into(), password.into()));
         let allow = sandbox
             .post(format!("{tt}/rest/oauth2/authorize"))
             .form(&fields)
@@ -856,6 +877,24 @@ impl TestApp {
             ),
         ];
         env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        Self::start_process_on(test_db, args, sandboxes, env, log).await
+    }
+
+    /// Starts `ledgerbridge <args>` on `test_db` with exactly `env` (which must name the
+    /// database, `LEDGERBRIDGE_LISTEN` and how to find the token key), waits for `/healthz`,
+    /// and builds an in-process state from the same settings.
+    pub async fn start_process_on(
+        test_db: TestDb,
+        args: &[&str],
+        sandboxes: Sandboxes,
+        env: Vec<(&'static str, String)>,
+        log: &std::path::Path,
+    ) -> Self {
+        let listen = env
+            .iter()
+            .find(|(k, _)| *k == "LEDGERBRIDGE_LISTEN")
+            .map(|(_, v)| v.clone())
+            .expect("the process is told where to listen");
         let mut process = AppProcess::start(args, &env, log);
         let base_url = format!("http://{listen}");
         let started = std::time::Instant::now();

@@ -11,11 +11,12 @@ use ledgerbridge::mapping::express::{ExpressOptions, TaxClassInput, ensure_defau
 use ledgerbridge::providers::quickbooks::Company;
 use ledgerbridge::providers::tracktik::{AccessToken, Portal};
 use ledgerbridge::sandbox::quickbooks::US_REALM_ID;
+use ledgerbridge::staff::StaffRole;
 use ledgerbridge::sync::controls;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{Sandboxes, TestApp, client, csrf_token, location};
+use crate::helpers::{Sandboxes, TestApp, TestSettings, client, csrf_token, location};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -421,7 +422,7 @@ async fn a_customer_and_a_visitor_reach_none_of_the_console() {
 async fn replaying_a_failed_document_asks_once_queues_one_retry_and_is_audited() {
     let app = TestApp::spawn().await;
     let h = seed(&app.db).await;
-    app.sign_in_staff().await;
+    app.sign_in_staff_as(StaffRole::Admin).await;
     let page = format!("/support/documents/{}/replay", h.failed_doc);
 
     let confirm = app.get_html(&page).await;
@@ -467,7 +468,7 @@ async fn replaying_a_failed_document_asks_once_queues_one_retry_and_is_audited()
 async fn a_posted_document_is_never_replayed() {
     let app = TestApp::spawn().await;
     let h = seed(&app.db).await;
-    app.sign_in_staff().await;
+    app.sign_in_staff_as(StaffRole::Admin).await;
     let page = format!("/support/documents/{}/replay", h.posted_doc);
 
     let confirm = app.get_html(&page).await;
@@ -513,7 +514,7 @@ async fn a_posted_document_is_never_replayed() {
 async fn replaying_a_day_retries_its_failed_documents_queues_a_run_of_the_day_and_is_audited() {
     let app = TestApp::spawn().await;
     let h = seed(&app.db).await;
-    app.sign_in_staff().await;
+    app.sign_in_staff_as(StaffRole::Admin).await;
     let day = days_ago(1);
     let page = format!("/support/replay-day?integration={}&day={day}", h.acme_books);
 
@@ -571,14 +572,13 @@ async fn replaying_a_day_retries_its_failed_documents_queues_a_run_of_the_day_an
         .get_html(&format!("/support/audit?tenant={}", h.borealis))
         .await;
     assert!(!other.contains("Replayed a day"));
-    assert!(other.contains("No staff action matches these filters"));
 }
 
 #[tokio::test]
 async fn a_day_of_an_integration_that_cannot_sync_or_in_the_future_is_not_replayed() {
     let app = TestApp::spawn().await;
     let h = seed(&app.db).await;
-    app.sign_in_staff().await;
+    app.sign_in_staff_as(StaffRole::Admin).await;
     let borealis_books: IntegrationId =
         sqlx::query_scalar("select integration_id from integration where realm_id = '3333'")
             .fetch_one(&app.db)
@@ -706,7 +706,11 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_show_runs_documents_queue_depth_and_quickbooks_calls_after_a_run() {
-    let app = TestApp::spawn_with_sandboxes().await;
+    let mut settings = TestSettings::default();
+    settings
+        .env
+        .insert("LEDGERBRIDGE_METRICS_ON_WEB", "true".into());
+    let app = TestApp::spawn_with_sandboxes_and(settings).await;
     Sandboxes::control(
         app.sandboxes().quickbooks.base_url(),
         &format!("/__sandbox/companies/{US_REALM_ID}/settings"),

@@ -84,6 +84,9 @@ pub(super) struct Call<'a> {
     pub(super) batch: bool,
 }
 
+/// The largest answer read from the Accounting API (a full query page is a few MB).
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
 impl QuickBooksClient {
     /// A client for `endpoints`, with a `timeout` per HTTP request.
     pub fn new(endpoints: Endpoints, timeout: Duration) -> Self {
@@ -379,9 +382,19 @@ impl QuickBooksClient {
                 Ok(response) => {
                     let status = response.status();
                     let tid = intuit_tid(response.headers());
-                    let text = match response.text().await {
-                        Ok(t) => t,
-                        Err(e) => {
+                    let text = match crate::providers::read_capped(response, MAX_BODY_BYTES).await {
+                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Err(crate::providers::BodyError::TooLarge) => {
+                            self.log(co, &call, status, &tid, started);
+                            return Err(QboError::InvalidResponse {
+                                context: call.path.clone(),
+                                detail: format!(
+                                    "the answer is larger than {}, so it was not read",
+                                    crate::providers::size_in_words(MAX_BODY_BYTES)
+                                ),
+                            });
+                        }
+                        Err(crate::providers::BodyError::Transport(e)) => {
                             let err = QboError::Transport(format!(
                                 "{} body lost: {}",
                                 call.path,

@@ -112,6 +112,20 @@ pub enum TrackTikError {
         #[source]
         source: reqwest::Error,
     },
+    /// The portal's answer was bigger than we read; nothing of it was used.
+    #[error("TrackTik sent more than {limit} for {resource}; the answer was not read")]
+    TooLarge {
+        /// The resource that was being read.
+        resource: String,
+        /// The limit, in words (`10 MB`).
+        limit: String,
+    },
+    /// The portal address is not one we connect to (see `guard`); nothing was sent.
+    #[error("Ledgerbridge does not connect to this portal address: {reason}")]
+    Refused {
+        /// Why, in words.
+        reason: String,
+    },
     /// A value we were given cannot be used (a malformed portal URL, an empty window, …).
     #[error("invalid TrackTik client configuration: {0}")]
     Config(String),

@@ -16,6 +16,7 @@
 
 mod api;
 mod error;
+pub mod guard;
 mod http;
 pub mod models;
 mod oauth;
@@ -31,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use api::{MAX_BATCH_IDS, REFERENCE_DATA, ReferenceData};
 pub use error::TrackTikError;
+pub use guard::PortalGuard;
 pub use http::RetryPolicy;
 pub use models::{
     BackOfficeSettings, BillItem, BillableItem, BillableItemType, Client, ClientType, Employee,
@@ -38,7 +40,9 @@ pub use models::{
     Payrun, PayrunItem, PayrunStatus, Record, Region, Related, Relation, ServiceModel, TaxClass,
     TaxClassItem,
 };
-pub use oauth::{AuthorizationRequest, OAuthApp, TokenSet};
+pub use oauth::{
+    ADMIN_PERMISSION, AuthorizationRequest, OAuthApp, PortalUser, TokenSet, token_claims,
+};
 pub use paging::Window;
 pub use query::{MAX_IN_VALUES, Op, Query, timestamp};
 
@@ -159,7 +163,13 @@ pub struct ClientConfig {
     pub min_window: Duration,
     /// `User-Agent` sent with every request.
     pub user_agent: String,
+    /// The largest API answer read; a bigger one is abandoned with
+    /// [`TrackTikError::TooLarge`]. A full page of 1,000 records is well under it.
+    pub max_body_bytes: usize,
 }
+
+/// The largest answer read from a token endpoint.
+pub const MAX_TOKEN_BODY_BYTES: usize = 64 * 1024;
 
 impl Default for ClientConfig {
     fn default() -> Self {
@@ -170,6 +180,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             min_window: Duration::from_secs(5 * 60),
             user_agent: concat!("ledgerbridge/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_body_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -179,20 +190,45 @@ impl Default for ClientConfig {
 pub struct TrackTikClient {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
+    guard: Option<PortalGuard>,
 }
 
 impl TrackTikClient {
     /// Builds the client and its `reqwest::Client` (timeouts from `config`, redirects off:
     /// OAuth endpoints must not be followed elsewhere and API calls never redirect).
     pub fn new(config: ClientConfig) -> Result<Self, TrackTikError> {
-        let http = reqwest::Client::builder()
+        let http = Self::builder(&config)
+            .build()
+            .map_err(|e| TrackTikError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self::with_http_client(http, config))
+    }
+
+    /// Like [`TrackTikClient::new`], but every request first passes `guard` (see [`guard`]):
+    /// the client the web app and the workers use, since portal addresses come from customers.
+    pub fn guarded(config: ClientConfig, guard: PortalGuard) -> Result<Self, TrackTikError> {
+        let http = Self::builder(&config)
+            .dns_resolver(guard.resolver())
+            .build()
+            .map_err(|e| TrackTikError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let mut client = Self::with_http_client(http, config);
+        client.guard = Some(guard);
+        Ok(client)
+    }
+
+    fn builder(config: &ClientConfig) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(config.user_agent.clone())
-            .build()
-            .map_err(|e| TrackTikError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self::with_http_client(http, config))
+    }
+
+    /// Refuses a URL the guard does not allow (nothing is sent); an unguarded client allows all.
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), TrackTikError> {
+        match &self.guard {
+            Some(guard) => guard.check_url(url),
+            None => Ok(()),
+        }
     }
 
     /// Uses a `reqwest::Client` built elsewhere, which must have timeouts set and redirects
@@ -202,6 +238,7 @@ impl TrackTikClient {
         TrackTikClient {
             http,
             config: Arc::new(config),
+            guard: None,
         }
     }
 

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use oauth::{VIEWER_PASSWORD, VIEWER_USERNAME};
 pub use seed::{SeedConfig, generate};
 pub use store::Portal;
 

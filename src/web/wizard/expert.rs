@@ -107,9 +107,13 @@ pub async fn request_expert(
     let step = step_of(&form.from, &draft);
     let times = form.preferred_times.trim();
     let note = form.note.trim();
-    let times_error = times.is_empty().then_some(
-        "Tell us when you are free, for example “Tuesday or Wednesday, 9–11 am Eastern”.",
-    );
+    let times_error = if times.is_empty() {
+        Some("Tell us when you are free, for example “Tuesday or Wednesday, 9–11 am Eastern”.")
+    } else if times.chars().count() > 500 {
+        Some("Shorten your preferred times to 500 characters or fewer.")
+    } else {
+        None
+    };
     let note_error =
         (note.chars().count() > 4000).then_some("Shorten the note to 4,000 characters or fewer.");
     if times_error.is_some() || note_error.is_some() {

@@ -48,6 +48,7 @@ impl TrackTikClient {
         on_504: OnGatewayTimeout,
     ) -> Result<Value, TrackTikError> {
         let url = portal.api_url(path)?;
+        self.check_url(&url)?;
         let policy = &self.config.retry;
         let max_attempts = policy.max_attempts.max(1);
         let mut attempt = 0;
@@ -62,7 +63,16 @@ impl TrackTikClient {
                 .send()
                 .await;
             let step = match sent {
-                Ok(response) => answer(response, resource, attempt, on_504).await,
+                Ok(response) => {
+                    answer(
+                        response,
+                        resource,
+                        attempt,
+                        on_504,
+                        self.config.max_body_bytes,
+                    )
+                    .await
+                }
                 Err(e) => failure(e, resource),
             };
             match step {
@@ -84,8 +94,26 @@ impl TrackTikClient {
     }
 }
 
-/// Maps a transport-level failure: timeouts and connection failures are retried.
+/// Whether a request failed because the guard's resolver refused every address of the host.
+pub(crate) fn refused_address(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if e.is::<super::guard::RefusedAddress>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Maps a transport-level failure: timeouts and connection failures are retried, except a
+/// connection the guard refused (it would be refused again).
 fn failure(error: reqwest::Error, resource: &str) -> Step {
+    if refused_address(&error) {
+        return Step::Done(Err(TrackTikError::Refused {
+            reason: super::guard::RefusedAddress.to_string(),
+        }));
+    }
     if error.is_timeout() {
         Step::Retry {
             error: TrackTikError::Timeout {
@@ -116,6 +144,7 @@ async fn answer(
     resource: &str,
     attempt: u32,
     on_504: OnGatewayTimeout,
+    max_body_bytes: usize,
 ) -> Step {
     let status = response.status();
     let retry_after = response
@@ -129,9 +158,15 @@ async fn answer(
         attempt,
         "TrackTik answered"
     );
-    let body = match response.bytes().await {
+    let body = match crate::providers::read_capped(response, max_body_bytes).await {
         Ok(body) => body,
-        Err(e) => return failure(e, resource),
+        Err(crate::providers::BodyError::Transport(e)) => return failure(e, resource),
+        Err(crate::providers::BodyError::TooLarge) => {
+            return Step::Done(Err(TrackTikError::TooLarge {
+                resource: resource.to_owned(),
+                limit: crate::providers::size_in_words(max_body_bytes),
+            }));
+        }
     };
     if status.is_success() {
         return Step::Done(serde_json::from_slice(&body).map_err(|e| {

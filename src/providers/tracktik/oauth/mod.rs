@@ -13,6 +13,8 @@
 //! [`TrackTikError::ReauthorizationRequired`]. The token endpoint is not retried: a refresh
 //! that failed with a 5xx may already have consumed the refresh token.
 
+mod identity;
+
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +27,8 @@ use oauth2::{
 };
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
+
+pub use identity::{ADMIN_PERMISSION, PortalUser, token_claims};
 
 use super::{AccessToken, Portal, RefreshToken, TrackTikClient, TrackTikError};
 
@@ -88,6 +92,10 @@ enum TokenHttpError {
     Status(u16),
     #[error("{0}")]
     Build(String),
+    #[error("the answer is too large")]
+    TooLarge,
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl TrackTikClient {
@@ -197,16 +205,23 @@ impl TrackTikClient {
     ) -> std::pin::Pin<
         Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send>,
     > {
-        let http = self.http.clone();
+        let client = self.clone();
         move |request: HttpRequest| {
-            let http = http.clone();
+            let client = client.clone();
             Box::pin(async move {
                 let request =
                     reqwest::Request::try_from(request).map_err(TokenHttpError::Transport)?;
-                let response = http
-                    .execute(request)
-                    .await
-                    .map_err(TokenHttpError::Transport)?;
+                // The request carries our client secret: it goes nowhere the guard refuses.
+                if let Err(e) = client.check_url(request.url()) {
+                    return Err(TokenHttpError::Refused(e.to_string()));
+                }
+                let response = client.http.execute(request).await.map_err(|e| {
+                    if super::http::refused_address(&e) {
+                        TokenHttpError::Refused(super::guard::RefusedAddress.to_string())
+                    } else {
+                        TokenHttpError::Transport(e)
+                    }
+                })?;
                 let status = response.status();
                 if status.as_u16() == 429 || status.is_server_error() {
                     return Err(TokenHttpError::Status(status.as_u16()));
@@ -215,9 +230,14 @@ impl TrackTikClient {
                 for (name, value) in response.headers() {
                     builder = builder.header(name.as_str(), value.as_bytes());
                 }
-                let body = response.bytes().await.map_err(TokenHttpError::Transport)?;
+                let body = crate::providers::read_capped(response, super::MAX_TOKEN_BODY_BYTES)
+                    .await
+                    .map_err(|e| match e {
+                        crate::providers::BodyError::TooLarge => TokenHttpError::TooLarge,
+                        crate::providers::BodyError::Transport(e) => TokenHttpError::Transport(e),
+                    })?;
                 builder
-                    .body(body.to_vec())
+                    .body(body)
                     .map_err(|e| TokenHttpError::Build(e.to_string()))
             })
         }
@@ -307,6 +327,13 @@ fn token_error(error: RequestTokenError<TokenHttpError, BasicErrorResponse>) -> 
         },
         RequestTokenError::Request(TokenHttpError::Build(message)) => {
             TrackTikError::Config(message)
+        }
+        RequestTokenError::Request(TokenHttpError::TooLarge) => TrackTikError::TooLarge {
+            resource,
+            limit: crate::providers::size_in_words(super::MAX_TOKEN_BODY_BYTES),
+        },
+        RequestTokenError::Request(TokenHttpError::Refused(reason)) => {
+            TrackTikError::Refused { reason }
         }
         RequestTokenError::Parse(e, _body) => TrackTikError::invalid(
             TOKEN_RESOURCE,

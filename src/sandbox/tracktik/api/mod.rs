@@ -49,21 +49,42 @@ fn pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|_| ApiError::bad("Malformed query string"))
 }
 
-fn meta(res: &Resource, request: Vec<String>) -> serde_json::Map<String, Value> {
+fn meta(res: &Resource, request: Vec<String>, admin: bool) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("request".into(), json!(request));
+    let (requested, granted_by) = if admin {
+        (format!("admin:{}:view", res.tag), "admin:*")
+    } else {
+        ("employee:self:view".to_owned(), "employee:self:view")
+    };
     m.insert(
         "security".into(),
         json!({
             "granted": true,
-            "requested": format!("admin:{}:view", res.tag),
-            "grantedBy": "admin:*",
+            "requested": requested,
+            "grantedBy": granted_by,
             "scope": format!("core:entities:{}:read", res.tag),
         }),
     );
     m.insert("debug".into(), Value::Null);
     m.insert("resource".into(), json!(res.tag));
     m
+}
+
+/// What the caller may read: the administrator (`admin:*`) everything; anyone else only their
+/// own employee record (`GET /employees/{their id}`), with a 403 for the rest. Returns whether
+/// the caller is the administrator.
+fn permit(shared: &Shared, caller: &Caller, tag: &str, id: Option<&str>) -> Result<bool, ApiError> {
+    if caller.user == shared.portal().admin_employee {
+        return Ok(true);
+    }
+    if tag == "employees" && id == Some(caller.user.to_string().as_str()) {
+        return Ok(false);
+    }
+    Err(ApiError::new(
+        403,
+        format!("Your role does not give you access to {tag}"),
+    ))
 }
 
 fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
@@ -103,8 +124,9 @@ fn list_inner(
     headers: &HeaderMap,
     raw: Option<String>,
 ) -> Result<Response, ApiError> {
-    authorize(shared, headers)?;
+    let caller = authorize(shared, headers)?;
     let res = routed(tag)?;
+    let admin = permit(shared, &caller, tag, None)?;
     let mut query = Query::parse(res, &pairs(raw)?, true)?;
     let portal = shared.portal();
     region_filter(&portal, res, headers, &mut query)?;
@@ -120,7 +142,7 @@ fn list_inner(
             }
         })
         .collect();
-    let mut m = meta(res, vec![res.tag.to_owned()]);
+    let mut m = meta(res, vec![res.tag.to_owned()], admin);
     m.insert("count".into(), json!(count));
     m.insert("itemCount".into(), json!(data.len()));
     m.insert("limit".into(), json!(query.limit));
@@ -212,12 +234,13 @@ fn one_inner(
     headers: &HeaderMap,
     raw: Option<String>,
 ) -> Result<Response, ApiError> {
-    authorize(shared, headers)?;
+    let caller = authorize(shared, headers)?;
     let res = routed(tag)?;
+    let admin = permit(shared, &caller, tag, Some(id))?;
     let mut query = Query::parse(res, &pairs(raw)?, false)?;
     single_record_defaults(res, &mut query);
     let data = render_one(shared, res, id, &query)?;
-    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()]);
+    let m = meta(res, vec![res.tag.to_owned(), id.to_owned()], admin);
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }
 
@@ -238,6 +261,7 @@ fn action_inner(
 ) -> Result<Response, ApiError> {
     let caller = authorize(shared, headers)?;
     let res = routed(tag)?;
+    permit(shared, &caller, tag, None)?;
     if (tag, action) != ("payroll-payruns", "approve") {
         return Err(ApiError::new(404, format!("No action {action} on {tag}")));
     }
@@ -259,6 +283,7 @@ fn action_inner(
             "actions".into(),
             action.into(),
         ],
+        true,
     );
     Ok(json_response(200, json!({"meta": m, "data": data})))
 }

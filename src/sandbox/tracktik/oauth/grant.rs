@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::AuthState;
+use super::{AuthState, Users};
 use crate::sandbox::tracktik::server::json as json_response;
 
 const INVALID_GRANT: &str = "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
@@ -110,7 +110,7 @@ pub fn token(
     p: &HashMap<String, String>,
     ip: IpAddr,
     now: DateTime<Utc>,
-    admin: i64,
+    users: &Users,
 ) -> Result<(String, i64), OAuthError> {
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
     let grant = get("grant_type");
@@ -148,15 +148,15 @@ pub fn token(
         ));
     }
     let user = match grant {
-        "password" => {
-            if !AuthState::check_user(get("username"), get("password")) {
+        "password" => match users.check(get("username"), get("password")) {
+            Some(user) => user,
+            None => {
                 auth.fail(ip, now);
                 return Err(OAuthError::invalid_grant(
                     "The user credentials were incorrect.",
                 ));
             }
-            admin
-        }
+        },
         "authorization_code" => code(
             auth,
             &client_id,

@@ -24,7 +24,41 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::server::{Shared, json as json_response};
+use super::store::Portal;
 use super::{DEMO_PASSWORD, DEMO_USERNAME, OAuthClient};
+
+/// The sign-in of a portal user without administrator rights (an employee of the seeded
+/// portal): they may read their own employee record and nothing else.
+pub const VIEWER_USERNAME: &str = "viewer";
+/// Its password.
+pub const VIEWER_PASSWORD: &str = "viewer";
+
+/// The portal users who can sign in: `demo` is the administrator (permission `admin:*`),
+/// `viewer` the first other employee.
+#[derive(Clone, Copy, Debug)]
+pub struct Users {
+    pub admin: i64,
+    pub viewer: Option<i64>,
+}
+
+impl Users {
+    pub fn of(portal: &Portal) -> Self {
+        let admin = portal.admin_employee;
+        let viewer = portal
+            .table("employees")
+            .and_then(|t| t.keys().copied().find(|id| *id != admin));
+        Users { admin, viewer }
+    }
+
+    /// The user these credentials sign in, if any.
+    pub fn check(&self, username: &str, password: &str) -> Option<i64> {
+        match (username, password) {
+            (DEMO_USERNAME, DEMO_PASSWORD) => Some(self.admin),
+            (VIEWER_USERNAME, VIEWER_PASSWORD) => self.viewer,
+            _ => None,
+        }
+    }
+}
 
 pub const MAX_FAILURES: usize = 40;
 pub const FAILURE_WINDOW_SECS: i64 = 120;
@@ -159,10 +193,6 @@ impl AuthState {
         }
     }
 
-    pub fn check_user(username: &str, password: &str) -> bool {
-        username == DEMO_USERNAME && password == DEMO_PASSWORD
-    }
-
     fn client(&self, id: &str, secret: &str) -> Option<&OAuthClient> {
         self.clients.get(id).filter(|c| c.client_secret == secret)
     }
@@ -248,10 +278,10 @@ async fn access_token(
 ) -> Response {
     let params = grant::parse_body(&headers, &body);
     let now = shared.now();
-    let admin = shared.portal().admin_employee;
+    let users = Users::of(&shared.portal());
     let ttl = Duration::from_std(shared.token_ttl).unwrap_or(Duration::hours(1));
     let mut auth = shared.auth();
-    let issued = grant::token(&mut auth, &params, addr.ip(), now, admin)
+    let issued = grant::token(&mut auth, &params, addr.ip(), now, &users)
         .map(|(client_id, user)| auth.issue(&client_id, user, now, ttl, &shared.base_url));
     match issued {
         Ok(body) => json_response(200, body),

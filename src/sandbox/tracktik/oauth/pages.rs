@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-use super::{AuthCode, AuthState, CODE_TTL_SECS, random_hex};
+use super::{AuthCode, CODE_TTL_SECS, Users, random_hex};
 use crate::sandbox::tracktik::server::Shared;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -182,9 +182,9 @@ pub async fn sign_in(
     if let Err(r) = check(&shared, &p) {
         return *r;
     }
-    let (portal, user) = {
+    let (portal, users) = {
         let p = shared.portal();
-        (p.name.clone(), p.admin_employee)
+        (p.name.clone(), Users::of(&p))
     };
     let now = shared.now();
     let mut auth = shared.auth();
@@ -203,7 +203,7 @@ pub async fn sign_in(
         .render();
         return page(StatusCode::TOO_MANY_REQUESTS, html);
     }
-    if !AuthState::check_user(&form.username, &form.password) {
+    let Some(user) = users.check(&form.username, &form.password) else {
         auth.fail(addr.ip(), now);
         drop(auth);
         let msg = "Invalid username or password.";
@@ -215,7 +215,7 @@ pub async fn sign_in(
         }
         .render();
         return page(StatusCode::UNAUTHORIZED, html);
-    }
+    };
     let ticket = random_hex(24);
     auth.tickets.retain(|_, t| t.expires > now);
     auth.tickets.insert(
@@ -232,7 +232,7 @@ pub async fn sign_in(
         .get("employees", user)
         .and_then(|e| e.get("name"))
         .and_then(|n| n.as_str())
-        .unwrap_or("Administrator")
+        .unwrap_or("Portal user")
         .to_owned();
     let html = AllowPage {
         portal: &portal,

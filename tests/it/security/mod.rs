@@ -1,5 +1,19 @@
 //! A sweep over every route: who may reach it, and that every state-changing route demands
 //! the form token. When a route is added to `web::router`, add it here too.
+//!
+//! The submodules hold the hardening of issue 16, one area each: where the server connects
+//! (`portal`), staff sign-in and roles (`staff`), limits on what one caller can make the
+//! server do (`limits`), portal users' roles (`roles`), defence in depth (`depth`), and the
+//! compose set-up run as two processes (`compose`).
+
+mod compose;
+mod depth;
+mod limits;
+mod portal;
+mod roles;
+mod staff;
+
+use ledgerbridge::staff::StaffRole;
 
 use crate::helpers::{
     ActiveIntegration, Sandboxes, TempDir, TestApp, TestSettings, client, location,
@@ -31,7 +45,7 @@ const CUSTOMER_POST: &[&str] = &[
     "/support/documents/1/replay",
     "/support/replay-day",
 ];
-/// Pages for staff: `{tenant}` is replaced by a tenant id.
+/// Pages for every staff member: `{tenant}` is replaced by a tenant id.
 const STAFF_GET: &[&str] = &[
     "/support",
     "/support/tenants/{tenant}",
@@ -39,19 +53,24 @@ const STAFF_GET: &[&str] = &[
     "/support/integrations",
     "/support/runs",
     "/support/failures",
-    "/support/audit",
-    "/support/replay-day?integration={id}&day=2026-01-01",
     "/support/integrations/{id}",
     "/support/integrations/{id}/documents",
     "/support/integrations/{id}/progress",
 ];
-/// Public pages.
+/// Pages for staff with the `admin` role only (`support` gets a 403).
+const ADMIN_GET: &[&str] = &[
+    "/support/audit",
+    "/support/replay-day?integration={id}&day=2026-01-01",
+    "/support/documents/1/replay",
+];
+/// Posts for staff with the `admin` role only.
+const ADMIN_POST: &[&str] = &["/support/documents/1/replay", "/support/replay-day"];
+/// Public pages. (`/metrics` is not one: see `depth`.)
 const PUBLIC_GET: &[&str] = &[
     "/",
     "/staff/sign-in",
     "/healthz",
     "/readyz",
-    "/metrics",
     "/static/app.css",
 ];
 const PUBLIC_POST: &[&str] = &["/sign-in", "/staff/sign-in", "/staff/sign-out"];
@@ -95,7 +114,7 @@ async fn anonymous_visitors_are_sent_to_sign_in_from_every_private_page() {
             "GET {path}"
         );
     }
-    for path in STAFF_GET {
+    for path in STAFF_GET.iter().chain(ADMIN_GET) {
         let r = anonymous
             .get(app.url(&fill(path, &tenant, &integration)))
             .send()
@@ -153,6 +172,44 @@ async fn a_staff_session_is_not_a_customer_session_and_the_other_way_round() {
 }
 
 #[tokio::test]
+async fn support_staff_read_and_add_notes_but_replays_and_the_audit_log_are_for_admins() {
+    let app = TestApp::spawn().await;
+    let (tenant, integration) = ids(&app).await;
+    app.sign_in_staff().await;
+    for path in ADMIN_GET {
+        let r = app.get(&fill(path, &tenant, &integration)).await;
+        assert_eq!(r.status(), 403, "support on GET {path}");
+        assert!(r.text().await.unwrap().contains("Only an admin"), "{path}");
+    }
+    for path in ADMIN_POST {
+        let r = app
+            .post_form(
+                "/support",
+                &fill(path, &tenant, &integration),
+                &[("integration", &integration), ("day", "2026-01-01")],
+            )
+            .await;
+        assert_eq!(r.status(), 403, "support on POST {path}");
+    }
+    let console = app.get_html("/support").await;
+    assert!(
+        !console.contains("/support/audit"),
+        "no audit link for support"
+    );
+    let admin = TestApp::spawn().await;
+    let (tenant, integration) = ids(&admin).await;
+    admin.sign_in_staff_as(StaffRole::Admin).await;
+    for path in STAFF_GET.iter().chain(&ADMIN_GET[..2]) {
+        assert_eq!(
+            admin.get(&fill(path, &tenant, &integration)).await.status(),
+            200,
+            "admin on GET {path}"
+        );
+    }
+    assert!(admin.get_html("/support").await.contains("/support/audit"));
+}
+
+#[tokio::test]
 async fn an_unknown_tenant_in_the_console_is_404_and_a_malformed_id_is_404() {
     let app = TestApp::spawn().await;
     app.sign_in_staff().await;
@@ -207,7 +264,12 @@ async fn every_kind_of_page_carries_the_security_headers() {
     let (tenant, other_integration) = ids(&app).await;
     let anonymous = client();
     // Public pages, redirects to sign-in, not found, and refused posts.
-    for path in PUBLIC_GET.iter().chain(CUSTOMER_GET).chain(STAFF_GET) {
+    for path in PUBLIC_GET
+        .iter()
+        .chain(CUSTOMER_GET)
+        .chain(STAFF_GET)
+        .chain(ADMIN_GET)
+    {
         let r = anonymous
             .get(app.url(&fill(path, &tenant, &other_integration)))
             .send()
@@ -252,8 +314,8 @@ async fn every_kind_of_page_carries_the_security_headers() {
     // Staff pages.
     let staff = TestApp::spawn().await;
     let (tenant, integration) = ids(&staff).await;
-    staff.sign_in_staff().await;
-    for path in STAFF_GET {
+    staff.sign_in_staff_as(StaffRole::Admin).await;
+    for path in STAFF_GET.iter().chain(&ADMIN_GET[..2]) {
         let r = staff.get(&fill(path, &tenant, &integration)).await;
         assert_eq!(r.status(), 200, "{path}");
         assert_security_headers(&format!("staff GET {path}"), &r, false);
@@ -267,6 +329,12 @@ async fn over_https_browsers_are_told_to_use_https_only() {
         "LEDGERBRIDGE_PUBLIC_URL",
         "https://ledgerbridge.example.com".into(),
     );
+    settings
+        .env
+        .insert("TRACKTIK_CLIENT_SECRET", "tt-test-secret".into());
+    settings
+        .env
+        .insert("QUICKBOOKS_CLIENT_SECRET", "qbo-test-secret".into());
     let app = TestApp::spawn_with(settings).await;
     for path in [
         "/",

@@ -1,9 +1,17 @@
 //! Configuration, read once at start from environment variables (and an optional `.env`).
 //!
 //! Every variable has a default that works on a developer machine. A value that cannot be used
-//! fails at start with an error that names the variable and says what was expected.
+//! fails at start with an error that names the variable and says what was expected. When
+//! `LEDGERBRIDGE_PUBLIC_URL` is not this machine, [`Config::check_production`] also refuses the
+//! demo's secrets and development-only settings (see `production.rs`).
+
+mod lists;
+mod production;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use secrecy::SecretString;
@@ -35,26 +43,50 @@ pub struct Config {
     pub public_url: String,
     /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: jobs one worker process runs at once.
     pub worker_concurrency: usize,
-    /// `LEDGERBRIDGE_METRICS_LISTEN`: where a `worker` process serves `/metrics`, `/healthz`
-    /// and `/readyz` (workers make the QuickBooks calls, so their counters live there). Unset:
-    /// no listener. `serve` and `web` serve them on `LEDGERBRIDGE_LISTEN`.
+    /// `LEDGERBRIDGE_METRICS_LISTEN`: the operations listener, where every process (`serve`,
+    /// `web`, `worker`) serves `/metrics`, `/healthz` and `/readyz`. Unset: no such listener
+    /// (`web` and `serve` still answer `/healthz` and `/readyz` on `LEDGERBRIDGE_LISTEN`).
     pub metrics_listen: Option<SocketAddr>,
     /// `LEDGERBRIDGE_LOG_FORMAT`: `text` for people, `json` for log collectors.
     pub log_json: bool,
-    /// `LEDGERBRIDGE_STAFF_MAX_FAILURES`: failed staff sign-ins allowed per account (and per
-    /// client address) in `LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES` before further tries are refused.
+    /// `LEDGERBRIDGE_STAFF_MAX_FAILURES`: failed staff sign-ins allowed for one account from one
+    /// client address before each further try must wait (30 s, doubling each time). A client
+    /// address gets four times as many across all accounts.
     pub staff_max_failures: i64,
-    /// `LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES`: the window for the rule above.
+    /// `LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES`: the longest wait the doubling reaches.
     pub staff_lockout_minutes: i64,
+    /// `LEDGERBRIDGE_STAFF_HASH_CONCURRENCY`: staff password checks run at once (each holds
+    /// about 19 MiB while it runs); sign-ins beyond it are answered 429 at once.
+    pub staff_hash_concurrency: usize,
+    /// `LEDGERBRIDGE_TRUSTED_PROXIES`: addresses or networks (`10.0.0.0/8`) of the reverse
+    /// proxies in front of us. Only a request from one of them may name the client in
+    /// `X-Forwarded-For`; everyone else is known by their socket address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `LEDGERBRIDGE_SIGN_IN_PER_MINUTE`: TrackTik sign-ins started per client address per
+    /// minute.
+    pub sign_in_per_minute: u32,
+    /// `LEDGERBRIDGE_MANUAL_RUNS_PER_HOUR`: manual runs (Sync now, Retry, Back-sync) one tenant
+    /// may queue per hour.
+    pub manual_runs_per_hour: u32,
+    /// `LEDGERBRIDGE_METRICS_ON_WEB`: also serve `/metrics` on `LEDGERBRIDGE_LISTEN`. Off by
+    /// default: metrics belong on the operations listener (`LEDGERBRIDGE_METRICS_LISTEN`).
+    pub metrics_on_web: bool,
     /// `LEDGERBRIDGE_TOKEN_KEYS`: `id:base64key[,…]`, the first encrypts. `None` on a developer
-    /// machine means "generate a throw-away key at start" (see [`Config::token_keys_or_ephemeral`]).
+    /// machine means "generate a throw-away key at start" (see [`Config::token_cipher`]).
     pub token_keys: Option<SecretString>,
+    /// `LEDGERBRIDGE_TOKEN_KEYS_FILE`: a file holding the same as `LEDGERBRIDGE_TOKEN_KEYS`
+    /// (written once by `ledgerbridge init-keys`), so processes started apart share one key.
+    pub token_keys_file: Option<PathBuf>,
     /// `TRACKTIK_CLIENT_ID` / `TRACKTIK_CLIENT_SECRET`: our OAuth app on TrackTik portals.
     pub tracktik_client_id: String,
     /// See `tracktik_client_id`.
     pub tracktik_client_secret: SecretString,
-    /// `TRACKTIK_HTTP_PORTALS`: origins allowed over plain http (a local sandbox); every other
-    /// portal address must be https.
+    /// `TRACKTIK_PORTAL_DOMAINS`: the domains a portal address must end with (TrackTik's
+    /// own by default). Nothing is ever sent to a host outside them.
+    pub tracktik_portal_domains: Vec<String>,
+    /// `TRACKTIK_HTTP_PORTALS`: development only. Origins (a local sandbox) allowed over plain
+    /// http, outside the domains above, and on loopback or private addresses. Must be empty
+    /// in production.
     pub tracktik_http_portals: Vec<String>,
     /// `QUICKBOOKS_CLIENT_ID` / `QUICKBOOKS_CLIENT_SECRET`: our Intuit app.
     pub quickbooks_client_id: String,
@@ -85,6 +117,13 @@ pub struct DemoHints {
 
 /// The default database for a developer machine.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ledgerbridge";
+
+/// TrackTik's own domains: portals are `<name>.tracktik.com` or `<name>.staffr.us` and the like
+/// (`/work/shared/spec/tracktik-api.md`, section 1).
+pub const DEFAULT_PORTAL_DOMAINS: &str = "tracktik.com,staffr.us,staffr.net,staffr.com";
+
+/// The OAuth client secret the demo and the sandboxes use; never valid in production.
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 
 impl Config {
     /// Reads the process environment (after loading `.env` if there is one).
@@ -140,6 +179,16 @@ impl Config {
         let token_keys = lookup("LEDGERBRIDGE_TOKEN_KEYS")
             .filter(|v| !v.trim().is_empty())
             .map(SecretString::from);
+        let token_keys_file = lookup("LEDGERBRIDGE_TOKEN_KEYS_FILE")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| PathBuf::from(v.trim()));
+        if token_keys.is_some() && token_keys_file.is_some() {
+            return Err(invalid(
+                "LEDGERBRIDGE_TOKEN_KEYS_FILE",
+                "(hidden)",
+                "set LEDGERBRIDGE_TOKEN_KEYS or LEDGERBRIDGE_TOKEN_KEYS_FILE, not both",
+            ));
+        }
         if let Some(keys) = &token_keys {
             crate::crypto::TokenCipher::from_spec(keys).map_err(|e| ConfigError {
                 variable: "LEDGERBRIDGE_TOKEN_KEYS",
@@ -147,22 +196,16 @@ impl Config {
                 problem: e.to_string(),
             })?;
         }
-        let (tracktik_http_portals, var) = get("TRACKTIK_HTTP_PORTALS", "");
-        let tracktik_http_portals = tracktik_http_portals
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/'))
-            .filter(|o| !o.is_empty())
-            .map(|o| match reqwest::Url::parse(o) {
-                Ok(u) if u.scheme() == "http" && u.host().is_some() => {
-                    Ok(u.origin().ascii_serialization())
-                }
-                _ => Err(invalid(
-                    var,
-                    o,
-                    "expected http:// origins such as http://127.0.0.1:8081, separated by commas",
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let tracktik_http_portals = lists::http_portals(get("TRACKTIK_HTTP_PORTALS", ""))?;
+        let tracktik_portal_domains =
+            lists::portal_domains(get("TRACKTIK_PORTAL_DOMAINS", DEFAULT_PORTAL_DOMAINS))?;
+        let trusted_proxies = lists::networks(get("LEDGERBRIDGE_TRUSTED_PROXIES", ""))?;
+        let (metrics_on_web, var) = get("LEDGERBRIDGE_METRICS_ON_WEB", "false");
+        let metrics_on_web = match metrics_on_web.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            other => return Err(invalid(var, other, "expected true or false")),
+        };
         let (quickbooks_base_url, var) = get("QUICKBOOKS_BASE_URL", "");
         let quickbooks_base_url = match quickbooks_base_url.trim() {
             "" => None,
@@ -216,14 +259,16 @@ impl Config {
             smtp_url,
             mail_from,
             token_keys,
+            token_keys_file,
             tracktik_client_id: get("TRACKTIK_CLIENT_ID", "ledgerbridge-demo").0,
             tracktik_client_secret: SecretString::from(
-                get("TRACKTIK_CLIENT_SECRET", "demo-secret").0,
+                get("TRACKTIK_CLIENT_SECRET", DEMO_CLIENT_SECRET).0,
             ),
             tracktik_http_portals,
+            tracktik_portal_domains,
             quickbooks_client_id: get("QUICKBOOKS_CLIENT_ID", "ledgerbridge-demo").0,
             quickbooks_client_secret: SecretString::from(
-                get("QUICKBOOKS_CLIENT_SECRET", "demo-secret").0,
+                get("QUICKBOOKS_CLIENT_SECRET", DEMO_CLIENT_SECRET).0,
             ),
             quickbooks_base_url,
             database_url,
@@ -235,6 +280,11 @@ impl Config {
             log_json,
             staff_max_failures: positive(get("LEDGERBRIDGE_STAFF_MAX_FAILURES", "5"))?,
             staff_lockout_minutes: positive(get("LEDGERBRIDGE_STAFF_LOCKOUT_MINUTES", "15"))?,
+            staff_hash_concurrency: positive(get("LEDGERBRIDGE_STAFF_HASH_CONCURRENCY", "2"))?,
+            trusted_proxies,
+            sign_in_per_minute: positive(get("LEDGERBRIDGE_SIGN_IN_PER_MINUTE", "10"))?,
+            manual_runs_per_hour: positive(get("LEDGERBRIDGE_MANUAL_RUNS_PER_HOUR", "30"))?,
+            metrics_on_web,
         })
     }
 
@@ -255,6 +305,18 @@ impl Config {
     /// random key (tokens saved with it cannot be read after a restart). Anywhere else a
     /// missing key is an error naming the variable.
     pub fn token_cipher(&self) -> Result<crate::crypto::TokenCipher, ConfigError> {
+        if let Some(path) = &self.token_keys_file {
+            let keys = crate::crypto::read_key_file(path).map_err(|problem| ConfigError {
+                variable: "LEDGERBRIDGE_TOKEN_KEYS_FILE",
+                value: path.display().to_string(),
+                problem,
+            })?;
+            return crate::crypto::TokenCipher::from_spec(&keys).map_err(|e| ConfigError {
+                variable: "LEDGERBRIDGE_TOKEN_KEYS_FILE",
+                value: path.display().to_string(),
+                problem: e.to_string(),
+            });
+        }
         match &self.token_keys {
             Some(keys) => crate::crypto::TokenCipher::from_spec(keys).map_err(|e| ConfigError {
                 variable: "LEDGERBRIDGE_TOKEN_KEYS",
@@ -273,13 +335,13 @@ impl Config {
             None => Err(invalid(
                 "LEDGERBRIDGE_TOKEN_KEYS",
                 "",
-                "required when LEDGERBRIDGE_PUBLIC_URL is not this machine; create one with `ledgerbridge generate-key`",
+                "required when LEDGERBRIDGE_PUBLIC_URL is not this machine; create one with `ledgerbridge generate-key` (or set LEDGERBRIDGE_TOKEN_KEYS_FILE and run `ledgerbridge init-keys`)",
             )),
         }
     }
 }
 
-fn invalid(variable: &'static str, value: &str, problem: &str) -> ConfigError {
+pub(crate) fn invalid(variable: &'static str, value: &str, problem: &str) -> ConfigError {
     ConfigError {
         variable,
         value: value.to_owned(),
@@ -307,126 +369,5 @@ fn positive<T: FromStr + PartialOrd + Default>(
             &value,
             "expected a whole number greater than zero",
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults_work_on_a_developer_machine() {
-        let c = config(&[]).expect("defaults are valid");
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_url, "http://127.0.0.1:8080");
-        assert!(!c.serves_https());
-    }
-
-    #[test]
-    fn a_bad_listen_address_names_the_variable() {
-        let err = config(&[("LEDGERBRIDGE_LISTEN", "localhost")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_LISTEN");
-        assert!(err.to_string().contains("LEDGERBRIDGE_LISTEN"), "{err}");
-    }
-
-    #[test]
-    fn a_non_postgres_database_url_is_refused() {
-        let err = config(&[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
-        assert_eq!(err.variable, "DATABASE_URL");
-    }
-
-    #[test]
-    fn zero_workers_is_refused() {
-        let err = config(&[("LEDGERBRIDGE_WORKER_CONCURRENCY", "0")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_WORKER_CONCURRENCY");
-        let err = config(&[("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "ten")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_DB_MAX_CONNECTIONS");
-    }
-
-    #[test]
-    fn an_https_public_url_turns_on_secure_cookies() {
-        let c = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com/")]).unwrap();
-        assert_eq!(c.public_url, "https://lb.example.com");
-        assert!(c.serves_https());
-        let err = config(&[("LEDGERBRIDGE_PUBLIC_URL", "lb.example.com")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_PUBLIC_URL");
-    }
-
-    #[test]
-    fn token_keys_are_checked_at_start_and_required_off_this_machine() {
-        let err = config(&[("LEDGERBRIDGE_TOKEN_KEYS", "k1:short")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_TOKEN_KEYS");
-        assert!(
-            !err.to_string().contains("short"),
-            "the key is never echoed: {err}"
-        );
-        let local = config(&[]).unwrap();
-        assert!(
-            local.token_cipher().is_ok(),
-            "a developer machine gets a throw-away key"
-        );
-        let remote = config(&[("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com")]).unwrap();
-        assert_eq!(
-            remote.token_cipher().unwrap_err().variable,
-            "LEDGERBRIDGE_TOKEN_KEYS"
-        );
-        let spec = crate::crypto::TokenCipher::generate_spec("k1");
-        let c = config(&[
-            ("LEDGERBRIDGE_PUBLIC_URL", "https://lb.example.com"),
-            (
-                "LEDGERBRIDGE_TOKEN_KEYS",
-                secrecy::ExposeSecret::expose_secret(&spec),
-            ),
-        ])
-        .unwrap();
-        assert_eq!(c.token_cipher().unwrap().current_key_id(), "k1");
-    }
-
-    #[test]
-    fn http_portals_and_the_quickbooks_base_url_are_validated() {
-        let c = config(&[(
-            "TRACKTIK_HTTP_PORTALS",
-            "http://127.0.0.1:8081/, http://localhost:9000",
-        )])
-        .unwrap();
-        assert_eq!(
-            c.tracktik_http_portals,
-            vec!["http://127.0.0.1:8081", "http://localhost:9000"]
-        );
-        assert_eq!(
-            config(&[("TRACKTIK_HTTP_PORTALS", "ftp://x")])
-                .unwrap_err()
-                .variable,
-            "TRACKTIK_HTTP_PORTALS"
-        );
-        assert_eq!(
-            config(&[("QUICKBOOKS_BASE_URL", "nope")])
-                .unwrap_err()
-                .variable,
-            "QUICKBOOKS_BASE_URL"
-        );
-        assert_eq!(
-            config(&[("QUICKBOOKS_BASE_URL", "http://127.0.0.1:8082/")])
-                .unwrap()
-                .quickbooks_base_url
-                .as_deref(),
-            Some("http://127.0.0.1:8082")
-        );
-    }
-
-    #[test]
-    fn an_unknown_log_format_is_refused() {
-        let err = config(&[("LEDGERBRIDGE_LOG_FORMAT", "xml")]).unwrap_err();
-        assert_eq!(err.variable, "LEDGERBRIDGE_LOG_FORMAT");
     }
 }
