@@ -20,6 +20,7 @@ mod build;
 pub mod changes;
 pub mod controls;
 pub mod cursor;
+mod customers;
 mod dimensions;
 mod document;
 mod engine;

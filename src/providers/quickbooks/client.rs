@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::{QboError, parse_fault};
 use super::limiter::{Limits, RealmLimiter};
-use super::models::{CompanyInfo, Entity, Preferences};
+use super::models::Entity;
 use super::{Company, Endpoints, MINOR_VERSION, RequestId};
 
 /// How hard to try before giving up on a call.
@@ -244,77 +244,6 @@ impl QuickBooksClient {
         unwrap_entity(&text, name)
     }
 
-    /// Runs a query and follows it to the last page. `statement` is a `SELECT * FROM …` without
-    /// `STARTPOSITION`/`MAXRESULTS`.
-    pub async fn query<E: Entity>(
-        &self,
-        co: &Company<'_>,
-        statement: &str,
-    ) -> Result<Vec<E>, QboError> {
-        const PAGE: usize = 1000;
-        let mut all = Vec::new();
-        let mut start = 1;
-        loop {
-            let page: Vec<E> = self.query_page(co, statement, start, PAGE).await?;
-            let n = page.len();
-            all.extend(page);
-            if n < PAGE {
-                return Ok(all);
-            }
-            start += PAGE;
-        }
-    }
-
-    /// One page of a query.
-    pub async fn query_page<E: Entity>(
-        &self,
-        co: &Company<'_>,
-        statement: &str,
-        start: usize,
-        max: usize,
-    ) -> Result<Vec<E>, QboError> {
-        let statement = format!("{statement} STARTPOSITION {start} MAXRESULTS {max}");
-        let mut call = self.call(Method::POST, "query".to_owned());
-        call.body = Some((statement, "application/text"));
-        let text = self.send(co, call).await?;
-        let value: Value = parse_json(&text, "query response")?;
-        let rows = value
-            .get("QueryResponse")
-            .and_then(|q| q.get(E::NAME))
-            .cloned()
-            .unwrap_or(Value::Array(vec![]));
-        serde_json::from_value(rows).map_err(|e| QboError::InvalidResponse {
-            context: format!("{} query rows", E::NAME),
-            detail: e.to_string(),
-        })
-    }
-
-    /// `SELECT count(*) FROM …`.
-    pub async fn count(&self, co: &Company<'_>, statement: &str) -> Result<u64, QboError> {
-        let mut call = self.call(Method::POST, "query".to_owned());
-        call.body = Some((statement.to_owned(), "application/text"));
-        let text = self.send(co, call).await?;
-        let value: Value = parse_json(&text, "count response")?;
-        Ok(value
-            .get("QueryResponse")
-            .and_then(|q| q.get("totalCount"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0))
-    }
-
-    /// The company's name, country and address.
-    pub async fn company_info(&self, co: &Company<'_>) -> Result<CompanyInfo, QboError> {
-        self.read::<CompanyInfo>(co, co.realm_id).await
-    }
-
-    /// The company's preferences (currency, tax, account numbers, class/location tracking).
-    pub async fn preferences(&self, co: &Company<'_>) -> Result<Preferences, QboError> {
-        let body = self
-            .send(co, self.call(Method::GET, "preferences".to_owned()))
-            .await?;
-        unwrap_entity(&body, "Preferences")
-    }
-
     pub(super) fn call(&self, method: Method, path: String) -> Call<'static> {
         Call {
             method,
@@ -540,7 +469,10 @@ pub(super) fn parse_json(text: &str, context: &str) -> Result<Value, QboError> {
 }
 
 /// Takes `{"Invoice":{…},"time":…}` apart. A 2xx that carries a fault is a refusal.
-fn unwrap_entity<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T, QboError> {
+pub(super) fn unwrap_entity<T: serde::de::DeserializeOwned>(
+    text: &str,
+    name: &str,
+) -> Result<T, QboError> {
     let mut value = parse_json(text, name)?;
     if let Some(inner) = value.get_mut(name).map(Value::take) {
         return serde_json::from_value(inner).map_err(|e| QboError::InvalidResponse {

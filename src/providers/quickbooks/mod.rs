@@ -17,6 +17,7 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 pub mod oauth;
+mod reads;
 
 use secrecy::SecretString;
 use uuid::Uuid;

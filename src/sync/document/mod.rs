@@ -11,7 +11,7 @@ use super::SyncError;
 use super::build::{self, Built, Unbuilt};
 use super::dimensions::{self, Needed};
 use super::ledger::{self, Failure, LedgerEntry, LedgerState, Source};
-use super::post::{self, QboSession};
+use super::post::QboSession;
 use super::send::Ready;
 use super::source::{self, Batch};
 
@@ -73,7 +73,7 @@ pub(crate) async fn build_one(
                 }));
             };
             let currency = reference.client_currency(client);
-            match post::customer_for(
+            match super::customers::customer_for(
                 session,
                 settings,
                 company,

@@ -14,6 +14,7 @@
 //! company preference, and may be off.
 
 mod resolve;
+mod settle;
 
 use std::time::Duration;
 
@@ -22,16 +23,17 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::ids::{IntegrationId, TenantId};
-use crate::integrations::settings::ClosedBooks;
 use crate::providers::quickbooks::{QboError, RequestId};
 
 use super::SyncError;
 use super::build::Built;
-use super::explain;
-use super::ledger::{self, COLUMNS, LedgerEntry, LedgerState, Posted, Settled};
-use super::post::{self, Created, Key, QboSession, qbo_call};
+#[cfg(test)]
+use super::ledger::LedgerState;
+use super::ledger::{COLUMNS, LedgerEntry};
+use super::post::{self, Created, QboSession, qbo_call};
 
 pub(crate) use resolve::{Resolution, resolve, resolve_open};
+pub(crate) use settle::settle;
 
 /// The `kind` of a batch send (a lone create's kind is its entity name).
 const BATCH: &str = "batch";
@@ -296,162 +298,6 @@ pub(crate) async fn transmit(
         }
         Err(e) => Ok(Answer::Refused(e)),
     }
-}
-
-/// Settles each member of `send` from its answer, in item order. `docs` are the members still
-/// carried by the send, each with its transaction. Returns each one's state afterwards.
-pub(crate) async fn settle(
-    session: &mut QboSession<'_>,
-    closed_books: ClosedBooks,
-    send: &Send,
-    docs: Vec<Ready>,
-    answer: Answer,
-) -> Result<Vec<LedgerState>, SyncError> {
-    let db = session.state.db.clone();
-    let items: Vec<Item> = match answer {
-        Answer::Items(items) => items,
-        Answer::Refused(e) => {
-            let mut states = Vec::with_capacity(docs.len());
-            for d in &docs {
-                let f = explain::explain(&e, &d.built);
-                ledger::settle_failed(&db, send.tenant_id, d.row.ledger_entry_id, send.send_id, &f)
-                    .await?;
-                states.push(LedgerState::Failed);
-            }
-            close_if_done(&db, send).await?;
-            return Ok(states);
-        }
-        Answer::Unknown(_) => return Ok(vec![LedgerState::Posting; docs.len()]),
-    };
-    let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let mut states = Vec::with_capacity(docs.len());
-    for d in docs {
-        let item = send
-            .members
-            .iter()
-            .position(|m| *m == d.row.ledger_entry_id)
-            .and_then(|i| items.get_mut(i))
-            .and_then(Option::take)
-            .unwrap_or(Item::Unknown);
-        let state = match item {
-            Item::Created(c) => {
-                posted(session, send.send_id, &d, c).await?;
-                LedgerState::Posted
-            }
-            Item::Unknown => LedgerState::Posting,
-            Item::Refused(e) => refused(session, closed_books, send, &d, &e).await?,
-        };
-        states.push(state);
-    }
-    close_if_done(&db, send).await?;
-    Ok(states)
-}
-
-/// A member QuickBooks refused: a number QuickBooks says it already holds is looked up (it
-/// may be ours); closed books move it to the first open date when the settings say so;
-/// anything else fails it in plain words.
-async fn refused(
-    session: &mut QboSession<'_>,
-    closed_books: ClosedBooks,
-    send: &Send,
-    d: &Ready,
-    e: &QboError,
-) -> Result<LedgerState, SyncError> {
-    let db = session.state.db.clone();
-    let id = d.row.ledger_entry_id;
-    if e.fault().is_some_and(|f| f.has_code("6140")) {
-        let number = d.built.doc_number().to_owned();
-        if let Ok(found) = post::find_documents(session, d.built.entity(), &[&number]).await?
-            && let Some(f) = post::ours(&found, &key_of(d, send.created_at))
-        {
-            posted(session, send.send_id, d, f.clone().into()).await?;
-            return Ok(LedgerState::Posted);
-        }
-    }
-    if e.fault().is_some_and(|f| f.has_code("6210"))
-        && closed_books == ClosedBooks::PostOnFirstOpenDate
-        && let Some(open) = session
-            .book_close_date()
-            .await?
-            .and_then(|closed| closed.succ_opt())
-    {
-        sqlx::query(
-            "update ledger_entry set txn_date_override = $4, change_note = $5
-             where tenant_id = $1 and ledger_entry_id = $2 and state = 'posting' and send_id = $3",
-        )
-        .bind(send.tenant_id)
-        .bind(id)
-        .bind(send.send_id)
-        .bind(open)
-        .bind(format!(
-            "The QuickBooks books were closed on its date; it is posted on {open}, the first open date."
-        ))
-        .execute(&db)
-        .await?;
-        ledger::back_to_pending(
-            &db,
-            send.tenant_id,
-            id,
-            send.send_id,
-            "Sent again on the first open date.",
-        )
-        .await?;
-        return Ok(LedgerState::Pending);
-    }
-    let failure = explain::explain(e, &d.built);
-    ledger::settle_failed(&db, send.tenant_id, id, send.send_id, &failure).await?;
-    Ok(LedgerState::Failed)
-}
-
-/// What QuickBooks stores of a member, to recognise it in a look-up.
-pub(crate) fn key_of(d: &Ready, sent: DateTime<Utc>) -> Key<'_> {
-    Key {
-        doc_number: d.built.doc_number(),
-        party: d.built.party(),
-        txn_date: d.built.txn_date(),
-        lines_total: d.built.lines_total(),
-        sent,
-    }
-}
-
-/// Records a member posted (fenced on its send), and a difference between QuickBooks' total
-/// and TrackTik's.
-pub(crate) async fn posted(
-    session: &QboSession<'_>,
-    send_id: i64,
-    d: &Ready,
-    created: Created,
-) -> Result<(), SyncError> {
-    let db = &session.state.db;
-    let (tenant_id, id) = (d.row.tenant_id, d.row.ledger_entry_id);
-    let link = session
-        .state
-        .providers
-        .quickbooks
-        .endpoints()
-        .app_link(d.built.link_path(), &created.id);
-    let settled = ledger::settle_posted(
-        db,
-        tenant_id,
-        id,
-        send_id,
-        Posted {
-            entity: d.built.entity(),
-            id: &created.id,
-            doc_number: created.doc_number.as_deref(),
-            link: &link,
-            amount: created.total,
-        },
-    )
-    .await?;
-    if settled == Settled::Done
-        && let Some(diff) = created
-            .total
-            .and_then(|total| super::translate::reconcile(d.built.expected_total, total))
-    {
-        ledger::note_discrepancy(db, tenant_id, id, &diff.to_string()).await?;
-    }
-    Ok(())
 }
 
 /// Closes a send once none of its members is `posting` in it any more (its body is dropped).

@@ -17,7 +17,8 @@ use super::super::SyncError;
 use super::super::build::{self, Built};
 use super::super::ledger::{self, LedgerEntry, LedgerState};
 use super::super::post::{self, Found, Key, QboSession};
-use super::{Ready, Send, close_if_done, members_posting, open_sends, posted, settle, transmit};
+use super::settle::posted;
+use super::{Ready, Send, close_if_done, members_posting, open_sends, settle, transmit};
 
 /// Where a send stands after an attempt to resolve it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
