@@ -93,10 +93,13 @@ fn build_providers(
     };
     let endpoints = quickbooks_endpoints(config);
     let counted = metrics.clone();
-    let quickbooks = QuickBooksClient::new(endpoints.clone(), Duration::from_secs(120))
-        .with_observer(Arc::new(move |entity: &str, outcome: &str| {
-            counted.record_quickbooks_call(entity, outcome);
-        }));
+    let quickbooks = QuickBooksClient::new(
+        endpoints.clone(),
+        Duration::from_secs(config.quickbooks_timeout_seconds),
+    )
+    .with_observer(Arc::new(move |entity: &str, outcome: &str| {
+        counted.record_quickbooks_call(entity, outcome);
+    }));
     let quickbooks_oauth = QuickBooksOAuth::new(
         endpoints,
         AppCredentials {

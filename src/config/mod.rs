@@ -43,6 +43,10 @@ pub struct Config {
     pub public_url: String,
     /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: jobs one worker process runs at once.
     pub worker_concurrency: usize,
+    /// `LEDGERBRIDGE_QUICKBOOKS_TIMEOUT_SECONDS`: how long one QuickBooks request may take
+    /// before the client gives up on it (and tries again under the same request id). A send
+    /// given up on is treated as possibly in flight for this long.
+    pub quickbooks_timeout_seconds: u64,
     /// `LEDGERBRIDGE_METRICS_LISTEN`: the operations listener, where every process (`serve`,
     /// `web`, `worker`) serves `/metrics`, `/healthz` and `/readyz`. Unset: no such listener
     /// (`web` and `serve` still answer `/healthz` and `/readyz` on `LEDGERBRIDGE_LISTEN`).
@@ -276,6 +280,10 @@ impl Config {
             listen,
             public_url,
             worker_concurrency: positive(get("LEDGERBRIDGE_WORKER_CONCURRENCY", "4"))?,
+            quickbooks_timeout_seconds: positive(get(
+                "LEDGERBRIDGE_QUICKBOOKS_TIMEOUT_SECONDS",
+                "120",
+            ))?,
             metrics_listen,
             log_json,
             staff_max_failures: positive(get("LEDGERBRIDGE_STAFF_MAX_FAILURES", "5"))?,
