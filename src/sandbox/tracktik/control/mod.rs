@@ -3,6 +3,7 @@
 //! OAuth clients, reseed. Documented in `docs/sandbox-tracktik.md`.
 
 mod extra;
+mod history;
 mod records;
 
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/__sandbox", get(index))
         .route("/__sandbox/", get(index))
         .route("/__sandbox/invoices", post(create_invoice))
+        .route("/__sandbox/invoices/history", post(history::make_history))
         .route(
             "/__sandbox/invoices/{id}",
             get(show_invoice).patch(edit_invoice).delete(delete_invoice),
@@ -96,7 +98,7 @@ async fn index(State(shared): State<Arc<Shared>>) -> Response {
             "now": shared.now().to_rfc3339(),
             "seed": shared.seed_config(),
             "endpoints": [
-                "POST /__sandbox/invoices", "GET|PATCH|DELETE /__sandbox/invoices/{id}",
+                "POST /__sandbox/invoices", "POST /__sandbox/invoices/history", "GET|PATCH|DELETE /__sandbox/invoices/{id}",
                 "POST /__sandbox/invoices/{id}/approve", "POST /__sandbox/payruns",
                 "DELETE /__sandbox/payruns/{id}", "POST /__sandbox/payruns/{id}/approve",
                 "GET|POST /__sandbox/clock", "GET|POST|DELETE /__sandbox/faults",
