@@ -83,6 +83,24 @@ impl ExpressRecord {
     pub fn reused(&self) -> usize {
         self.objects.len() - self.created()
     }
+
+    /// This run's record, keeping what an earlier run of the same setup did to an object it
+    /// now merely reused ("Created" stays "Created" when Express runs again for new regions).
+    pub fn after(mut self, earlier: Option<&ExpressRecord>) -> Self {
+        if let Some(earlier) = earlier {
+            for o in &mut self.objects {
+                if o.action == action_label(Action::Reused)
+                    && let Some(before) = earlier
+                        .objects
+                        .iter()
+                        .find(|b| b.qbo_id == o.qbo_id && b.kind == o.kind)
+                {
+                    o.action = before.action.clone();
+                }
+            }
+        }
+        self
+    }
 }
 
 /// Why Express setup could not finish.

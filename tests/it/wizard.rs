@@ -84,6 +84,37 @@ async fn post_step(
     app.post_form(&path, &path, fields).await
 }
 
+/// The names of the checked checkboxes of a page (the regions and clients proposed or saved).
+pub fn checked_boxes(html: &str) -> Vec<String> {
+    html.split("<input type=\"checkbox\"")
+        .skip(1)
+        .filter_map(|chunk| {
+            let tag = &chunk[..chunk.find('>')?];
+            if !tag.contains(" checked") {
+                return None;
+            }
+            let start = tag.find("name=\"")? + "name=\"".len();
+            Some(tag[start..start + tag[start..].find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// Saves the Regions step as proposed (or as saved before); returns the response.
+pub async fn regions_as_proposed(app: &TestApp, id: &str) -> reqwest::Response {
+    let page = app
+        .get_html(&format!("/integrations/{id}/setup/regions"))
+        .await;
+    let mode = if page.contains("value=\"every\" checked") {
+        "every"
+    } else {
+        "only"
+    };
+    let boxes = checked_boxes(&page);
+    let mut fields: Vec<(&str, &str)> = vec![("regions", mode)];
+    fields.extend(boxes.iter().map(|b| (b.as_str(), "on")));
+    post_step(app, id, "regions", &fields).await
+}
+
 async fn wizard_step(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("select wizard_step from integration where integration_id = $1::uuid")
         .bind(id)
@@ -127,6 +158,9 @@ fn today() -> String {
 /// Walks Express setup to the review step and activates it.
 async fn express_and_activate(app: &TestApp, id: &str) {
     let r = post_step(app, id, "method", &[("setup_method", "express")]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/regions"));
+    let r = regions_as_proposed(app, id).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
     for (step, next) in [
@@ -193,6 +227,39 @@ async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only
             .contains("Choose Express or Advanced setup.")
     );
     let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/regions"));
+    assert_eq!(wizard_step(&app, &id).await, "scope");
+
+    // Regions: the US company (USD, multicurrency off) is offered New York, the region
+    // billing in USD; a region billing in CAD is refused with the reason.
+    let page = app
+        .get_html(&format!("/integrations/{id}/setup/regions"))
+        .await;
+    assert!(
+        page.contains("Which TrackTik regions go into this company?"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Ontario") && page.contains("CAD") && page.contains("USD"),
+        "{page}"
+    );
+    assert_eq!(
+        checked_boxes(&page),
+        vec!["region_3".to_owned()],
+        "New York is proposed"
+    );
+    let r = post_step(
+        &app,
+        &id,
+        "regions",
+        &[("regions", "only"), ("region_1", "on"), ("region_3", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Ontario bills in CAD"), "{html}");
+    assert!(html.contains("multicurrency is off"), "{html}");
+    let r = regions_as_proposed(&app, &id).await;
     assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
     assert_eq!(wizard_step(&app, &id).await, "billing");
 
@@ -306,7 +373,10 @@ async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only
         html.contains("Choose the expense account for wages."),
         "{html}"
     );
-    assert!(html.contains("is not one"), "{html}");
+    assert!(
+        html.contains("A bill-style expense is charged to a Credit Card account, and “2200 · Payroll Liabilities” is an Other Current Liability account"),
+        "{html}"
+    );
     let r = post_step(
         &app,
         &id,
@@ -415,6 +485,7 @@ async fn express_setup_creates_the_defaults_in_quickbooks_and_the_review_lists_t
     let id = connected(&app).await;
     let r = post_step(&app, &id, "method", &[("setup_method", "express")]).await;
     assert_eq!(r.status(), 303);
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -501,6 +572,7 @@ async fn an_expert_request_reaches_the_staff_queue_with_a_read_only_audited_draf
             .status(),
         303
     );
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -657,8 +729,14 @@ async fn changing_a_setting_of_an_active_integration_is_recorded_with_before_and
         .get_html(&format!("/integrations/{id}/setup/review"))
         .await;
     assert!(
-        review.contains("History of changes") && review.contains("schedule.cutoff"),
+        review.contains("History of changes")
+            && review.contains("Schedule: End of trading day")
+            && review.contains("04:30 the next morning"),
         "{review}"
+    );
+    assert!(
+        !review.contains("schedule.cutoff") && !review.contains("PayrollWageExpenses"),
+        "never field paths or API names: {review}"
     );
 }
 
@@ -679,7 +757,7 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
         format!("/integrations/{other}/expert/{request}"),
     ];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         gets.push(format!("/integrations/{other}/setup/{step}"));
     }
@@ -688,7 +766,7 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
     }
     let mut posts = vec![format!("/integrations/{other}/expert")];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         posts.push(format!("/integrations/{other}/setup/{step}"));
     }
@@ -708,8 +786,14 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
 }
 
 #[tokio::test]
-async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_for_untaxed_lines() {
+async fn express_on_a_canadian_company_matches_every_tax_class_to_its_tax_code_and_is_ready() {
     let app = TestApp::spawn_with_sandboxes().await;
+    crate::helpers::Sandboxes::control(
+        app.sandboxes().quickbooks.base_url(),
+        &format!("/__sandbox/companies/{CA_REALM_ID}/settings"),
+        serde_json::json!({"multicurrency": false}),
+    )
+    .await;
     let id = connected_to(&app, CA_REALM_ID).await;
     assert_eq!(
         post_step(&app, &id, "method", &[("setup_method", "express")])
@@ -717,37 +801,87 @@ async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_fo
             .status(),
         303
     );
+    // CAD books without multicurrency: Ontario and British Columbia are proposed, not New
+    // York (USD), so its NYC Sales Tax is not Express's business here.
+    let regions = app
+        .get_html(&format!("/integrations/{id}/setup/regions"))
+        .await;
+    assert_eq!(
+        checked_boxes(&regions),
+        vec!["region_1".to_owned(), "region_2".to_owned()],
+        "{regions}"
+    );
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     for step in ["billing", "payroll"] {
         assert_eq!(post_step(&app, &id, step, &[]).await.status(), 303);
     }
-    // Outside the US, Express leaves the tax step open: every line needs a tax code.
     let taxes = app
         .get_html(&format!("/integrations/{id}/setup/taxes"))
         .await;
     assert!(taxes.contains("outside the US"), "{taxes}");
-    let classes = selects(&taxes, "tax_");
-    assert!(!classes.is_empty(), "{taxes}");
-    let r = post_step(&app, &id, "taxes", &[("exempt_tax_code", "")]).await;
+    assert!(!taxes.contains("NYC Sales Tax"), "{taxes}");
+    let chosen = selected(&taxes);
+    let label = |name: &str| {
+        let value = chosen
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        options(&taxes, name)
+            .into_iter()
+            .find(|(v, _)| *v == value)
+            .map(|(_, l)| l)
+            .unwrap_or_default()
+    };
+    assert_eq!(label("tax_4"), "HST ON", "ON HST 13 %");
+    assert_eq!(label("tax_5"), "GST/PST BC", "BC GST + PST 12 %");
+    assert_eq!(label("exempt_tax_code"), "Exempt");
+    assert!(taxes.contains("TrackTik charges 13 %."), "{taxes}");
+
+    // A code charging another rate is refused with the reason; untaxed lines need a code.
+    let gst = choice_labelled(&taxes, "tax_4", "GST");
+    let r = post_step(
+        &app,
+        &id,
+        "taxes",
+        &[("tax_4", &gst), ("exempt_tax_code", "")],
+    )
+    .await;
     assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Choose the tax code for lines TrackTik did not tax")
+        html.contains("TrackTik charges 13 % for “ON HST”, but the tax code “GST” charges 5 %"),
+        "{html}"
     );
-    let mut fields: Vec<(String, String)> = classes
-        .iter()
-        .map(|c| (c.clone(), first_choice(&taxes, c)))
-        .collect();
-    fields.push((
-        "exempt_tax_code".into(),
-        first_choice(&taxes, "exempt_tax_code"),
-    ));
-    let borrowed: Vec<(&str, &str)> = fields
+    assert!(html.contains("Choose “HST ON”."), "{html}");
+    assert!(
+        html.contains("Choose the tax code for lines TrackTik did not tax"),
+        "{html}"
+    );
+
+    // As Express left it, everything is mapped: the review is ready.
+    let as_left = selected(&taxes);
+    let fields: Vec<(&str, &str)> = as_left
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    assert_eq!(post_step(&app, &id, "taxes", &borrowed).await.status(), 303);
+    assert_eq!(post_step(&app, &id, "taxes", &fields).await.status(), 303);
+    let start = today();
+    let mut fields = SCHEDULE_OK.to_vec();
+    fields.push(("start_date", &start));
+    assert_eq!(
+        post_step(&app, &id, "schedule", &fields).await.status(),
+        303
+    );
+    let review = app
+        .get_html(&format!("/integrations/{id}/setup/review"))
+        .await;
+    assert!(review.contains("Ready to activate"), "{review}");
+    assert!(
+        review.contains("ON HST (13 %) → <strong>HST ON</strong>"),
+        "{review}"
+    );
+    assert!(!review.contains("Map the tax class"), "{review}");
     let kinds: Vec<String> = sqlx::query_scalar(
         "select v->>'kind' from integration, jsonb_each(settings->'taxes'->'classes') c(k, v) where integration_id = $1::uuid",
     )
@@ -759,6 +893,32 @@ async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_fo
         !kinds.is_empty() && kinds.iter().all(|k| k == "tax_code"),
         "{kinds:?}"
     );
+    // Express made tax-class accounts only for the classes of Ontario and British Columbia.
+    let names: Vec<String> = sqlx::query_scalar(
+        "select o->>'name' from integration, jsonb_array_elements(express_outcome->'objects') o where integration_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(names.iter().any(|n| n == "TrackTik ON HST"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("NYC")), "{names:?}");
+}
+
+/// Every select's selected value, as the page would post them.
+fn selected(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, _) in html.match_indices("<select id=\"") {
+        let rest = &html[i + "<select id=\"".len()..];
+        let name = &rest[..rest.find('"').unwrap()];
+        let end = rest.find("</select>").unwrap();
+        if let Some(pos) = rest[..end].find("\" selected>") {
+            let before = &rest[..pos];
+            let value = &before[before.rfind("value=\"").unwrap() + "value=\"".len()..];
+            out.push((name.to_owned(), unescape(value)));
+        }
+    }
+    out
 }
 
 #[tokio::test]
@@ -782,7 +942,7 @@ async fn wizard_pages_are_for_customers_the_queue_is_for_staff_and_every_post_ne
         format!("/support/requests/{request}/done"),
     ];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         customer_get.push(format!("/integrations/{integration}/setup/{step}"));
         posts.push(format!("/integrations/{integration}/setup/{step}"));
@@ -847,6 +1007,7 @@ async fn advanced_billing_can_create_a_new_quickbooks_product_for_a_bill_item_on
     let id = connected(&app).await;
     let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
     assert_eq!(r.status(), 303);
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -866,8 +1027,10 @@ async fn advanced_billing_can_create_a_new_quickbooks_product_for_a_bill_item_on
         .trim_end_matches('”')
         .to_owned();
     let default = first_choice(&billing, "default_item");
+    let income = choice_labelled(&billing, "new_product_income", "Services");
     let fields = [
         ("default_item", default.as_str()),
+        ("new_product_income", income.as_str()),
         (field.as_str(), "new"),
         ("customer_matching", "match_or_create"),
         ("doc_number_template", "{number}"),

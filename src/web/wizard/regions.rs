@@ -353,6 +353,8 @@ pub(super) async fn save(
                 let payroll = settings.payroll.clone();
                 settings = filled;
                 settings.payroll = payroll;
+                let created = record.created();
+                let record = record.after(draft.express_outcome.as_ref().map(|r| &r.0));
                 db::set_express_outcome(
                     &state.db,
                     draft.tenant_id,
@@ -360,15 +362,17 @@ pub(super) async fn save(
                     Some(&record),
                 )
                 .await?;
-                audit::record(
+                if created > 0 {
+                    audit::record(
                     &state.db,
                     Actor::User(current.user.tenant_user_id, current.user.display_name.clone()),
                     "integration.express_setup",
                     Some(draft.tenant_id),
-                    serde_json::json!({ "integration": draft.integration_id, "created": record.created(), "reused": record.reused(), "step": "regions" }),
+                    serde_json::json!({ "integration": draft.integration_id, "created": created, "step": "regions" }),
                     Some(addr),
                 )
                 .await?;
+                }
             }
             Err(e) => {
                 errors.insert(
