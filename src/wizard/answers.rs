@@ -82,12 +82,17 @@ fn scope_answers(s: &Settings, names: &Names) -> Vec<Answer> {
                 .iter()
                 .map(|r| name_of(&names.regions, *r, "region"))
                 .collect();
+            let proposed = if sc.chosen {
+                ""
+            } else {
+                " (proposed, not saved on the Regions step yet)"
+            };
             out.push(a(
                 "Regions",
                 if list.is_empty() {
-                    "None".into()
+                    format!("None{proposed}")
                 } else {
-                    format!("{}, each with its sub-regions", list.join(", "))
+                    format!("{}, each with its sub-regions{proposed}", list.join(", "))
                 },
             ));
             let clients: Vec<String> = sc
@@ -211,6 +216,18 @@ pub fn answers(s: &Settings, names: &Names, us: bool) -> Vec<AnswerGroup> {
     for (code, acc) in &p.pay_code_accounts {
         payroll.push(a(&format!("Pay code {code}"), acc.name.clone()));
     }
+    payroll.push(a(
+        "Pay codes that are amounts, not hours",
+        if p.amount_codes.is_empty() {
+            "None".into()
+        } else {
+            p.amount_codes
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    ));
     payroll.push(a("Class", dim(p.class_from)));
     payroll.push(a("Location", dim(p.location_from)));
 

@@ -256,7 +256,7 @@ pub(super) async fn content(
             c.intro = if editing {
                 "Choose how pay runs are posted. Saving here changes the payroll answers only; the rest of Express setup stays as it is.".into()
             } else if express {
-                "Express setup's payroll answers, in plain words below.".into()
+                "Express setup chose these payroll answers.".into()
             } else {
                 "Each approved and locked TrackTik pay run becomes one QuickBooks transaction, its total equal to the pay run's.".into()
             };
@@ -275,10 +275,10 @@ pub(super) async fn content(
             c.sections = forms::taxes_sections(&values, errors, &lists, draft.is_us(), read_only);
             c.read_only = read_only;
             if read_only {
-                c.intro = "Express setup created a TrackTik product for each tax class. When TrackTik gets a new tax class, choose Express again on the Setup method step (nothing is duplicated), or switch to Advanced setup.".into();
+                c.intro = "Express setup created a TrackTik product for each tax class used in this company's regions. When TrackTik gets a new tax class, or you change the regions, save the Regions step again and Express sets up what is new (nothing is duplicated); or switch to Advanced setup.".into();
             }
             if express && !draft.is_us() {
-                c.intro = "Express setup chose the tax codes whose names match your tax classes. Choose a tax code for any class left unmapped.".into();
+                c.intro = "Express setup chose, for each tax class of this company's regions, the tax code charging the same rate. A class left unmapped matched no code, or several: choose its code below.".into();
             }
         }
         Step::Schedule => {

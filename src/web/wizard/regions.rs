@@ -32,7 +32,7 @@ pub struct RegionRow {
     payruns: usize,
     checked: bool,
     notes: Vec<String>,
-    warn: bool,
+    warnings: Vec<String>,
 }
 
 /// A client without a region.
@@ -157,22 +157,23 @@ async fn page(
         .map(|id| {
             let currency = facts.currency(id).map(str::to_owned);
             let mut notes = Vec::new();
-            let mut warn = false;
+            let mut warnings = Vec::new();
             if let Some(company) = claimed.get(&id) {
-                notes.push(format!("Already goes into {company}"));
-                warn = true;
+                warnings.push(format!("Already goes into {company}."));
             }
             if !books.takes(currency.as_deref()) {
-                notes.push(format!(
-                    "Bills in {}: {} keeps its books in {} without multicurrency",
+                warnings.push(format!(
+                    "Bills in {}, and {} keeps its books in {} without multicurrency.",
                     currency.clone().unwrap_or_default(),
                     draft.company_name,
                     draft.home_currency
                 ));
-                warn = true;
             }
             if let Some(p) = facts.tree.parent(id) {
-                notes.push(format!("Comes with {} when that is chosen", facts.name(p)));
+                notes.push(format!(
+                    "Sub-region of {}: comes with it when it is checked",
+                    facts.name(p)
+                ));
             }
             RegionRow {
                 id,
@@ -183,7 +184,7 @@ async fn page(
                 payruns: payruns.get(&Some(id)).copied().unwrap_or(0),
                 checked: choice.regions.contains(&id),
                 notes,
-                warn,
+                warnings,
             }
         })
         .collect();

@@ -92,11 +92,15 @@ pub async fn change_views_named(
                     when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                     who: c.actor_label.clone(),
                     step_label: Step::from_key(&c.step).label(),
-                    fields: changed
-                        .iter()
-                        .map(|a| a.label.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    fields: if changed.is_empty() {
+                        "Saved again; no answer changed".to_owned()
+                    } else {
+                        changed
+                            .iter()
+                            .map(|a| a.label.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
                     before: lines(|a| &a.before),
                     after: lines(|a| &a.after),
                 }

@@ -145,6 +145,16 @@ pub fn payroll_sections(
         .choices(grouping_choices())),
     ];
     how.extend(dimension_fields(prefs, values, errors).into_iter().map(ro));
+    // Shown read-only (Express), only the accounts the chosen posting uses.
+    let bill = get(values, "posting") == "bill";
+    let used = |name: &str| {
+        !express
+            || match name {
+                "liability_account" => !bill,
+                "ap_account" | "vendor" => bill,
+                _ => true,
+            }
+    };
     let amount_names: Vec<String> = lists
         .pay_codes
         .iter()
@@ -168,6 +178,7 @@ pub fn payroll_sections(
             .help(amounts_help(&amount_names))
             .choices(qbo_choices(&expense, "Use the wages account, on lines of their own", get(values, "amounts_account")))),
     ];
+    accounts.retain(|f| used(&f.name));
     for code in &lists.pay_codes {
         let name = format!("paycode_{}", code.key);
         let current = get(values, &name);
