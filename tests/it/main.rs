@@ -17,3 +17,4 @@ mod support_console;
 mod sync;
 mod tracktik_client;
 mod wizard;
+mod wizard_scope;

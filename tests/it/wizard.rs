@@ -12,7 +12,7 @@ async fn connected(app: &TestApp) -> String {
 }
 
 /// Signs in and connects the company `realm`; returns the integration id.
-async fn connected_to(app: &TestApp, realm: &str) -> String {
+pub(crate) async fn connected_to(app: &TestApp, realm: &str) -> String {
     assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
     let done = app.connect_quickbooks(realm, None).await;
     assert_eq!(done.status(), 303);
@@ -22,7 +22,7 @@ async fn connected_to(app: &TestApp, realm: &str) -> String {
 }
 
 /// `(value, label)` of every option of the select named `name`.
-fn options(html: &str, name: &str) -> Vec<(String, String)> {
+pub(crate) fn options(html: &str, name: &str) -> Vec<(String, String)> {
     let key = format!("<select id=\"{name}\" name=\"{name}\"");
     let Some(start) = html.find(&key) else {
         return Vec::new();
@@ -46,7 +46,7 @@ fn options(html: &str, name: &str) -> Vec<(String, String)> {
 }
 
 /// The first non-empty option of a select.
-fn first_choice(html: &str, name: &str) -> String {
+pub(crate) fn first_choice(html: &str, name: &str) -> String {
     options(html, name)
         .into_iter()
         .find(|(v, _)| !v.is_empty())
@@ -55,7 +55,7 @@ fn first_choice(html: &str, name: &str) -> String {
 }
 
 /// The option whose label contains `text`.
-fn choice_labelled(html: &str, name: &str, text: &str) -> String {
+pub(crate) fn choice_labelled(html: &str, name: &str, text: &str) -> String {
     options(html, name)
         .into_iter()
         .find(|(_, l)| l.contains(text))
@@ -74,7 +74,7 @@ fn selects(html: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-async fn post_step(
+pub(crate) async fn post_step(
     app: &TestApp,
     id: &str,
     step: &str,
@@ -85,7 +85,7 @@ async fn post_step(
 }
 
 /// The names of the checked checkboxes of a page (the regions and clients proposed or saved).
-pub fn checked_boxes(html: &str) -> Vec<String> {
+pub(crate) fn checked_boxes(html: &str) -> Vec<String> {
     html.split("<input type=\"checkbox\"")
         .skip(1)
         .filter_map(|chunk| {
@@ -100,7 +100,7 @@ pub fn checked_boxes(html: &str) -> Vec<String> {
 }
 
 /// Saves the Regions step as proposed (or as saved before); returns the response.
-pub async fn regions_as_proposed(app: &TestApp, id: &str) -> reqwest::Response {
+pub(crate) async fn regions_as_proposed(app: &TestApp, id: &str) -> reqwest::Response {
     let page = app
         .get_html(&format!("/integrations/{id}/setup/regions"))
         .await;
@@ -115,7 +115,7 @@ pub async fn regions_as_proposed(app: &TestApp, id: &str) -> reqwest::Response {
     post_step(app, id, "regions", &fields).await
 }
 
-async fn wizard_step(app: &TestApp, id: &str) -> String {
+pub(crate) async fn wizard_step(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("select wizard_step from integration where integration_id = $1::uuid")
         .bind(id)
         .fetch_one(&app.db)
@@ -123,7 +123,7 @@ async fn wizard_step(app: &TestApp, id: &str) -> String {
         .unwrap()
 }
 
-async fn state_of(app: &TestApp, id: &str) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("select state::text from integration where integration_id = $1::uuid")
         .bind(id)
         .fetch_one(&app.db)
@@ -139,7 +139,7 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
         .unwrap()
 }
 
-const SCHEDULE_OK: [(&str, &str); 6] = [
+pub(crate) const SCHEDULE_OK: [(&str, &str); 6] = [
     ("time_zone", "America/Toronto"),
     ("cutoff", "03:00"),
     ("billing_enabled", "on"),
@@ -148,7 +148,7 @@ const SCHEDULE_OK: [(&str, &str); 6] = [
     ("closed_books", "fail"),
 ];
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     chrono::Utc::now()
         .with_timezone(&chrono_tz::America::Toronto)
         .date_naive()
@@ -156,7 +156,7 @@ fn today() -> String {
 }
 
 /// Walks Express setup to the review step and activates it.
-async fn express_and_activate(app: &TestApp, id: &str) {
+pub(crate) async fn express_and_activate(app: &TestApp, id: &str) {
     let r = post_step(app, id, "method", &[("setup_method", "express")]).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert_eq!(location(&r), format!("/integrations/{id}/setup/regions"));
@@ -906,7 +906,7 @@ async fn express_on_a_canadian_company_matches_every_tax_class_to_its_tax_code_a
 }
 
 /// Every select's selected value, as the page would post them.
-fn selected(html: &str) -> Vec<(String, String)> {
+pub(crate) fn selected(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (i, _) in html.match_indices("<select id=\"") {
         let rest = &html[i + "<select id=\"".len()..];
