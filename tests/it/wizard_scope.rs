@@ -244,13 +244,15 @@ async fn two_activations_at_once_cannot_both_take_the_same_region() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    let mut settings = Settings::default();
-    settings.scope = ScopeSettings {
-        regions: RegionChoice::Only {
-            regions: [2].into(),
+    let settings = Settings {
+        scope: ScopeSettings {
+            regions: RegionChoice::Only {
+                regions: [2].into(),
+            },
+            chosen: true,
+            ..ScopeSettings::default()
         },
-        chosen: true,
-        ..ScopeSettings::default()
+        ..Settings::default()
     };
     let mut ids = Vec::new();
     for realm in ["1", "2"] {
