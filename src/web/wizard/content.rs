@@ -252,7 +252,10 @@ pub(super) async fn content(
             c.sections =
                 forms::payroll_sections(&values, errors, &lists, prefs, express && !editing);
             c.read_only = express && !editing;
-            c.payroll_words = crate::wizard::words::payroll_words(draft).filter(|_| !editing);
+            // Under Express the answers are Express's, so they are said in words; an open form says
+            // them itself.
+            c.payroll_words =
+                crate::wizard::words::payroll_words(draft).filter(|_| express && !editing);
             c.intro = if editing {
                 "Choose how pay runs are posted. Saving here changes the payroll answers only; the rest of Express setup stays as it is.".into()
             } else if express {

@@ -163,10 +163,10 @@ async fn page(
             }
             if !books.takes(currency.as_deref()) {
                 warnings.push(format!(
-                    "Bills in {}, and {} keeps its books in {} without multicurrency.",
-                    currency.clone().unwrap_or_default(),
+                    "{} keeps its books in {} without multicurrency: invoices in {} would fail.",
                     draft.company_name,
-                    draft.home_currency
+                    draft.home_currency,
+                    currency.clone().unwrap_or_default()
                 ));
             }
             if let Some(p) = facts.tree.parent(id) {
@@ -179,7 +179,7 @@ async fn page(
                 id,
                 name: facts.name(id),
                 depth: facts.tree.depth(id),
-                currency: currency.unwrap_or_else(|| "Not set in TrackTik".into()),
+                currency: currency.unwrap_or_else(|| "a currency TrackTik does not say".into()),
                 invoices: invoices.get(&Some(id)).copied().unwrap_or(0),
                 payruns: payruns.get(&Some(id)).copied().unwrap_or(0),
                 checked: choice.regions.contains(&id),
@@ -208,31 +208,12 @@ async fn page(
             if claimed.is_empty() { "" } else { " and no other company takes" }
         )
     });
-    let labels = |field: &str| -> String {
-        field
-            .strip_prefix("region_")
-            .and_then(|r| r.parse().ok())
-            .map(|r| facts.name(r))
-            .unwrap_or_default()
-    };
     let page = RegionsPage {
         chrome: Chrome::customer(state, session, current).await?,
         frame: frame(draft, Step::Scope, true),
         notice: None,
-        error_summary: errors
-            .iter()
-            .map(|(f, m)| {
-                let l = labels(f);
-                (
-                    f.clone(),
-                    if l.is_empty() {
-                        m.clone()
-                    } else {
-                        format!("{l}: {m}")
-                    },
-                )
-            })
-            .collect(),
+        // Each message names its region already.
+        error_summary: errors.iter().map(|(f, m)| (f.clone(), m.clone())).collect(),
         every: choice.every,
         rows,
         clients,
