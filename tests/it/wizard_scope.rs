@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use crate::helpers::{Sandboxes, TestApp, TestDb, TestSettings, location};
 use crate::wizard::{
-    SCHEDULE_OK, checked_boxes, choice_labelled, connected_to, express_and_activate, first_choice,
-    post_step, regions_as_proposed, selected, state_of, today,
+    SCHEDULE_OK, checked_boxes, connected_to, express_and_activate, post_step, state_of, today,
 };
+use crate::wizard_mapping::selected;
 use ledgerbridge::ids::{IntegrationId, TenantId};
 use ledgerbridge::integrations::settings::{RegionChoice, ScopeSettings, Settings};
 use ledgerbridge::sandbox::quickbooks::{CA_REALM_ID, US_REALM_ID};
@@ -24,7 +24,7 @@ async fn connect_another(app: &TestApp, realm: &str) -> String {
         .to_owned()
 }
 
-async fn settings_of(app: &TestApp, id: &str) -> Settings {
+pub(crate) async fn settings_of(app: &TestApp, id: &str) -> Settings {
     let json: sqlx::types::Json<Settings> =
         sqlx::query_scalar("select settings from integration where integration_id = $1::uuid")
             .bind(id)
@@ -35,7 +35,7 @@ async fn settings_of(app: &TestApp, id: &str) -> Settings {
 }
 
 /// Saves the schedule and returns the review page.
-async fn schedule_then_review(app: &TestApp, id: &str) -> String {
+pub(crate) async fn schedule_then_review(app: &TestApp, id: &str) -> String {
     let start = today();
     let mut fields = SCHEDULE_OK.to_vec();
     fields.push(("start_date", &start));
@@ -43,18 +43,6 @@ async fn schedule_then_review(app: &TestApp, id: &str) -> String {
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     app.get_html(&format!("/integrations/{id}/setup/review"))
         .await
-}
-
-/// Express from the setup method to the review, regions as proposed.
-async fn express_to_review(app: &TestApp, id: &str) -> String {
-    let r = post_step(app, id, "method", &[("setup_method", "express")]).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    assert_eq!(regions_as_proposed(app, id).await.status(), 303);
-    for step in ["billing", "payroll", "taxes"] {
-        let r = post_step(app, id, step, &[]).await;
-        assert_eq!(r.status(), 303, "{step}: {}", r.text().await.unwrap());
-    }
-    schedule_then_review(app, id).await
 }
 
 fn only(settings: &Settings) -> BTreeSet<i64> {
@@ -415,240 +403,4 @@ async fn clients_without_a_region_and_sub_regions_are_shown_and_go_where_the_cus
     assert!(!index.client(new_york.id));
     assert!(!index.payrun(Some(3)) && index.payrun(Some(1)) && !index.payrun(None));
     let _ = IntegrationId(integration);
-}
-
-#[tokio::test]
-async fn payroll_reads_as_the_seed_says_and_the_bill_option_is_one_click_away_with_what_it_needs() {
-    let app = TestApp::spawn_with_sandboxes().await;
-    let id = connected_to(&app, US_REALM_ID).await;
-    let review = express_to_review(&app, &id).await;
-    assert!(
-        review.contains("Each pay run becomes one bill-style expense on TrackTik Direct Wages Liability (TT-9000), a credit card account."),
-        "{review}"
-    );
-    assert!(review.contains("Why not a QuickBooks Bill"), "{review}");
-    let bill_href = format!("/integrations/{id}/setup/payroll?posting=bill#posting");
-    assert!(
-        review.contains(&bill_href.replace('&', "&amp;")),
-        "{review}"
-    );
-    let settings = settings_of(&app, &id).await;
-    assert_eq!(
-        settings.payroll.amount_codes,
-        BTreeSet::from(["EXP".to_owned()])
-    );
-    let dashboard = app.get_html(&format!("/integrations/{id}")).await;
-    assert!(
-        dashboard.contains("How pay runs go into QuickBooks"),
-        "{dashboard}"
-    );
-    assert!(
-        dashboard.contains("(TT-9000), a credit card account"),
-        "{dashboard}"
-    );
-
-    // Express's payroll step says the same and lists the amount pay code as such.
-    let payroll = app
-        .get_html(&format!("/integrations/{id}/setup/payroll"))
-        .await;
-    assert!(payroll.contains("(an amount, not hours)"), "{payroll}");
-    assert!(
-        !payroll.contains("<select id=\"vendor\""),
-        "read-only under Express"
-    );
-
-    // One click: the payroll form opens with Bill chosen and its accounts to pick.
-    let form = app
-        .get_html(&format!("/integrations/{id}/setup/payroll?posting=bill"))
-        .await;
-    assert!(form.contains("value=\"bill\" checked"), "{form}");
-    assert!(form.contains("<select id=\"vendor\""), "{form}");
-    assert!(form.contains("<select id=\"ap_account\""), "{form}");
-    let fields = |vendor: &str| {
-        vec![
-            ("posting".to_owned(), "bill".to_owned()),
-            ("grouping".to_owned(), "per_pay_code".to_owned()),
-            (
-                "wages_account".to_owned(),
-                first_choice(&form, "wages_account"),
-            ),
-            ("vendor".to_owned(), vendor.to_owned()),
-        ]
-    };
-    let post = |f: Vec<(String, String)>| {
-        let app = &app;
-        let id = id.clone();
-        async move {
-            let borrowed: Vec<(&str, &str)> =
-                f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-            post_step(app, &id, "payroll", &borrowed).await
-        }
-    };
-    let r = post(fields("")).await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("A Bill is owed to a vendor"),
-        "a Bill needs a vendor"
-    );
-    let r = post(fields(&first_choice(&form, "vendor"))).await;
-    assert_eq!(r.status(), 303);
-    let p = settings_of(&app, &id).await.payroll;
-    assert_eq!(
-        p.posting,
-        ledgerbridge::integrations::settings::PayrollPosting::Bill
-    );
-    assert_eq!(
-        p.ap_account.map(|a| a.name),
-        Some("2000 · Accounts Payable (A/P)".to_owned()),
-        "the company's only Accounts Payable account"
-    );
-    let review = app
-        .get_html(&format!("/integrations/{id}/setup/review"))
-        .await;
-    assert!(
-        review.contains("Each pay run becomes one bill to"),
-        "{review}"
-    );
-    assert!(review.contains("Ready to activate"), "{review}");
-}
-
-#[tokio::test]
-async fn choices_quickbooks_would_refuse_are_refused_at_their_step_with_the_reason() {
-    let app = TestApp::spawn_with_sandboxes().await;
-    let id = connected_to(&app, US_REALM_ID).await;
-    assert_eq!(
-        post_step(&app, &id, "method", &[("setup_method", "advanced")])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
-
-    // Billing: "No default product" while bill items are left on the default is refused.
-    let billing = app
-        .get_html(&format!("/integrations/{id}/setup/billing"))
-        .await;
-    let common = [
-        ("customer_matching", "match_or_create"),
-        ("doc_number_template", "{number}"),
-        ("memo_template", "TrackTik {number}"),
-    ];
-    let mut fields = common.to_vec();
-    fields.push(("default_item", ""));
-    let r = post_step(&app, &id, "billing", &fields).await;
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.unwrap();
-    assert!(html.contains("Choose a default product: “"), "{html}");
-    assert!(html.contains("left on “Use the default product”"), "{html}");
-
-    // "Create a new product" sells into the income account chosen for it.
-    let start = billing.find("name=\"item_").unwrap() + "name=\"".len();
-    let item_field = billing[start..start + billing[start..].find('"').unwrap()].to_owned();
-    let sales = choice_labelled(&billing, "new_product_income", "Sales");
-    let default = first_choice(&billing, "default_item");
-    let mut fields = common.to_vec();
-    fields.extend([
-        ("default_item", default.as_str()),
-        (item_field.as_str(), "new"),
-        ("new_product_income", ""),
-    ]);
-    let r = post_step(&app, &id, "billing", &fields).await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Choose the income account the new products sell into."),
-    );
-    fields.retain(|(k, _)| *k != "new_product_income");
-    fields.push(("new_product_income", sales.as_str()));
-    let r = post_step(&app, &id, "billing", &fields).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let product = settings_of(&app, &id)
-        .await
-        .billing
-        .items
-        .into_values()
-        .next()
-        .unwrap();
-    let items: Vec<ledgerbridge::providers::quickbooks::models::Item> = qbo_query(
-        &app,
-        &format!("select * from Item where Id = '{}'", product.id),
-    )
-    .await;
-    assert_eq!(
-        items[0]
-            .income_account_ref
-            .as_ref()
-            .map(|r| r.value.clone()),
-        Some(sales.clone()),
-        "the new product sells into the chosen account"
-    );
-
-    // Payroll: a bill-style expense charged to a Bank account is refused with the reason.
-    let payroll = app
-        .get_html(&format!("/integrations/{id}/setup/payroll"))
-        .await;
-    assert!(
-        !payroll.contains("1000 · Checking</option>"),
-        "a bank account is not offered as the liability"
-    );
-    let r = post_step(
-        &app,
-        &id,
-        "payroll",
-        &[
-            ("posting", "credit_card_expense"),
-            ("grouping", "per_pay_code"),
-            ("wages_account", &first_choice(&payroll, "wages_account")),
-            ("liability_account", &checking_id(&app).await),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.unwrap();
-    assert!(
-        html.contains("“1000 · Checking” is a Bank account: QuickBooks would refuse every pay run"),
-        "{html}"
-    );
-}
-
-/// The id of the US company's "Checking" bank account, read through the QBO API.
-async fn checking_id(app: &TestApp) -> String {
-    let found: Vec<ledgerbridge::providers::quickbooks::models::Account> =
-        qbo_query(app, "select * from Account where Name = 'Checking'").await;
-    found[0].id.clone().unwrap()
-}
-
-/// A query of the US company through the QBO API, with the integration's token.
-async fn qbo_query<E: ledgerbridge::providers::quickbooks::models::Entity>(
-    app: &TestApp,
-    query: &str,
-) -> Vec<E> {
-    let (tenant, integration) = crate::helpers::integration_of(&app.db, US_REALM_ID).await;
-    let conn = ledgerbridge::connections::db::quickbooks_for_integration(
-        &app.db,
-        TenantId(tenant),
-        IntegrationId(integration),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let token =
-        ledgerbridge::connections::access_token(&app.state, TenantId(tenant), conn.connection_id)
-            .await
-            .unwrap();
-    let co = ledgerbridge::providers::quickbooks::Company {
-        realm_id: US_REALM_ID,
-        access_token: &token,
-    };
-    app.state
-        .providers
-        .quickbooks
-        .query(&co, query)
-        .await
-        .unwrap()
 }
