@@ -91,7 +91,7 @@ async fn express_on_a_canadian_company_matches_every_tax_class_to_its_tax_code_a
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("TrackTik charges 13 % for “ON HST”, but the tax code “GST” charges 5 %"),
+        html.contains("For “ON HST”: TrackTik charges 13 %, but the tax code “GST” charges 5 %"),
         "{html}"
     );
     assert!(html.contains("Choose “HST ON”."), "{html}");

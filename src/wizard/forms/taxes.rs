@@ -98,8 +98,8 @@ impl TaxLists {
                 format!("Choose {}.", self.names(&fitting))
             };
             format!(
-                "TrackTik charges {} for “{}”, but the tax code “{}” charges {}: QuickBooks would compute other tax than TrackTik. {hint}",
-                percent(class_rate), class.name, code.name, percent(code_rate)
+                "TrackTik charges {}, but the tax code “{}” charges {}: QuickBooks would compute other tax than TrackTik. {hint}",
+                percent(class_rate), code.name, percent(code_rate)
             )
         })
     }
