@@ -56,7 +56,7 @@ function expect(condition, message) {
     await shot(customer, 'wizard-method');
     await customer.check('input[value=express]');
     await customer.click('button[value=save]');
-    for (const step of ['billing', 'payroll', 'taxes', 'schedule']) {
+    for (const step of ['regions', 'billing', 'payroll', 'taxes', 'schedule']) {
       await customer.waitForURL(`**/setup/${step}`);
       if (step === 'schedule') {
         // Start 30 days back, so Sync now has a month of invoices and pay runs to post.

@@ -1,7 +1,7 @@
 //! What the customer chose in the setup wizard, as types. Stored as JSONB on the integration
 //! (`integration.settings`); every field has a default so a draft can be saved half-filled.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -159,6 +159,16 @@ pub struct PayrollSettings {
     /// Set when payroll was switched back on: pay runs approved before this day (while it was
     /// off) are not synced. `None`: nothing is left out.
     pub resume_from: Option<NaiveDate>,
+    /// The Accounts Payable account bills are written to (needed when the company has more
+    /// than one; QBO picks the only one otherwise).
+    pub ap_account: Option<QboRef>,
+    /// The account for pay codes that are amounts, not hours (expense reimbursements and
+    /// other TrackTik `ADDITIONNER` pay codes) without an account of their own. `None`: the
+    /// wages account, on lines of their own (the Express default).
+    pub amounts_account: Option<QboRef>,
+    /// Pay codes TrackTik types as amounts, as read when the payroll step was saved. The
+    /// pay code embedded in a pay-run item, when there is one, is the authority.
+    pub amount_codes: BTreeSet<String>,
 }
 
 /// Where a TrackTik tax class goes in QBO.
@@ -232,12 +242,47 @@ impl Default for ScheduleSettings {
     }
 }
 
+/// Which TrackTik regions an integration books.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RegionChoice {
+    /// Every region, also regions added to TrackTik later, and every client or site without
+    /// a region. What integrations set up before regions could be chosen keep.
+    #[default]
+    Every,
+    /// These regions, each with its sub-regions.
+    Only {
+        /// TrackTik region ids.
+        regions: BTreeSet<i64>,
+    },
+}
+
+/// The part of TrackTik that goes into this QuickBooks company. The rules (sub-regions,
+/// clients and sites without a region) are [`crate::mapping::scope`]'s.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScopeSettings {
+    /// Every region, or the chosen ones.
+    pub regions: RegionChoice,
+    /// The customer saved the Regions step. An integration set up before it existed has
+    /// `false` and keeps every region while it is the tenant's only one; a second
+    /// integration cannot be activated until its regions are chosen.
+    pub chosen: bool,
+    /// Clients and sites without a region whose documents go into this company (a site
+    /// without a region follows its client). Only read when regions are [`RegionChoice::Only`].
+    pub without_region: BTreeSet<i64>,
+    /// Pay runs without a region go into this company. Only read with [`RegionChoice::Only`].
+    pub payruns_without_region: bool,
+}
+
 /// Everything chosen in the wizard.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Express or Advanced.
     pub setup_method: Option<SetupMethod>,
+    /// Which TrackTik regions go into this company.
+    pub scope: ScopeSettings,
     /// Billing.
     pub billing: BillingSettings,
     /// Payroll.

@@ -392,6 +392,8 @@ pub struct DashboardPage {
     controls: ControlsLine,
     flash: Option<Flash>,
     back_sync: BackSyncForm,
+    /// How pay runs are posted, in plain words (the Bill option only for the customer).
+    payroll_words: Option<crate::wizard::words::PayrollWords>,
 }
 
 impl DashboardPage {
@@ -474,7 +476,18 @@ pub(super) async fn build(
         .iter()
         .map(|g| g.count)
         .sum();
+    let payroll_words = crate::wizard::db::get(db, tenant_id, id)
+        .await?
+        .as_ref()
+        .and_then(crate::wizard::words::payroll_words)
+        .map(|mut w| {
+            if staff {
+                w.bill_href = None;
+            }
+            w
+        });
     Ok(DashboardPage {
+        payroll_words,
         chrome,
         base: if staff {
             format!("/support/integrations/{id}")

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::Step;
 use crate::integrations::settings::{
-    ClosedBooks, CustomerMatching, Dimension, LineGrouping, PayrollPosting, QboRef, Settings,
-    SetupMethod, TaxTarget,
+    ClosedBooks, CustomerMatching, Dimension, LineGrouping, PayrollPosting, QboRef, RegionChoice,
+    Settings, SetupMethod, TaxTarget,
 };
 
 /// One answer as people read it.
@@ -36,6 +36,8 @@ pub struct Names {
     pub tax_classes: BTreeMap<String, String>,
     /// Client id → name.
     pub clients: BTreeMap<String, String>,
+    /// Region id → name.
+    pub regions: BTreeMap<String, String>,
 }
 
 fn name_of(map: &BTreeMap<String, String>, id: i64, fallback: &str) -> String {
@@ -56,6 +58,67 @@ fn dim(d: Option<Dimension>) -> String {
         Some(Dimension::Region) => "From the TrackTik region".into(),
         Some(Dimension::Site) => "From the TrackTik site".into(),
     }
+}
+
+fn scope_answers(s: &Settings, names: &Names) -> Vec<Answer> {
+    let a = |label: &str, value: String| Answer {
+        label: label.to_owned(),
+        value,
+    };
+    let sc = &s.scope;
+    let mut out = Vec::new();
+    match &sc.regions {
+        RegionChoice::Every => out.push(a(
+            "Regions",
+            if sc.chosen {
+                "Every region, also regions added later, and clients and pay runs without a region"
+                    .into()
+            } else {
+                "Every region (not chosen yet: set up before regions could be chosen)".into()
+            },
+        )),
+        RegionChoice::Only { regions } => {
+            let list: Vec<String> = regions
+                .iter()
+                .map(|r| name_of(&names.regions, *r, "region"))
+                .collect();
+            let proposed = if sc.chosen {
+                ""
+            } else {
+                " (proposed, not saved on the Regions step yet)"
+            };
+            out.push(a(
+                "Regions",
+                if list.is_empty() {
+                    format!("None{proposed}")
+                } else {
+                    format!("{}, each with its sub-regions{proposed}", list.join(", "))
+                },
+            ));
+            let clients: Vec<String> = sc
+                .without_region
+                .iter()
+                .map(|c| name_of(&names.clients, *c, "client"))
+                .collect();
+            out.push(a(
+                "Clients without a region posted here",
+                if clients.is_empty() {
+                    "None".into()
+                } else {
+                    clients.join(", ")
+                },
+            ));
+            out.push(a(
+                "Pay runs without a region",
+                if sc.payruns_without_region {
+                    "Posted here".into()
+                } else {
+                    "Not posted here".into()
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// Every answer, grouped by step.
@@ -119,7 +182,8 @@ pub fn answers(s: &Settings, names: &Names, us: bool) -> Vec<AnswerGroup> {
             match p.posting {
                 PayrollPosting::Bill => "Bill to a payroll vendor".into(),
                 PayrollPosting::CreditCardExpense => {
-                    "Credit-card expense against the liability account".into()
+                    "Bill-style expense on the wages liability account (a credit card account)"
+                        .into()
                 }
                 PayrollPosting::JournalEntry => "Journal entry".into(),
             },
@@ -136,11 +200,34 @@ pub fn answers(s: &Settings, names: &Names, us: bool) -> Vec<AnswerGroup> {
         ),
         a("Wages account", r(&p.wages_account, "Not chosen")),
         a("Liability account", r(&p.liability_account, "Not chosen")),
+        a(
+            "Accounts Payable account",
+            r(&p.ap_account, "The company's only one (bills only)"),
+        ),
         a("Payroll vendor", r(&p.vendor, "Not chosen")),
+        a(
+            "Reimbursements and other amounts",
+            r(
+                &p.amounts_account,
+                "The wages account, on lines of their own",
+            ),
+        ),
     ];
     for (code, acc) in &p.pay_code_accounts {
         payroll.push(a(&format!("Pay code {code}"), acc.name.clone()));
     }
+    payroll.push(a(
+        "Pay codes that are amounts, not hours",
+        if p.amount_codes.is_empty() {
+            "None".into()
+        } else {
+            p.amount_codes
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    ));
     payroll.push(a("Class", dim(p.class_from)));
     payroll.push(a("Location", dim(p.location_from)));
 
@@ -221,6 +308,10 @@ pub fn answers(s: &Settings, names: &Names, us: bool) -> Vec<AnswerGroup> {
             )],
         },
         AnswerGroup {
+            step: Step::Scope,
+            answers: scope_answers(s, names),
+        },
+        AnswerGroup {
             step: Step::Billing,
             answers: billing,
         },
@@ -239,26 +330,95 @@ pub fn answers(s: &Settings, names: &Names, us: bool) -> Vec<AnswerGroup> {
     ]
 }
 
-/// The top-level settings paths that differ, e.g. `billing.items`, for the change history.
-pub fn changed_paths(before: &Settings, after: &Settings) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
-        (serde_json::to_value(before), serde_json::to_value(after))
-    else {
-        return Vec::new();
+/// One answer that changed between two saves, in the words of the review page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedAnswer {
+    /// "Schedule: End of trading day".
+    pub label: String,
+    /// Before ("—" when it was not shown).
+    pub before: String,
+    /// After ("—" when it is no longer shown).
+    pub after: String,
+}
+
+/// The answers that differ between two saves, labelled as on the review page: never API
+/// names or settings paths.
+pub fn changed_answers(
+    before: &Settings,
+    after: &Settings,
+    names: &Names,
+    us: bool,
+) -> Vec<ChangedAnswer> {
+    let flat = |s: &Settings| -> Vec<(String, String)> {
+        answers(s, names, us)
+            .into_iter()
+            .flat_map(|g| {
+                g.answers
+                    .into_iter()
+                    .map(move |a| (format!("{}: {}", g.step.label(), a.label), a.value))
+            })
+            .collect()
     };
+    let (b, a) = (flat(before), flat(after));
     let mut out = Vec::new();
-    for (k, av) in &a {
-        match (b.get(k), av) {
-            (Some(serde_json::Value::Object(bo)), serde_json::Value::Object(ao)) => {
-                for (k2, v2) in ao {
-                    if bo.get(k2) != Some(v2) {
-                        out.push(format!("{k}.{k2}"));
-                    }
-                }
-            }
-            (bv, av) if bv != Some(av) => out.push(k.clone()),
-            _ => {}
+    for (label, value) in &a {
+        let old = b.iter().find(|(l, _)| l == label).map(|(_, v)| v.clone());
+        if old.as_ref() != Some(value) {
+            out.push(ChangedAnswer {
+                label: label.clone(),
+                before: old.unwrap_or_else(|| "—".into()),
+                after: value.clone(),
+            });
+        }
+    }
+    for (label, value) in &b {
+        if !a.iter().any(|(l, _)| l == label) {
+            out.push(ChangedAnswer {
+                label: label.clone(),
+                before: value.clone(),
+                after: "—".into(),
+            });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_change_history_speaks_the_review_pages_words_never_settings_paths() {
+        let before = Settings::default();
+        let mut after = before.clone();
+        after.schedule.cutoff = chrono::NaiveTime::from_hms_opt(4, 30, 0).unwrap();
+        after.payroll.wages_account = Some(QboRef::new("1", "TrackTik Direct Wages"));
+        after.scope.regions = RegionChoice::Only {
+            regions: [2].into(),
+        };
+        let mut names = Names::default();
+        names.regions.insert("2".into(), "Ontario".into());
+        let changes = changed_answers(&before, &after, &names, true);
+        let labels: Vec<&str> = changes.iter().map(|c| c.label.as_str()).collect();
+        assert!(
+            labels.contains(&"Schedule: End of trading day"),
+            "{labels:?}"
+        );
+        assert!(labels.contains(&"Payroll: Wages account"), "{labels:?}");
+        assert!(labels.contains(&"Regions: Regions"), "{labels:?}");
+        let cutoff = changes
+            .iter()
+            .find(|c| c.label == "Schedule: End of trading day")
+            .unwrap();
+        assert_eq!(cutoff.before, "03:00 the next morning");
+        assert_eq!(cutoff.after, "04:30 the next morning");
+        assert!(changes.iter().any(|c| c.after.contains("Ontario")));
+        for c in &changes {
+            assert!(
+                !c.label.contains('.') && !c.label.contains('_'),
+                "{}",
+                c.label
+            );
+        }
+    }
 }

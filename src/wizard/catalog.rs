@@ -3,7 +3,7 @@
 //! codes, regions, clients, a recent invoice for the template preview, and what invoices
 //! approved in the last 90 days used.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, Utc};
 use secrecy::SecretString;
@@ -13,6 +13,7 @@ use crate::connections::{self, ConnectionError};
 use crate::ids::TenantId;
 use crate::providers::quickbooks::models::{Account, Customer, Entity, Item, TaxCode, Vendor};
 use crate::providers::quickbooks::{Company, QboError};
+use crate::providers::tracktik::models::PayCodeType;
 use crate::providers::tracktik::{AccessToken, ClientType, Portal, TrackTikError, Window};
 use crate::state::AppState;
 
@@ -22,11 +23,6 @@ pub enum CatalogError {
     /// A side is not connected.
     #[error("{0} is not connected")]
     NotConnected(&'static str),
-    /// A new product needs an income account and the company has none.
-    #[error(
-        "QuickBooks has no income account for a new product: pick a default product, or create an income account in QuickBooks first"
-    )]
-    NoIncomeAccount,
     /// A token could not be had.
     #[error(transparent)]
     Connection(#[from] ConnectionError),
@@ -113,9 +109,28 @@ pub struct QboOption {
     pub active: bool,
     /// Account type (`Expense`, `Credit Card`…) or item type (`Service`…).
     pub kind: String,
+    /// For products and services: the account it sells into (`None`: QuickBooks refuses it
+    /// on an invoice line). Empty for other objects.
+    pub income_account: Option<String>,
 }
 
-async fn query_all<E: Entity>(state: &AppState, sides: &Sides) -> Result<Vec<E>, QboError> {
+impl QboOption {
+    /// A QuickBooks object that is not a product.
+    pub fn new(id: &str, name: &str, active: bool, kind: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            active,
+            kind: kind.to_owned(),
+            income_account: None,
+        }
+    }
+}
+
+pub(super) async fn query_all<E: Entity>(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<Vec<E>, QboError> {
     state
         .providers
         .quickbooks
@@ -143,6 +158,7 @@ pub async fn items(state: &AppState, sides: &Sides) -> Result<Vec<QboOption>, Ca
                     name: i.name.unwrap_or_default(),
                     active: i.active.unwrap_or(true),
                     kind: i.item_type.unwrap_or_default(),
+                    income_account: i.income_account_ref.map(|r| r.value),
                 })
             })
             .collect(),
@@ -166,6 +182,7 @@ pub async fn accounts(state: &AppState, sides: &Sides) -> Result<Vec<QboOption>,
                     name,
                     active: a.active.unwrap_or(true),
                     kind: a.account_type.unwrap_or_default(),
+                    income_account: None,
                 })
             })
             .collect(),
@@ -184,6 +201,7 @@ pub async fn vendors(state: &AppState, sides: &Sides) -> Result<Vec<QboOption>, 
                     name: v.display_name.or(v.company_name).unwrap_or_default(),
                     active: v.active.unwrap_or(true),
                     kind: "Vendor".into(),
+                    income_account: None,
                 })
             })
             .collect(),
@@ -202,6 +220,7 @@ pub async fn customers(state: &AppState, sides: &Sides) -> Result<Vec<QboOption>
                     name: c.display_name.or(c.company_name).unwrap_or_default(),
                     active: c.active.unwrap_or(true),
                     kind: "Customer".into(),
+                    income_account: None,
                 })
             })
             .collect(),
@@ -220,6 +239,7 @@ pub async fn tax_codes(state: &AppState, sides: &Sides) -> Result<Vec<QboOption>
                     name: t.name.unwrap_or_default(),
                     active: t.active.unwrap_or(true),
                     kind: "TaxCode".into(),
+                    income_account: None,
                 })
             })
             .collect(),
@@ -269,9 +289,14 @@ pub async fn tax_classes(state: &AppState, sides: &Sides) -> Result<Vec<Source>,
     Ok(out)
 }
 
-/// TrackTik pay codes, keyed by their code (REG, OT…).
-pub async fn pay_codes(state: &AppState, sides: &Sides) -> Result<Vec<Source>, CatalogError> {
+/// TrackTik pay codes, keyed by their code (REG, OT…), and the codes TrackTik types as
+/// amounts rather than hours (`ADDITIONNER`: expense reimbursements and the like).
+pub async fn pay_codes(
+    state: &AppState,
+    sides: &Sides,
+) -> Result<(Vec<Source>, BTreeSet<String>), CatalogError> {
     let mut seen = BTreeSet::new();
+    let mut amounts = BTreeSet::new();
     let mut out = Vec::new();
     for p in state
         .providers
@@ -284,6 +309,9 @@ pub async fn pay_codes(state: &AppState, sides: &Sides) -> Result<Vec<Source>, C
             .clone()
             .or(p.name.clone())
             .unwrap_or_else(|| p.id.to_string());
+        if p.kind == Some(PayCodeType::Additionner) {
+            amounts.insert(key.clone());
+        }
         if seen.insert(key.clone()) {
             let name = match p.name {
                 Some(n) if n != key => format!("{key} · {n}"),
@@ -292,7 +320,7 @@ pub async fn pay_codes(state: &AppState, sides: &Sides) -> Result<Vec<Source>, C
             out.push(Source { key, name });
         }
     }
-    Ok(out)
+    Ok((out, amounts))
 }
 
 /// TrackTik billed clients (not sites).
@@ -388,51 +416,4 @@ pub async fn sample_invoice(
         period_end: invoice.service_period_end_date,
         invoice_date: invoice.effective_invoice_date(),
     }))
-}
-
-/// What invoices approved in the last 90 days used.
-#[derive(Clone, Debug, Default)]
-pub struct RecentUse {
-    /// How many invoices.
-    pub invoices: usize,
-    /// Bill item id → how many billable items used it.
-    pub bill_items: BTreeMap<i64, usize>,
-    /// Tax class ids on invoices or their lines.
-    pub tax_classes: BTreeSet<i64>,
-}
-
-/// Reads what invoices approved in the last 90 days used.
-pub async fn recent_use(state: &AppState, sides: &Sides) -> Result<RecentUse, CatalogError> {
-    let now = Utc::now();
-    let window = Window::new(now - Duration::days(90), now)?;
-    let tt = &state.providers.tracktik;
-    let invoices = tt
-        .approved_invoices_with_lines_between(&sides.portal, &sides.tracktik, window)
-        .await?;
-    let mut used = RecentUse {
-        invoices: invoices.len(),
-        ..RecentUse::default()
-    };
-    for invoice in &invoices {
-        if let Some(tc) = &invoice.tax_class {
-            used.tax_classes.insert(tc.id());
-        }
-        for line in invoice.lines.iter().flatten() {
-            if let Some(tc) = &line.tax_class {
-                used.tax_classes.insert(tc.id());
-            }
-        }
-    }
-    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-    if !ids.is_empty() {
-        for b in tt
-            .billable_items_for_invoices(&sides.portal, &sides.tracktik, &ids)
-            .await?
-        {
-            if let Some(item) = &b.bill_item {
-                *used.bill_items.entry(item.id()).or_default() += 1;
-            }
-        }
-    }
-    Ok(used)
 }

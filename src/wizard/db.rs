@@ -9,9 +9,11 @@ use uuid::Uuid;
 use super::express::ExpressRecord;
 use super::{Draft, Editor, Step};
 use crate::ids::{IntegrationId, StaffUserId, TenantId};
+use crate::integrations::IntegrationState;
 use crate::integrations::settings::Settings;
 
-const DRAFT_COLUMNS: &str = "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, settings, wizard_step, wizard_reached, settings_saved_at, activated_at, express_outcome";
+const DRAFT_COLUMNS: &str = "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, settings, wizard_step, wizard_reached, settings_saved_at, activated_at, express_outcome,
+    (select count(*) from integration o where o.tenant_id = integration.tenant_id and o.integration_id <> integration.integration_id) as siblings";
 
 /// One integration of the tenant with its answers; `None` also for another tenant's id.
 pub async fn get(
@@ -26,6 +28,65 @@ pub async fn get(
     .bind(id)
     .fetch_optional(db)
     .await
+}
+
+/// Another integration of the same tenant, as scope checks need it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Sibling {
+    /// Its id.
+    pub integration_id: IntegrationId,
+    /// Its QBO company's name.
+    pub company_name: String,
+    /// Draft, active…
+    pub state: IntegrationState,
+    /// Its answers (its scope among them).
+    pub settings: Json<Settings>,
+}
+
+impl Sibling {
+    /// Set up (not a draft): its regions are taken.
+    pub fn is_set_up(&self) -> bool {
+        self.state != IntegrationState::Draft
+    }
+}
+
+/// The tenant's other integrations, oldest first.
+pub async fn siblings(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: IntegrationId,
+) -> sqlx::Result<Vec<Sibling>> {
+    sqlx::query_as(
+        "select integration_id, company_name, state, settings from integration
+         where tenant_id = $1 and integration_id <> $2 order by created_at, integration_id",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// Save + Continue under a lock on every integration of the tenant: `check` sees the other
+/// integrations as they are now and says why activation must not happen (an overlap of
+/// regions), or the integration becomes active. Two activations at once cannot both pass.
+pub async fn activate_checked(
+    db: &PgPool,
+    tenant_id: TenantId,
+    id: IntegrationId,
+    check: impl FnOnce(&[Sibling]) -> Option<String>,
+) -> sqlx::Result<Result<(), String>> {
+    let mut tx = db.begin().await?;
+    sqlx::query("select integration_id from integration where tenant_id = $1 order by integration_id for update")
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    let others = siblings(&mut *tx, tenant_id, id).await?;
+    if let Some(why) = check(&others) {
+        return Ok(Err(why));
+    }
+    activate(&mut *tx, tenant_id, id).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// Saves the answers of `step` and moves the resume point to `next`, recording the change

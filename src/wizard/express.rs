@@ -5,14 +5,20 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::Draft;
 use super::catalog::{self, CatalogError, Sides};
+use super::regions::{self, RegionFacts};
+use super::usage;
 use crate::integrations::settings::{
-    LineGrouping, PayrollPosting, QboRef, Settings, SetupMethod, TaxTarget,
+    LineGrouping, PayrollPosting, QboRef, ScopeSettings, Settings, SetupMethod, TaxTarget,
 };
 use crate::mapping::express::{
     self, Action, ExpressError, ExpressOptions, ExpressOutcome, Purpose, TaxClassInput,
 };
+use crate::mapping::labels;
+use crate::mapping::tax_match::{ClassRates, CodeRates, TaxMatch, match_class, percent};
 use crate::providers::quickbooks::models::Ref;
 use crate::state::AppState;
 
@@ -39,6 +45,17 @@ pub struct ExpressLine {
     pub notes: Vec<String>,
 }
 
+impl ExpressLine {
+    /// "Expense · Payroll Wage Expenses", "Non-inventory": the type in QuickBooks' words.
+    pub fn type_label(&self) -> String {
+        let t = labels::object_type(&self.object_type);
+        match &self.detail_type {
+            Some(d) => format!("{t} · {}", labels::detail_type(d)),
+            None => t,
+        }
+    }
+}
+
 /// What Express setup did, kept on the integration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpressRecord {
@@ -48,6 +65,9 @@ pub struct ExpressRecord {
     pub objects: Vec<ExpressLine>,
     /// Notes about the whole company.
     pub notes: Vec<String>,
+    /// Outside the US: how each tax class was matched to a tax code.
+    #[serde(default)]
+    pub tax_codes: Vec<TaxCodeLine>,
 }
 
 impl ExpressRecord {
@@ -62,6 +82,24 @@ impl ExpressRecord {
     /// How many existing objects were used (reactivated included).
     pub fn reused(&self) -> usize {
         self.objects.len() - self.created()
+    }
+
+    /// This run's record, keeping what an earlier run of the same setup did to an object it
+    /// now merely reused ("Created" stays "Created" when Express runs again for new regions).
+    pub fn after(mut self, earlier: Option<&ExpressRecord>) -> Self {
+        if let Some(earlier) = earlier {
+            for o in &mut self.objects {
+                if o.action == action_label(Action::Reused)
+                    && let Some(before) = earlier
+                        .objects
+                        .iter()
+                        .find(|b| b.qbo_id == o.qbo_id && b.kind == o.kind)
+                {
+                    o.action = before.action.clone();
+                }
+            }
+        }
+        self
     }
 }
 
@@ -99,21 +137,40 @@ fn action_label(a: Action) -> &'static str {
     }
 }
 
-/// Runs Express setup for the integration: ensures the default accounts and items in QBO and
-/// returns the answers filled with them, and the record of what was done. Safe to run again.
+/// How one tax class was matched to a tax code (non-US companies), for the review page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxCodeLine {
+    /// "ON HST (13 %)".
+    pub class: String,
+    /// "HST ON", or what the customer has to do.
+    pub outcome: String,
+    /// A code was chosen.
+    pub matched: bool,
+}
+
+/// Runs Express setup for the integration with `scope`: ensures the default accounts and
+/// items in QBO, tax-class ones only for the tax classes the scope uses, and returns the
+/// answers filled with them (outside the US, each tax class gets the tax code matching it
+/// by rate and name), and the record of what was done. Safe to run again.
 pub async fn apply(
     state: &AppState,
     draft: &Draft,
     sides: &Sides,
+    facts: &RegionFacts,
+    scope: &ScopeSettings,
 ) -> Result<(Settings, ExpressRecord), ExpressFailure> {
-    let classes = catalog::tax_classes(state, sides).await?;
+    let used = facts.classes_in_scope(scope);
+    let classes: Vec<ClassRates> = facts
+        .tax_classes
+        .iter()
+        .filter(|c| used.contains(&c.id))
+        .map(usage::class_rates)
+        .collect();
     let inputs: Vec<TaxClassInput> = classes
         .iter()
-        .filter_map(|c| {
-            Some(TaxClassInput {
-                id: c.key.parse().ok()?,
-                name: c.name.clone(),
-            })
+        .map(|c| TaxClassInput {
+            id: c.id,
+            name: c.name.clone(),
         })
         .collect();
     let outcome = express::ensure_defaults(
@@ -123,13 +180,16 @@ pub async fn apply(
         &ExpressOptions::default(),
     )
     .await?;
-    let tax_codes = if draft.is_us() {
+    let codes = if draft.is_us() {
         Vec::new()
     } else {
-        catalog::tax_codes(state, sides).await?
+        usage::tax_code_rates(state, sides).await?
     };
-    let settings = fill(draft, &outcome, &classes, &tax_codes);
-    let class_names: std::collections::BTreeMap<i64, String> =
+    let (_, amount_codes) = catalog::pay_codes(state, sides).await?;
+    let mut settings = fill(draft, &outcome, &classes, &codes);
+    settings.scope = scope.clone();
+    settings.payroll.amount_codes = amount_codes;
+    let class_names: BTreeMap<i64, String> =
         inputs.iter().map(|c| (c.id, c.name.clone())).collect();
     let record = ExpressRecord {
         ran_at: Utc::now(),
@@ -161,23 +221,80 @@ pub async fn apply(
             })
             .collect(),
         notes: outcome.notes.clone(),
+        tax_codes: if draft.is_us() {
+            Vec::new()
+        } else {
+            tax_code_lines(&classes, &codes)
+        },
     };
     Ok((settings, record))
 }
 
-fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect::<String>()
-        .to_lowercase()
+fn class_label(c: &ClassRates) -> String {
+    match c.rate {
+        Some(r) => format!("{} ({})", c.name, percent(r)),
+        None => c.name.clone(),
+    }
 }
 
-/// The answers Express gives, on top of what the customer already chose (schedule kept).
+fn code_names(ids: &[String], codes: &[CodeRates]) -> String {
+    let names: Vec<String> = ids
+        .iter()
+        .filter_map(|id| codes.iter().find(|c| &c.id == id))
+        .map(|c| format!("“{}”", c.name))
+        .collect();
+    regions::join(&names)
+}
+
+/// What matching says about each class, in words.
+pub fn tax_code_lines(classes: &[ClassRates], codes: &[CodeRates]) -> Vec<TaxCodeLine> {
+    classes
+        .iter()
+        .map(|c| {
+            let (outcome, matched) = match match_class(c, codes) {
+                TaxMatch::Matched(id) => (
+                    codes
+                        .iter()
+                        .find(|x| x.id == id)
+                        .map(|x| x.name.clone())
+                        .unwrap_or(id),
+                    true,
+                ),
+                TaxMatch::Several(ids) => (
+                    format!(
+                        "Several tax codes charge that: {}. Choose one on the Taxes step.",
+                        code_names(&ids, codes)
+                    ),
+                    false,
+                ),
+                TaxMatch::Nothing(ids) if ids.is_empty() => (
+                    "No tax code of this company charges that. Choose one on the Taxes step, or leave its region out.".to_owned(),
+                    false,
+                ),
+                TaxMatch::Nothing(ids) => (
+                    format!(
+                        "No tax code of this company charges that; closest by name: {}. Choose one on the Taxes step.",
+                        code_names(&ids, codes)
+                    ),
+                    false,
+                ),
+            };
+            TaxCodeLine {
+                class: class_label(c),
+                outcome,
+                matched,
+            }
+        })
+        .collect()
+}
+
+/// The answers Express gives, on top of what the customer already chose (schedule kept, and
+/// tax codes the customer picked for classes Express could not match).
 fn fill(
     draft: &Draft,
     outcome: &ExpressOutcome,
-    classes: &[catalog::Source],
-    tax_codes: &[catalog::QboOption],
+    classes: &[ClassRates],
+    codes: &[CodeRates],
 ) -> Settings {
     let refs = &outcome.refs;
     let mut s = draft.settings.0.clone();
@@ -189,8 +306,10 @@ fn fill(
     s.payroll.wages_account = Some(qbo_ref(&refs.wages_account));
     s.payroll.liability_account = Some(qbo_ref(&refs.wages_liability_account));
     s.payroll.vendor = None;
+    s.payroll.ap_account = None;
+    s.payroll.amounts_account = None;
     s.payroll.pay_code_accounts.clear();
-    s.taxes.classes.clear();
+    let before = std::mem::take(&mut s.taxes.classes);
     if draft.is_us() {
         for (id, pair) in &refs.tax_classes {
             s.taxes.classes.insert(
@@ -203,31 +322,40 @@ fn fill(
         s.taxes.automated_tax_item = Some(qbo_ref(&refs.automated_tax.item));
         s.taxes.exempt_tax_code = None;
     } else {
-        // Outside the US every line carries a tax code; Express picks the code whose name
-        // matches the tax class, and leaves the others for the customer to choose.
-        let active: Vec<&catalog::QboOption> = tax_codes.iter().filter(|t| t.active).collect();
+        // Outside the US every line carries a tax code: each class gets the code matching it
+        // by rate and name; a class matching nothing (or several) keeps what the customer
+        // chose, if anything.
+        let active = |id: &str| codes.iter().find(|c| c.id == id && c.active);
         for class in classes {
-            let Ok(id) = class.key.parse::<i64>() else {
-                continue;
+            let code = match match_class(class, codes) {
+                TaxMatch::Matched(id) => {
+                    active(&id).map(|c| QboRef::new(c.id.clone(), c.name.clone()))
+                }
+                _ => match before.get(&class.id) {
+                    Some(TaxTarget::TaxCode { code }) if active(&code.id).is_some() => {
+                        Some(code.clone())
+                    }
+                    _ => None,
+                },
             };
-            let wanted = normalise(&class.name);
-            if let Some(code) = active.iter().find(|t| normalise(&t.name) == wanted) {
-                s.taxes.classes.insert(
-                    id,
-                    TaxTarget::TaxCode {
-                        code: QboRef::new(code.id.clone(), code.name.clone()),
-                    },
-                );
+            if let Some(code) = code {
+                s.taxes
+                    .classes
+                    .insert(class.id, TaxTarget::TaxCode { code });
             }
         }
         s.taxes.automated_tax_item = None;
-        s.taxes.exempt_tax_code = active
-            .iter()
-            .find(|t| {
-                let n = t.name.to_lowercase();
-                n.contains("exempt") || n.contains("zero")
+        let untaxed = |word: &str| {
+            codes.iter().find(|c| {
+                c.active
+                    && c.rate.is_none_or(|r| r.is_zero())
+                    && c.name.to_lowercase().contains(word)
             })
-            .map(|t| QboRef::new(t.id.clone(), t.name.clone()));
+        };
+        s.taxes.exempt_tax_code = untaxed("exempt")
+            .or_else(|| untaxed("zero"))
+            .map(|c| QboRef::new(c.id.clone(), c.name.clone()))
+            .or(s.taxes.exempt_tax_code.take());
     }
     s
 }

@@ -2,7 +2,7 @@
 //! step's answers into [`Settings`], Express setup, the checks run before activation, the
 //! change history and "Talk to an expert" requests.
 //!
-//! Steps: Connect → Setup method → Billing → Payroll → Taxes → Schedule → Review, then
+//! Steps: Connect → Setup method → Regions → Billing → Payroll → Taxes → Schedule → Review, then
 //! Save + Continue activates. Every step is saved as the customer goes (`integration.settings`,
 //! `wizard_step`, `settings_saved_at`), so closing the browser leaves a draft that resumes at
 //! the same step.
@@ -13,7 +13,10 @@ pub mod db;
 pub mod express;
 pub mod forms;
 pub mod products;
+pub mod regions;
 pub mod review;
+pub mod usage;
+pub mod words;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +34,8 @@ pub enum Step {
     Connect,
     /// Express or Advanced.
     SetupMethod,
+    /// Which TrackTik regions go into this company.
+    Scope,
     /// Invoices.
     Billing,
     /// Pay runs.
@@ -45,9 +50,10 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Connect,
         Step::SetupMethod,
+        Step::Scope,
         Step::Billing,
         Step::Payroll,
         Step::Taxes,
@@ -60,6 +66,7 @@ impl Step {
         match self {
             Self::Connect => "connect",
             Self::SetupMethod => "setup_method",
+            Self::Scope => "scope",
             Self::Billing => "billing",
             Self::Payroll => "payroll",
             Self::Taxes => "taxes",
@@ -80,6 +87,7 @@ impl Step {
     pub fn slug(self) -> &'static str {
         match self {
             Self::SetupMethod => "method",
+            Self::Scope => "regions",
             other => other.key(),
         }
     }
@@ -94,6 +102,7 @@ impl Step {
         match self {
             Self::Connect => "Connect",
             Self::SetupMethod => "Setup method",
+            Self::Scope => "Regions",
             Self::Billing => "Billing",
             Self::Payroll => "Payroll",
             Self::Taxes => "Taxes",
@@ -151,6 +160,8 @@ pub struct Draft {
     pub activated_at: Option<DateTime<Utc>>,
     /// What Express setup created or reused, when Express was run.
     pub express_outcome: Option<Json<express::ExpressRecord>>,
+    /// How many other integrations the tenant has (any state).
+    pub siblings: i64,
 }
 
 impl Draft {
@@ -172,6 +183,13 @@ impl Draft {
     /// Express setup chosen.
     pub fn is_express(&self) -> bool {
         self.settings.setup_method == Some(SetupMethod::Express)
+    }
+
+    /// Its regions are still to be chosen: a draft whose Regions step was never saved shows
+    /// Express's proposal there. An integration activated before regions could be chosen
+    /// shows what it books (every region).
+    pub fn proposes_scope(&self) -> bool {
+        !self.settings.scope.chosen && self.state == IntegrationState::Draft
     }
 }
 
@@ -206,8 +224,11 @@ mod tests {
         assert_eq!(Step::Connect.next(), Step::SetupMethod);
         assert_eq!(Step::Schedule.next(), Step::Review);
         assert_eq!(Step::Review.next(), Step::Review);
-        assert_eq!(Step::Billing.previous(), Step::SetupMethod);
+        assert_eq!(Step::SetupMethod.next(), Step::Scope);
+        assert_eq!(Step::Billing.previous(), Step::Scope);
         assert_eq!(Step::from_slug("method"), Some(Step::SetupMethod));
+        assert_eq!(Step::from_slug("regions"), Some(Step::Scope));
+        assert_eq!(Step::from_key("scope"), Step::Scope);
         assert_eq!(Step::from_key("taxes"), Step::Taxes);
         assert_eq!(Step::from_slug("nope"), None);
     }

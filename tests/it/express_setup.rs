@@ -485,8 +485,8 @@ async fn without_account_numbers_wages_fall_back_to_payroll_expenses_and_names_a
     let wages = &outcome.objects[0];
     assert!(
         wages.notes.iter().any(
-            |n| n.contains("refused the detail type PayrollWageExpenses")
-                && n.contains("PayrollExpenses")
+            |n| n.contains("refused the detail type Payroll Wage Expenses")
+                && n.contains("created with Payroll Expenses")
         ),
         "{:?}",
         wages.notes
@@ -518,7 +518,7 @@ async fn without_account_numbers_wages_fall_back_to_payroll_expenses_and_names_a
         again.objects[0]
             .notes
             .iter()
-            .any(|n| n.contains("PayrollExpenses rather than PayrollWageExpenses")),
+            .any(|n| n.contains("Payroll Expenses rather than Payroll Wage Expenses")),
         "{:?}",
         again.objects[0].notes
     );

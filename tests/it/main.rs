@@ -19,3 +19,5 @@ mod support_console;
 mod sync;
 mod tracktik_client;
 mod wizard;
+mod wizard_mapping;
+mod wizard_scope;

@@ -4,7 +4,7 @@
 //! active integration, and tenant isolation.
 
 use crate::helpers::{TestApp, client, location, unescape};
-use ledgerbridge::sandbox::quickbooks::{CA_REALM_ID, US_REALM_ID};
+use ledgerbridge::sandbox::quickbooks::US_REALM_ID;
 
 /// Signs in and connects the US company; returns the integration id.
 async fn connected(app: &TestApp) -> String {
@@ -12,7 +12,7 @@ async fn connected(app: &TestApp) -> String {
 }
 
 /// Signs in and connects the company `realm`; returns the integration id.
-async fn connected_to(app: &TestApp, realm: &str) -> String {
+pub(crate) async fn connected_to(app: &TestApp, realm: &str) -> String {
     assert_eq!(app.sign_in_with_tracktik().await.status(), 303);
     let done = app.connect_quickbooks(realm, None).await;
     assert_eq!(done.status(), 303);
@@ -22,7 +22,7 @@ async fn connected_to(app: &TestApp, realm: &str) -> String {
 }
 
 /// `(value, label)` of every option of the select named `name`.
-fn options(html: &str, name: &str) -> Vec<(String, String)> {
+pub(crate) fn options(html: &str, name: &str) -> Vec<(String, String)> {
     let key = format!("<select id=\"{name}\" name=\"{name}\"");
     let Some(start) = html.find(&key) else {
         return Vec::new();
@@ -46,7 +46,7 @@ fn options(html: &str, name: &str) -> Vec<(String, String)> {
 }
 
 /// The first non-empty option of a select.
-fn first_choice(html: &str, name: &str) -> String {
+pub(crate) fn first_choice(html: &str, name: &str) -> String {
     options(html, name)
         .into_iter()
         .find(|(v, _)| !v.is_empty())
@@ -55,7 +55,7 @@ fn first_choice(html: &str, name: &str) -> String {
 }
 
 /// The option whose label contains `text`.
-fn choice_labelled(html: &str, name: &str, text: &str) -> String {
+pub(crate) fn choice_labelled(html: &str, name: &str, text: &str) -> String {
     options(html, name)
         .into_iter()
         .find(|(_, l)| l.contains(text))
@@ -74,7 +74,7 @@ fn selects(html: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-async fn post_step(
+pub(crate) async fn post_step(
     app: &TestApp,
     id: &str,
     step: &str,
@@ -84,7 +84,38 @@ async fn post_step(
     app.post_form(&path, &path, fields).await
 }
 
-async fn wizard_step(app: &TestApp, id: &str) -> String {
+/// The names of the checked checkboxes of a page (the regions and clients proposed or saved).
+pub(crate) fn checked_boxes(html: &str) -> Vec<String> {
+    html.split("<input type=\"checkbox\"")
+        .skip(1)
+        .filter_map(|chunk| {
+            let tag = &chunk[..chunk.find('>')?];
+            if !tag.contains(" checked") {
+                return None;
+            }
+            let start = tag.find("name=\"")? + "name=\"".len();
+            Some(tag[start..start + tag[start..].find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// Saves the Regions step as proposed (or as saved before); returns the response.
+pub(crate) async fn regions_as_proposed(app: &TestApp, id: &str) -> reqwest::Response {
+    let page = app
+        .get_html(&format!("/integrations/{id}/setup/regions"))
+        .await;
+    let mode = if page.contains("value=\"every\" checked") {
+        "every"
+    } else {
+        "only"
+    };
+    let boxes = checked_boxes(&page);
+    let mut fields: Vec<(&str, &str)> = vec![("regions", mode)];
+    fields.extend(boxes.iter().map(|b| (b.as_str(), "on")));
+    post_step(app, id, "regions", &fields).await
+}
+
+pub(crate) async fn wizard_step(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("select wizard_step from integration where integration_id = $1::uuid")
         .bind(id)
         .fetch_one(&app.db)
@@ -92,7 +123,7 @@ async fn wizard_step(app: &TestApp, id: &str) -> String {
         .unwrap()
 }
 
-async fn state_of(app: &TestApp, id: &str) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("select state::text from integration where integration_id = $1::uuid")
         .bind(id)
         .fetch_one(&app.db)
@@ -108,7 +139,7 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
         .unwrap()
 }
 
-const SCHEDULE_OK: [(&str, &str); 6] = [
+pub(crate) const SCHEDULE_OK: [(&str, &str); 6] = [
     ("time_zone", "America/Toronto"),
     ("cutoff", "03:00"),
     ("billing_enabled", "on"),
@@ -117,7 +148,7 @@ const SCHEDULE_OK: [(&str, &str); 6] = [
     ("closed_books", "fail"),
 ];
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     chrono::Utc::now()
         .with_timezone(&chrono_tz::America::Toronto)
         .date_naive()
@@ -125,8 +156,11 @@ fn today() -> String {
 }
 
 /// Walks Express setup to the review step and activates it.
-async fn express_and_activate(app: &TestApp, id: &str) {
+pub(crate) async fn express_and_activate(app: &TestApp, id: &str) {
     let r = post_step(app, id, "method", &[("setup_method", "express")]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/regions"));
+    let r = regions_as_proposed(app, id).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
     for (step, next) in [
@@ -193,6 +227,39 @@ async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only
             .contains("Choose Express or Advanced setup.")
     );
     let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
+    assert_eq!(location(&r), format!("/integrations/{id}/setup/regions"));
+    assert_eq!(wizard_step(&app, &id).await, "scope");
+
+    // Regions: the US company (USD, multicurrency off) is offered New York, the region
+    // billing in USD; a region billing in CAD is refused with the reason.
+    let page = app
+        .get_html(&format!("/integrations/{id}/setup/regions"))
+        .await;
+    assert!(
+        page.contains("Which TrackTik regions go into this company?"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Ontario") && page.contains("CAD") && page.contains("USD"),
+        "{page}"
+    );
+    assert_eq!(
+        checked_boxes(&page),
+        vec!["region_3".to_owned()],
+        "New York is proposed"
+    );
+    let r = post_step(
+        &app,
+        &id,
+        "regions",
+        &[("regions", "only"), ("region_1", "on"), ("region_3", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Ontario bills in CAD"), "{html}");
+    assert!(html.contains("multicurrency is off"), "{html}");
+    let r = regions_as_proposed(&app, &id).await;
     assert_eq!(location(&r), format!("/integrations/{id}/setup/billing"));
     assert_eq!(wizard_step(&app, &id).await, "billing");
 
@@ -306,7 +373,10 @@ async fn advanced_setup_saves_each_step_resumes_keeps_answers_and_activates_only
         html.contains("Choose the expense account for wages."),
         "{html}"
     );
-    assert!(html.contains("is not one"), "{html}");
+    assert!(
+        html.contains("A bill-style expense is charged to a Credit Card account, and “2200 · Payroll Liabilities” is an Other Current Liability account"),
+        "{html}"
+    );
     let r = post_step(
         &app,
         &id,
@@ -415,6 +485,7 @@ async fn express_setup_creates_the_defaults_in_quickbooks_and_the_review_lists_t
     let id = connected(&app).await;
     let r = post_step(&app, &id, "method", &[("setup_method", "express")]).await;
     assert_eq!(r.status(), 303);
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -501,6 +572,7 @@ async fn an_expert_request_reaches_the_staff_queue_with_a_read_only_audited_draf
             .status(),
         303
     );
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -657,8 +729,14 @@ async fn changing_a_setting_of_an_active_integration_is_recorded_with_before_and
         .get_html(&format!("/integrations/{id}/setup/review"))
         .await;
     assert!(
-        review.contains("History of changes") && review.contains("schedule.cutoff"),
+        review.contains("History of changes")
+            && review.contains("Schedule: End of trading day")
+            && review.contains("04:30 the next morning"),
         "{review}"
+    );
+    assert!(
+        !review.contains("schedule.cutoff") && !review.contains("PayrollWageExpenses"),
+        "never field paths or API names: {review}"
     );
 }
 
@@ -679,7 +757,7 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
         format!("/integrations/{other}/expert/{request}"),
     ];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         gets.push(format!("/integrations/{other}/setup/{step}"));
     }
@@ -688,7 +766,7 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
     }
     let mut posts = vec![format!("/integrations/{other}/expert")];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         posts.push(format!("/integrations/{other}/setup/{step}"));
     }
@@ -705,60 +783,6 @@ async fn another_tenants_integration_is_not_found_on_every_wizard_route() {
     let untouched: (String, i64) = sqlx::query_as("select wizard_step, (select count(*) from support_request where tenant_id = $1) from integration where integration_id = $2")
         .bind(other_tenant).bind(other).fetch_one(&app.db).await.unwrap();
     assert_eq!(untouched, ("setup_method".to_owned(), 1));
-}
-
-#[tokio::test]
-async fn a_canadian_company_maps_tax_classes_to_tax_codes_and_must_choose_one_for_untaxed_lines() {
-    let app = TestApp::spawn_with_sandboxes().await;
-    let id = connected_to(&app, CA_REALM_ID).await;
-    assert_eq!(
-        post_step(&app, &id, "method", &[("setup_method", "express")])
-            .await
-            .status(),
-        303
-    );
-    for step in ["billing", "payroll"] {
-        assert_eq!(post_step(&app, &id, step, &[]).await.status(), 303);
-    }
-    // Outside the US, Express leaves the tax step open: every line needs a tax code.
-    let taxes = app
-        .get_html(&format!("/integrations/{id}/setup/taxes"))
-        .await;
-    assert!(taxes.contains("outside the US"), "{taxes}");
-    let classes = selects(&taxes, "tax_");
-    assert!(!classes.is_empty(), "{taxes}");
-    let r = post_step(&app, &id, "taxes", &[("exempt_tax_code", "")]).await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Choose the tax code for lines TrackTik did not tax")
-    );
-    let mut fields: Vec<(String, String)> = classes
-        .iter()
-        .map(|c| (c.clone(), first_choice(&taxes, c)))
-        .collect();
-    fields.push((
-        "exempt_tax_code".into(),
-        first_choice(&taxes, "exempt_tax_code"),
-    ));
-    let borrowed: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    assert_eq!(post_step(&app, &id, "taxes", &borrowed).await.status(), 303);
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "select v->>'kind' from integration, jsonb_each(settings->'taxes'->'classes') c(k, v) where integration_id = $1::uuid",
-    )
-    .bind(&id)
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    assert!(
-        !kinds.is_empty() && kinds.iter().all(|k| k == "tax_code"),
-        "{kinds:?}"
-    );
 }
 
 #[tokio::test]
@@ -782,7 +806,7 @@ async fn wizard_pages_are_for_customers_the_queue_is_for_staff_and_every_post_ne
         format!("/support/requests/{request}/done"),
     ];
     for step in [
-        "connect", "method", "billing", "payroll", "taxes", "schedule", "review",
+        "connect", "method", "regions", "billing", "payroll", "taxes", "schedule", "review",
     ] {
         customer_get.push(format!("/integrations/{integration}/setup/{step}"));
         posts.push(format!("/integrations/{integration}/setup/{step}"));
@@ -847,6 +871,7 @@ async fn advanced_billing_can_create_a_new_quickbooks_product_for_a_bill_item_on
     let id = connected(&app).await;
     let r = post_step(&app, &id, "method", &[("setup_method", "advanced")]).await;
     assert_eq!(r.status(), 303);
+    assert_eq!(regions_as_proposed(&app, &id).await.status(), 303);
     let billing = app
         .get_html(&format!("/integrations/{id}/setup/billing"))
         .await;
@@ -866,8 +891,10 @@ async fn advanced_billing_can_create_a_new_quickbooks_product_for_a_bill_item_on
         .trim_end_matches('”')
         .to_owned();
     let default = first_choice(&billing, "default_item");
+    let income = choice_labelled(&billing, "new_product_income", "Services");
     let fields = [
         ("default_item", default.as_str()),
+        ("new_product_income", income.as_str()),
         (field.as_str(), "new"),
         ("customer_matching", "match_or_create"),
         ("doc_number_template", "{number}"),

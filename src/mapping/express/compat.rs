@@ -4,6 +4,7 @@
 use super::ExpressObject;
 use super::decide::Existing;
 use super::plan::{AccountSpec, types};
+use crate::mapping::labels;
 use crate::providers::quickbooks::QboError;
 use crate::providers::quickbooks::models::{Account, Item};
 
@@ -29,13 +30,15 @@ pub(super) fn account_compatible(
     if sub != spec.sub_type {
         if Some(sub) == spec.fallback_sub_type {
             notes.push(format!(
-                "Its detail type is {sub} rather than {}.",
-                spec.sub_type
+                "Its detail type is {} rather than {}.",
+                labels::detail_type(sub),
+                labels::detail_type(spec.sub_type)
             ));
         } else {
             notes.push(format!(
-                "Its detail type is {sub}, not {}; it was left as is.",
-                spec.sub_type
+                "Its detail type is {}, not {}; it was left as is.",
+                labels::detail_type(sub),
+                labels::detail_type(spec.sub_type)
             ));
         }
     }
@@ -62,7 +65,10 @@ pub(super) fn item_compatible(
 ) -> Result<Vec<String>, String> {
     let t = i.item_type.as_deref().unwrap_or_default();
     if t != types::NON_INVENTORY && t != "Service" {
-        return Err(format!("it is a {t} item, not Non-inventory"));
+        return Err(format!(
+            "it is a {} item, not Non-inventory",
+            labels::item_type(t)
+        ));
     }
     let own_sku = i.sku.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(s) = own_sku

@@ -237,8 +237,9 @@ impl Run<'_> {
                     .await
                     .map_err(|e| write_error(row, ObjectKind::Account, name, "create", e))?;
                 notes.push(format!(
-                    "QuickBooks refused the detail type {} in this company, so the account was created with {fallback}. You can change it in QuickBooks if your plan allows.",
-                    spec.sub_type
+                    "QuickBooks refused the detail type {} in this company, so the account was created with {}. You can change it in QuickBooks if your plan allows.",
+                    crate::mapping::labels::detail_type(spec.sub_type),
+                    crate::mapping::labels::detail_type(fallback)
                 ));
                 Ok(created)
             }

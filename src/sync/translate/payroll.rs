@@ -7,6 +7,12 @@
 //! sum of its items' `total` — never quantity × rate. Lines come out in a stable order (the
 //! group key's: employee name, pay code, site name, account), whatever the items' order.
 //!
+//! Pay codes that are amounts, not hours (TrackTik's `ADDITIONNER` pay codes: expense
+//! reimbursements and other sums; the item's embedded pay code says so, else
+//! `payroll.amount_codes`) never count as hours and never share a line with wages: they get
+//! lines of their own, described as "reimbursements and other amounts", on their pay code's
+//! account, else `payroll.amounts_account`, else the wages account.
+//!
 //! Zero and negative items: a negative item (an adjustment) stays in its group and reduces
 //! it; a group that totals exactly zero is dropped (QBO lines of 0 carry nothing). On a
 //! journal entry a negative group is posted on the other side (a credit to the expense
@@ -22,7 +28,9 @@ use rust_decimal::Decimal;
 use crate::integrations::CompanyProfile;
 use crate::integrations::settings::{Dimension, LineGrouping, PayrollPosting, QboRef, Settings};
 use crate::providers::quickbooks::models::{Bill, JournalEntry, Line, Purchase, Ref};
-use crate::providers::tracktik::models::{Client, Employee, Payrun, PayrunItem, Relation};
+use crate::providers::tracktik::models::{
+    Client, Employee, PayCodeType, PayrollCode, Payrun, PayrunItem, Relation,
+};
 
 use super::dimensions::{Wanted, single_location};
 use super::doc_number::fit_doc_number;
@@ -107,6 +115,8 @@ struct GroupKey {
     employee: Option<(String, i64)>,
     pay_code: Option<String>,
     site: Option<(String, i64)>,
+    /// Amounts (reimbursements…) are never grouped with hours.
+    amount: bool,
     account: String,
     class: Option<String>,
     location: Option<String>,
@@ -130,6 +140,12 @@ pub fn translate_payrun(
     let payrun = &doc.payrun;
     let record = format!("pay run {}", payrun.id);
     let payroll = &ctx.settings.payroll;
+    // The Accounts Payable account chosen on the payroll step, unless the caller has one.
+    let merged = PayrunContext {
+        ap_account: ctx.ap_account.or(payroll.ap_account.as_ref()),
+        ..*ctx
+    };
+    let ctx = &merged;
     let journal = payroll.posting == PayrollPosting::JournalEntry;
 
     let mut expected_total = Decimal::ZERO;
@@ -181,9 +197,11 @@ pub fn translate_payrun(
     for item in &doc.items {
         let total = item.total.unwrap_or_default();
         let code = pay_code(item);
+        let amount = is_amount(item, code.as_deref(), &payroll.amount_codes);
         let account = code
             .as_ref()
             .and_then(|c| payroll.pay_code_accounts.get(c))
+            .or(payroll.amounts_account.as_ref().filter(|_| amount))
             .or(payroll.wages_account.as_ref())
             .ok_or_else(|| TranslateError::MissingPayrollAccount {
                 pay_code: code.clone().unwrap_or_default(),
@@ -227,6 +245,7 @@ pub fn translate_payrun(
             } else {
                 None
             },
+            amount,
             account: account.id.clone(),
             class: class_ref.as_ref().map(|r| r.value.clone()),
             location: line_location.as_ref().map(|r| r.value.clone()),
@@ -239,7 +258,7 @@ pub fn translate_payrun(
             hours: None,
         });
         group.total = add(group.total, total, &record)?;
-        if let Some(q) = item.quantity {
+        if let Some(q) = item.quantity.filter(|_| !amount) {
             group.hours = Some(add(group.hours.unwrap_or_default(), q, &record)?);
         }
     }
@@ -303,6 +322,24 @@ pub fn translate_payrun(
     })
 }
 
+/// Whether the item is an amount, not hours: its embedded pay code's type says so (TrackTik's
+/// `ADDITIONNER`), or, when the pay code came as a bare id, the payroll step recorded its
+/// code as one.
+fn is_amount(
+    item: &PayrunItem,
+    code: Option<&str>,
+    amount_codes: &std::collections::BTreeSet<String>,
+) -> bool {
+    let embedded = [&item.custom_pay_code, &item.payroll_code]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.object().and_then(|c: &PayrollCode| c.kind));
+    match embedded {
+        Some(kind) => kind == PayCodeType::Additionner,
+        None => code.is_some_and(|c| amount_codes.contains(c)),
+    }
+}
+
 /// The item's pay code: `payrollCodeLabel`, else the code of the embedded pay code.
 fn pay_code(item: &PayrunItem) -> Option<String> {
     let embedded = |r: &Option<Relation<_>>| {
@@ -334,7 +371,8 @@ fn employee(relation: &Relation<Employee>, names: &Names) -> (String, i64) {
 }
 
 /// "REG — 312.50 h", "Ana Diaz — OT — 8.00 h", "Main Gate — 120.00 h", "Pay run 77 — …";
-/// "No employee", "No pay code", "No site" for items the grouping cannot place.
+/// "No employee", "No pay code", "No site" for items the grouping cannot place; amounts end
+/// in "reimbursements and other amounts" instead of hours.
 fn describe(
     payrun_id: i64,
     grouping: LineGrouping,
@@ -375,11 +413,16 @@ fn describe(
                 .unwrap_or_else(|| format!("account {}", group.account.value)),
         );
     }
-    if let Some(hours) = group.hours.filter(|h| !h.is_zero()) {
+    if key.amount {
+        parts.push(AMOUNTS.to_owned());
+    } else if let Some(hours) = group.hours.filter(|h| !h.is_zero()) {
         parts.push(format!("{} h", show(hours.round_dp(2))));
     }
     parts.join(" — ")
 }
+
+/// How lines of amounts (not hours) end.
+pub const AMOUNTS: &str = "reimbursements and other amounts";
 
 /// "TrackTik pay run 77, period 2026-11-09 to 2026-11-22 (Toronto)".
 fn period_note(payrun: &Payrun, region: Option<&str>) -> String {

@@ -10,6 +10,7 @@ use crate::web::extract::CurrentUser;
 use crate::wizard::catalog::{self, CatalogError, Sides};
 use crate::wizard::forms::{self, Errors, FieldView, Preview, Section, Values};
 use crate::wizard::{Draft, Step};
+use crate::wizard::{regions, usage};
 
 /// What a step shows besides the frame.
 pub(super) struct Content {
@@ -20,6 +21,7 @@ pub(super) struct Content {
     pub(super) preview_button: bool,
     pub(super) can_submit: bool,
     pub(super) read_only: bool,
+    pub(super) payroll_words: Option<crate::wizard::words::PayrollWords>,
 }
 
 impl Content {
@@ -33,6 +35,7 @@ impl Content {
             preview_button: false,
             can_submit: false,
             read_only: true,
+            payroll_words: None,
         }
     }
 }
@@ -40,12 +43,18 @@ impl Content {
 pub(super) async fn billing_lists(
     state: &AppState,
     sides: &Sides,
+    draft: &Draft,
 ) -> Result<(forms::BillingLists, Option<catalog::SampleInvoice>), CatalogError> {
+    let accounts = catalog::accounts(state, sides).await?;
     let lists = forms::BillingLists {
         items: catalog::items(state, sides).await?,
         customers: catalog::customers(state, sides).await?,
         bill_items: catalog::bill_items(state, sides).await?,
-        clients: catalog::clients(state, sides).await?,
+        clients: regions::clients_in_scope(state, sides, &draft.settings.scope).await?,
+        income_accounts: accounts
+            .into_iter()
+            .filter(|a| forms::INCOME_TYPES.contains(&a.kind.as_str()))
+            .collect(),
     };
     let sample = catalog::sample_invoice(state, sides).await?;
     Ok((lists, sample))
@@ -55,25 +64,48 @@ pub(super) async fn payroll_lists(
     state: &AppState,
     sides: &Sides,
 ) -> Result<forms::PayrollLists, CatalogError> {
+    let (pay_codes, amount_codes) = catalog::pay_codes(state, sides).await?;
     Ok(forms::PayrollLists {
         accounts: catalog::accounts(state, sides).await?,
         vendors: catalog::vendors(state, sides).await?,
-        pay_codes: catalog::pay_codes(state, sides).await?,
+        pay_codes,
+        amount_codes,
     })
 }
 
+/// The tax classes the integration's regions use (and any mapped before), with what they
+/// and, outside the US, the company's tax codes charge.
 pub(super) async fn tax_lists(
     state: &AppState,
     sides: &Sides,
-    us: bool,
+    draft: &Draft,
 ) -> Result<forms::TaxLists, CatalogError> {
+    let us = draft.is_us();
+    let facts = regions::read(state, sides).await?;
+    let mut used = facts.classes_in_scope(&draft.settings.scope);
+    used.extend(draft.settings.taxes.classes.keys().copied());
+    let classes = catalog::tax_classes(state, sides)
+        .await?
+        .into_iter()
+        .filter(|c| c.key.parse().is_ok_and(|id: i64| used.contains(&id)))
+        .collect();
     Ok(forms::TaxLists {
         targets: if us {
             catalog::items(state, sides).await?
         } else {
             catalog::tax_codes(state, sides).await?
         },
-        classes: catalog::tax_classes(state, sides).await?,
+        classes,
+        class_rates: facts
+            .tax_classes
+            .iter()
+            .map(|c| (c.id, usage::class_rates(c)))
+            .collect(),
+        code_rates: if us {
+            Vec::new()
+        } else {
+            usage::tax_code_rates(state, sides).await?
+        },
     })
 }
 
@@ -121,6 +153,7 @@ pub(super) async fn content(
         preview_button: false,
         can_submit: true,
         read_only: false,
+        payroll_words: None,
     };
     let values_or = |saved: Values| typed.cloned().unwrap_or(saved);
     match step {
@@ -185,7 +218,7 @@ pub(super) async fn content(
                 Ok(s) => s,
                 Err(e) => return Ok(Content::unavailable(&e)),
             };
-            let (lists, sample) = match billing_lists(state, &sides).await {
+            let (lists, sample) = match billing_lists(state, &sides, draft).await {
                 Ok(x) => x,
                 Err(e) => return Ok(Content::unavailable(&e)),
             };
@@ -212,11 +245,21 @@ pub(super) async fn content(
                 Ok(x) => x,
                 Err(e) => return Ok(Content::unavailable(&e)),
             };
+            // Under Express the answers are shown read-only, unless the customer opened the
+            // form (the Bill option, or a correction after an error).
+            let editing = express && typed.is_some_and(|t| t.contains_key("posting"));
             let values = values_or(forms::payroll_values(s));
-            c.sections = forms::payroll_sections(&values, errors, &lists, prefs, express);
-            c.read_only = express;
-            c.intro = if express {
-                "Express setup posts each approved and locked pay run as a credit-card expense: TrackTik Direct Wages against TrackTik Direct Wages Liability, one line per pay code.".into()
+            c.sections =
+                forms::payroll_sections(&values, errors, &lists, prefs, express && !editing);
+            c.read_only = express && !editing;
+            // Under Express the answers are Express's, so they are said in words; an open form says
+            // them itself.
+            c.payroll_words =
+                crate::wizard::words::payroll_words(draft).filter(|_| express && !editing);
+            c.intro = if editing {
+                "Choose how pay runs are posted. Saving here changes the payroll answers only; the rest of Express setup stays as it is.".into()
+            } else if express {
+                "Express setup chose these payroll answers.".into()
             } else {
                 "Each approved and locked TrackTik pay run becomes one QuickBooks transaction, its total equal to the pay run's.".into()
             };
@@ -226,7 +269,7 @@ pub(super) async fn content(
                 Ok(s) => s,
                 Err(e) => return Ok(Content::unavailable(&e)),
             };
-            let lists = match tax_lists(state, &sides, draft.is_us()).await {
+            let lists = match tax_lists(state, &sides, draft).await {
                 Ok(x) => x,
                 Err(e) => return Ok(Content::unavailable(&e)),
             };
@@ -235,10 +278,10 @@ pub(super) async fn content(
             c.sections = forms::taxes_sections(&values, errors, &lists, draft.is_us(), read_only);
             c.read_only = read_only;
             if read_only {
-                c.intro = "Express setup created a TrackTik product for each tax class. When TrackTik gets a new tax class, choose Express again on the Setup method step (nothing is duplicated), or switch to Advanced setup.".into();
+                c.intro = "Express setup created a TrackTik product for each tax class used in this company's regions. When TrackTik gets a new tax class, or you change the regions, save the Regions step again and Express sets up what is new (nothing is duplicated); or switch to Advanced setup.".into();
             }
             if express && !draft.is_us() {
-                c.intro = "Express setup chose the tax codes whose names match your tax classes. Choose a tax code for any class left unmapped.".into();
+                c.intro = "Express setup chose, for each tax class of this company's regions, the tax code charging the same rate. A class left unmapped matched no code, or several: choose its code below.".into();
             }
         }
         Step::Schedule => {
@@ -257,7 +300,7 @@ pub(super) async fn content(
             c.sections = forms::schedule_sections(&values, errors);
             c.intro = "Transactions approved today appear in QuickBooks tomorrow, after the end of the trading day.".into();
         }
-        Step::Review => {}
+        Step::Review | Step::Scope => {}
     }
     Ok(c)
 }

@@ -5,6 +5,7 @@
 
 mod content;
 mod expert;
+mod regions;
 mod review;
 mod steps;
 
@@ -97,6 +98,7 @@ pub fn title(step: Step) -> &'static str {
     match step {
         Step::Connect => "Connect TrackTik and QuickBooks Online",
         Step::SetupMethod => "Choose how to set up the integration",
+        Step::Scope => "Which TrackTik regions go into this company?",
         Step::Billing => "Map your TrackTik bill items to QuickBooks products",
         Step::Payroll => "Choose how pay runs are posted",
         Step::Taxes => "Map your TrackTik tax classes",

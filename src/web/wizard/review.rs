@@ -12,14 +12,16 @@ use super::{Frame, frame, today_for};
 use crate::audit::{self, Actor};
 use crate::error::AppResult;
 use crate::integrations::IntegrationState;
+use crate::mapping::scope::overlap;
 use crate::state::AppState;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::Chrome;
 use crate::wizard::answers::{self, Names};
 use crate::wizard::catalog::{self, CatalogError, Sides};
 use crate::wizard::express::ExpressRecord;
-use crate::wizard::review;
+use crate::wizard::words::{self, PayrollWords};
 use crate::wizard::{Draft, Step, db};
+use crate::wizard::{regions, review};
 
 /// One group of answers on the review page.
 pub struct GroupView {
@@ -58,21 +60,50 @@ pub struct ReviewPage {
     express: Option<ExpressRecord>,
     changes: Vec<ChangeView>,
     recent_invoices: usize,
+    payroll_words: Option<PayrollWords>,
 }
 
-/// The history of saves, for the review page.
+/// The history of saves, for the review page and the support console.
 pub async fn change_views(state: &AppState, draft: &Draft) -> AppResult<Vec<ChangeView>> {
+    change_views_named(state, draft, &Names::default()).await
+}
+
+/// The history of saves in the review page's words, TrackTik records named from `names`.
+pub async fn change_views_named(
+    state: &AppState,
+    draft: &Draft,
+    names: &Names,
+) -> AppResult<Vec<ChangeView>> {
     Ok(
         db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
             .await?
             .into_iter()
-            .map(|c| ChangeView {
-                when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                who: c.actor_label.clone(),
-                step_label: Step::from_key(&c.step).label(),
-                fields: answers::changed_paths(&c.before.0, &c.after.0).join(", "),
-                before: serde_json::to_string_pretty(&c.before.0).unwrap_or_default(),
-                after: serde_json::to_string_pretty(&c.after.0).unwrap_or_default(),
+            .map(|c| {
+                let changed =
+                    answers::changed_answers(&c.before.0, &c.after.0, names, draft.is_us());
+                let lines = |pick: fn(&answers::ChangedAnswer) -> &String| {
+                    changed
+                        .iter()
+                        .map(|a| format!("{}: {}", a.label, pick(a)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                ChangeView {
+                    when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    who: c.actor_label.clone(),
+                    step_label: Step::from_key(&c.step).label(),
+                    fields: if changed.is_empty() {
+                        "Saved again; no answer changed".to_owned()
+                    } else {
+                        changed
+                            .iter()
+                            .map(|a| a.label.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
+                    before: lines(|a| &a.before),
+                    after: lines(|a| &a.after),
+                }
             })
             .collect(),
     )
@@ -97,10 +128,25 @@ async fn names(state: &AppState, sides: &Sides) -> Names {
         v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect())
             .unwrap_or_default()
     };
+    let regions = state
+        .providers
+        .tracktik
+        .regions(&sides.portal, &sides.tracktik)
+        .await
+        .map(|v| {
+            v.into_iter()
+                .map(|r| {
+                    let name = r.name.unwrap_or_else(|| format!("Region {}", r.id));
+                    (r.id.to_string(), name)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Names {
         bill_items: map(catalog::bill_items(state, sides).await),
         tax_classes: map(catalog::tax_classes(state, sides).await),
         clients: map(catalog::clients(state, sides).await),
+        regions,
     }
 }
 
@@ -144,8 +190,9 @@ pub(super) async fn render_review(
         } else {
             None
         },
-        changes: change_views(state, draft).await?,
+        changes: change_views_named(state, draft, &names).await?,
         recent_invoices,
+        payroll_words: words::payroll_words(draft),
     };
     Ok((status, page).into_response())
 }
@@ -193,7 +240,26 @@ pub(super) async fn activate(
             Some("Fix the problems below, then choose Save + Continue again. Everything you entered is saved.".into())).await;
     }
     let was = draft.state;
-    db::activate(&state.db, tenant_id, draft.integration_id).await?;
+    let facts = &checked.facts;
+    let scope = &draft.settings.scope;
+    let refused = db::activate_checked(&state.db, tenant_id, draft.integration_id, |others| {
+        others.iter().filter(|o| o.is_set_up()).find_map(|o| {
+            overlap(scope, &o.settings.scope, &facts.tree, &facts.places)
+                .map(|ov| regions::overlap_message(facts, &ov, &o.company_name))
+        })
+    })
+    .await?;
+    if let Err(why) = refused {
+        return render_review(
+            state,
+            session,
+            current,
+            draft,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(why),
+        )
+        .await;
+    }
     audit::record(
         &state.db,
         Actor::User(

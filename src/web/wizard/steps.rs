@@ -2,7 +2,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -20,7 +22,7 @@ use crate::web::pages::Chrome;
 use crate::wizard::catalog::{self, CatalogError, Sides};
 use crate::wizard::express;
 use crate::wizard::forms::{self, Errors, Preview, Section};
-use crate::wizard::{Draft, Editor, Step, db};
+use crate::wizard::{Draft, Editor, Step, db, regions};
 
 /// A step's form page.
 #[derive(Template, WebTemplate)]
@@ -36,6 +38,7 @@ pub struct StepPage {
     error_summary: Vec<(String, String)>,
     can_submit: bool,
     read_only: bool,
+    payroll_words: Option<crate::wizard::words::PayrollWords>,
 }
 
 pub(super) async fn load(
@@ -48,7 +51,7 @@ pub(super) async fn load(
         .ok_or(AppError::NotFound)
 }
 
-fn step_href(draft: &Draft, step: Step) -> String {
+pub(super) fn step_href(draft: &Draft, step: Step) -> String {
     format!(
         "/integrations/{}/setup/{}",
         draft.integration_id,
@@ -56,7 +59,7 @@ fn step_href(draft: &Draft, step: Step) -> String {
     )
 }
 
-fn editor(current: &CurrentUser) -> Editor {
+pub(super) fn editor(current: &CurrentUser) -> Editor {
     Editor {
         kind: "user",
         label: current.user.display_name.clone(),
@@ -101,12 +104,14 @@ async fn guard(
     Ok((is_connected, None))
 }
 
-/// `GET /integrations/{id}/setup/{step}`.
+/// `GET /integrations/{id}/setup/{step}`. `?posting=bill` opens the payroll step with Bill
+/// chosen (also under Express): the Bill option one click away.
 pub async fn step_form(
     State(state): State<AppState>,
     session: Session,
     current: CurrentUser,
     PathParam((id, slug)): PathParam<(IntegrationId, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let draft = load(&state, &current, id).await?;
     let step = Step::from_slug(&slug).ok_or(AppError::NotFound)?;
@@ -125,12 +130,21 @@ pub async fn step_form(
         )
         .await;
     }
+    if step == Step::Scope {
+        return super::regions::show(&state, &session, &current, &draft).await;
+    }
+    let typed = (step == Step::Payroll && query.get("posting").map(String::as_str) == Some("bill"))
+        .then(|| {
+            let mut v = crate::wizard::forms::payroll_values(&draft.settings);
+            v.insert("posting".into(), "bill".into());
+            v
+        });
     let content = content(
         &state,
         &current,
         &draft,
         step,
-        None,
+        typed.as_ref(),
         &Errors::new(),
         is_connected,
     )
@@ -195,6 +209,7 @@ async fn render(
         error_summary,
         can_submit: content.can_submit,
         read_only: content.read_only,
+        payroll_words: content.payroll_words,
     };
     Ok((status, page).into_response())
 }
@@ -252,6 +267,10 @@ pub async fn save_step(
         Step::Review => {
             return super::review::activate(&state, &session, &current, &addr, &draft).await;
         }
+        Step::Scope => {
+            let pairs = values.into_iter().collect();
+            return super::regions::save(&state, &session, &current, &addr, &draft, pairs).await;
+        }
         Step::Connect => {
             if !is_connected {
                 let c =
@@ -272,7 +291,13 @@ pub async fn save_step(
             db::set_step(&state.db, tenant_id, id, next).await?;
             return Ok(Redirect::to(&step_href(&draft, next)).into_response());
         }
-        Step::Billing | Step::Payroll if express => {
+        Step::Billing if express => {
+            db::set_step(&state.db, tenant_id, id, next).await?;
+            return Ok(Redirect::to(&step_href(&draft, next)).into_response());
+        }
+        // Under Express the payroll step is read-only unless the customer opened its form
+        // (the Bill option): then its answers are checked and saved like Advanced ones.
+        Step::Payroll if express && !values.contains_key("posting") => {
             db::set_step(&state.db, tenant_id, id, next).await?;
             return Ok(Redirect::to(&step_href(&draft, next)).into_response());
         }
@@ -294,13 +319,20 @@ pub async fn save_step(
                 }
                 Some("express") => {
                     let ran = match open(&state, &current, &draft).await {
-                        Ok(sides) => {
-                            let mut with = draft.clone();
-                            with.settings.0 = settings.clone();
-                            express::apply(&state, &with, &sides)
-                                .await
-                                .map_err(|e| e.advice())
-                        }
+                        Ok(sides) => match regions::read(&state, &sides).await {
+                            Ok(facts) => {
+                                let siblings = db::siblings(&state.db, tenant_id, id).await?;
+                                // Express works on the regions chosen, or on its proposal
+                                // (the regions whose currency the company holds).
+                                let scope = facts.effective(&draft, &siblings);
+                                let mut with = draft.clone();
+                                with.settings.0 = settings.clone();
+                                express::apply(&state, &with, &sides, &facts, &scope)
+                                    .await
+                                    .map_err(|e| e.advice())
+                            }
+                            Err(e) => Err(e.advice()),
+                        },
                         Err(e) => Err(e.advice()),
                     };
                     match ran {
@@ -332,7 +364,7 @@ pub async fn save_step(
                     unavailable!(e)
                 }
             };
-            let (lists, sample) = match billing_lists(&state, &sides).await {
+            let (lists, sample) = match billing_lists(&state, &sides, &draft).await {
                 Ok(x) => x,
                 Err(e) => {
                     unavailable!(e)
@@ -395,7 +427,7 @@ pub async fn save_step(
             }
         },
         Step::Taxes => match open(&state, &current, &draft).await {
-            Ok(sides) => match tax_lists(&state, &sides, draft.is_us()).await {
+            Ok(sides) => match tax_lists(&state, &sides, &draft).await {
                 Ok(lists) => forms::parse_taxes(&values, &lists, draft.is_us(), &mut settings),
                 Err(e) => {
                     unavailable!(e)

@@ -15,9 +15,14 @@ pub struct BillingLists {
     pub customers: Vec<QboOption>,
     /// TrackTik bill items.
     pub bill_items: Vec<Source>,
-    /// TrackTik clients.
+    /// TrackTik clients (those in the integration's regions).
     pub clients: Vec<Source>,
+    /// Income accounts, for products created here.
+    pub income_accounts: Vec<QboOption>,
 }
+
+/// Account types a product may sell into.
+pub const INCOME_TYPES: [&str; 2] = ["Income", "Other Income"];
 
 /// The billing values of saved answers.
 pub fn billing_values(s: &Settings) -> Values {
@@ -85,6 +90,29 @@ pub fn billing_sections(
         products.push(ro(
             FieldView::new(&name, &b.name, "select", values, errors).choices(choices)
         ));
+    }
+    if !express {
+        let chosen = match get(values, "new_product_income") {
+            "" => default_income(lists, default),
+            v => v.to_owned(),
+        };
+        let mut shown = values.clone();
+        shown.insert("new_product_income".into(), chosen.clone());
+        products.push(
+            FieldView::new(
+                "new_product_income",
+                "Income account for new products",
+                "select",
+                &shown,
+                errors,
+            )
+            .help("Products made with “Create a new product” sell into this account.")
+            .choices(qbo_choices(
+                &lists.income_accounts,
+                "Choose an income account",
+                &chosen,
+            )),
+        );
     }
     let mut customers = vec![ro(FieldView::new(
         "customer_matching",
@@ -225,6 +253,37 @@ pub fn preview(values: &Values, sample: &SampleInvoice) -> Option<Preview> {
     })
 }
 
+/// The income account of the default product, to start "new products" from.
+fn default_income(lists: &BillingLists, default: &str) -> String {
+    lists
+        .items
+        .iter()
+        .find(|o| o.id == default)
+        .and_then(|o| o.income_account.clone())
+        .filter(|a| lists.income_accounts.iter().any(|i| &i.id == a))
+        .unwrap_or_default()
+}
+
+/// Like [`pick`], refusing a product without an income account: QuickBooks refuses it on an
+/// invoice line.
+fn pick_product(
+    items: &[QboOption],
+    id: &str,
+) -> Result<Option<crate::integrations::settings::QboRef>, String> {
+    let picked = pick(items, id, "product or service")?;
+    if let Some(r) = &picked
+        && items
+            .iter()
+            .any(|o| o.id == r.id && o.income_account.is_none())
+    {
+        return Err(format!(
+            "“{}” has no income account in QuickBooks, so QuickBooks refuses it on an invoice. Give it an income account in QuickBooks, or choose another product.",
+            r.name
+        ));
+    }
+    Ok(picked)
+}
+
 /// Validates the billing form into `settings`.
 pub fn parse_billing(
     values: &Values,
@@ -234,30 +293,39 @@ pub fn parse_billing(
 ) -> Result<(), Errors> {
     let mut errors = Errors::new();
     let b = &mut settings.billing;
-    match pick(
-        &lists.items,
-        get(values, "default_item"),
-        "product or service",
-    ) {
+    match pick_product(&lists.items, get(values, "default_item")) {
         Ok(r) => b.default_item = r,
         Err(e) => {
             errors.insert("default_item".into(), e);
         }
     }
     b.items.clear();
+    let mut on_default = Vec::new();
     for item in &lists.bill_items {
         let name = format!("item_{}", item.key);
-        match pick(&lists.items, get(values, &name), "product or service") {
+        match pick_product(&lists.items, get(values, &name)) {
             Ok(Some(r)) => {
                 if let Ok(id) = item.key.parse() {
                     b.items.insert(id, r);
                 }
             }
-            Ok(None) => {}
+            Ok(None) => on_default.push(format!("“{}”", item.name)),
             Err(e) => {
                 errors.insert(name, format!("For “{}”: {e}", item.name));
             }
         }
+    }
+    if b.default_item.is_none() && !on_default.is_empty() && !errors.contains_key("default_item") {
+        let n = on_default.len();
+        errors.insert(
+            "default_item".into(),
+            format!(
+                "Choose a default product: {} {} left on “Use the default product”. Or choose a product for {}.",
+                crate::wizard::regions::join(&on_default),
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "it" } else { "each of them" }
+            ),
+        );
     }
     b.customer_matching = match get(values, "customer_matching") {
         "picked_only" => CustomerMatching::PickedOnly,

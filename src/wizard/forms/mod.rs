@@ -227,10 +227,12 @@ pub(super) fn dimension_fields(
 }
 
 pub use billing::{
-    BillingLists, PLACEHOLDERS, Preview, billing_sections, billing_values, parse_billing, preview,
-    render_template,
+    BillingLists, INCOME_TYPES, PLACEHOLDERS, Preview, billing_sections, billing_values,
+    parse_billing, preview, render_template,
 };
-pub use payroll::{PayrollLists, parse_payroll, payroll_sections, payroll_values};
+pub use payroll::{
+    PayrollLists, parse_payroll, payroll_sections, payroll_values, posting_problems,
+};
 pub use schedule::{is_email, parse_schedule, schedule_sections, schedule_values};
 pub use taxes::{TaxLists, parse_taxes, taxes_sections, taxes_values};
 

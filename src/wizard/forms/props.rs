@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::integrations::settings::Settings;
+use crate::mapping::tax_match::{ClassRates, CodeRates};
 use crate::wizard::catalog::{SampleInvoice, Source};
 
 fn option(id: &str, name: &str, kind: &str) -> QboOption {
@@ -18,6 +19,8 @@ fn option(id: &str, name: &str, kind: &str) -> QboOption {
         name: name.into(),
         active: id != "99",
         kind: kind.into(),
+        // Product 2 sells into nothing, as some purchase-only items do.
+        income_account: (kind == "Service" && id != "2").then(|| "40".to_owned()),
     }
 }
 
@@ -33,10 +36,12 @@ fn billing_lists() -> BillingLists {
         items: vec![
             option("1", "Guarding", "Service"),
             option("99", "Old", "Service"),
+            option("2", "Bought only", "Service"),
         ],
         customers: vec![option("5", "Northwind Mall", "Customer")],
         bill_items: vec![source("11", "Guarding - Regular"), source("12", "Patrol")],
         clients: vec![source("500", "Harbourview Library")],
+        income_accounts: vec![option("40", "Services", "Income")],
     }
 }
 
@@ -49,7 +54,12 @@ fn payroll_lists() -> PayrollLists {
             option("9", "Accounts Payable (A/P)", "Accounts Payable"),
         ],
         vendors: vec![option("25", "Payroll Provider Inc.", "Vendor")],
-        pay_codes: vec![source("REG", "Regular"), source("OT", "Overtime")],
+        pay_codes: vec![
+            source("REG", "Regular"),
+            source("OT", "Overtime"),
+            source("EXP", "EXP · Expense Reimbursement"),
+        ],
+        amount_codes: ["EXP".to_owned()].into(),
     }
 }
 
@@ -60,6 +70,30 @@ fn tax_lists() -> TaxLists {
             option("4", "Exempt", "TaxCode"),
         ],
         classes: vec![source("1", "ON HST"), source("2", "Exempt")],
+        class_rates: [
+            (1, rates(1, "ON HST", Some("13"))),
+            (2, rates(2, "Exempt", Some("0"))),
+        ]
+        .into(),
+        code_rates: vec![code("3", "HST ON", "13"), code("4", "Exempt", "0")],
+    }
+}
+
+fn rates(id: i64, name: &str, rate: Option<&str>) -> ClassRates {
+    ClassRates {
+        id,
+        name: name.into(),
+        components: vec![],
+        rate: rate.map(|r| r.parse().unwrap()),
+    }
+}
+
+fn code(id: &str, name: &str, rate: &str) -> CodeRates {
+    CodeRates {
+        id: id.into(),
+        name: name.into(),
+        active: true,
+        rate: Some(rate.parse().unwrap()),
     }
 }
 
@@ -117,6 +151,10 @@ fn nasty_value() -> impl Strategy<Value = String> {
         Just("1".into()),
         Just("99".into()),
         Just("REG".into()),
+        Just("new".into()),
+        Just("2".into()),
+        Just("3".into()),
+        Just("10".into()),
         Just("bill".into()),
         Just("journal_entry".into()),
         Just("credit_card_expense".into()),

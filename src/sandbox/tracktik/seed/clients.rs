@@ -44,7 +44,7 @@ pub(super) fn clients(
         }
         let custom = format!("C{:04}", i + 1);
         let place = Place {
-            region,
+            region: Some(region),
             tz,
             created,
         };
@@ -98,10 +98,11 @@ pub(super) fn clients(
     }
 }
 
-struct Place<'a> {
-    region: i64,
-    tz: &'a str,
-    created: &'a Value,
+pub(super) struct Place<'a> {
+    /// `None`: a client or site TrackTik has no region for.
+    pub region: Option<i64>,
+    pub tz: &'a str,
+    pub created: &'a Value,
 }
 
 fn slug(name: &str) -> String {
@@ -113,7 +114,7 @@ fn slug(name: &str) -> String {
 }
 
 /// A client (no parent) or a site, plus the `accounts` record with the same id.
-fn insert_client(
+pub(super) fn insert_client(
     p: &mut Portal,
     at: &Place<'_>,
     name: &str,

@@ -3,6 +3,7 @@
 
 mod activity;
 mod clients;
+mod extras;
 mod names;
 
 use chrono::{Datelike, NaiveDate, Utc};
@@ -40,6 +41,10 @@ pub struct SeedConfig {
     pub today: NaiveDate,
     /// Make the second client tax-exempt.
     pub tax_exempt_client: bool,
+    /// Add, after everything else (so no other record changes): a sub-region under the first
+    /// region with a client and its site, and a client and site without any region, each
+    /// with a weekly approved invoice. What the Regions step of the wizard shows.
+    pub scope_extras: bool,
 }
 
 impl Default for SeedConfig {
@@ -59,13 +64,14 @@ impl Default for SeedConfig {
             payrun_weeks: 12,
             today: Utc::now().date_naive(),
             tax_exempt_client: true,
+            scope_extras: true,
         }
     }
 }
 
 impl SeedConfig {
     /// Small and fast, for tests: 3 regions, 6 clients with 2 sites, 7 days × 3 invoices,
-    /// 9 employees, 4 weeks of pay runs (2 per region).
+    /// 9 employees, 4 weeks of pay runs (2 per region); no scope extras.
     pub fn small() -> Self {
         SeedConfig {
             clients: 6,
@@ -73,6 +79,7 @@ impl SeedConfig {
             invoices_per_day: 3,
             employees: 9,
             payrun_weeks: 4,
+            scope_extras: false,
             ..SeedConfig::default()
         }
     }
@@ -393,6 +400,9 @@ pub fn generate(config: &SeedConfig) -> Portal {
 
     activity::invoices(config, &mut rng, &mut p, &refs);
     activity::payruns(config, &mut rng, &mut p, &refs);
+    if config.scope_extras {
+        extras::add(config, &mut p, &refs, &created_ts);
+    }
     p
 }
 

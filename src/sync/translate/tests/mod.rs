@@ -6,5 +6,6 @@ mod fixtures;
 mod invoice;
 mod invoice_options;
 mod payroll;
+mod payroll_amounts;
 mod props;
 mod sandbox;
