@@ -25,7 +25,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(step: Step, field: &str, message: impl Into<String>) -> Self {
+    /// A problem fixed at `step`, `field`.
+    pub fn new(step: Step, field: &str, message: impl Into<String>) -> Self {
         Self {
             step,
             field: field.to_owned(),

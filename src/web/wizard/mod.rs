@@ -8,6 +8,7 @@ mod expert;
 mod regions;
 mod review;
 mod steps;
+mod trial;
 
 use chrono::{NaiveDate, Utc};
 

@@ -167,10 +167,13 @@ pub(super) async fn render_review(
         },
         Err(e) => (None, Names::default(), Some(e.advice())),
     };
-    let (problems, recent_invoices, was_checked) = match checked {
+    let (mut problems, recent_invoices, was_checked) = match checked {
         Some(c) => (c.problems, c.recent_invoices, true),
         None => (review::local_problems(draft, today), 0, false),
     };
+    if was_checked {
+        problems.extend(super::trial::problems(state, draft).await);
+    }
     let page = ReviewPage {
         chrome: Chrome::customer(state, session, current).await?,
         frame: frame(draft, Step::Review, true),
@@ -235,7 +238,7 @@ pub(super) async fn activate(
             .await;
         }
     };
-    if !checked.problems.is_empty() {
+    if !checked.problems.is_empty() || !super::trial::problems(state, draft).await.is_empty() {
         return render_review(state, session, current, draft, StatusCode::UNPROCESSABLE_ENTITY,
             Some("Fix the problems below, then choose Save + Continue again. Everything you entered is saved.".into())).await;
     }
