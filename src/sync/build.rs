@@ -44,6 +44,8 @@ pub enum Txn {
     Bill(qbo::Bill),
     /// A journal entry.
     JournalEntry(qbo::JournalEntry),
+    /// A credit memo (a TrackTik credit memo, or an invoice below zero).
+    CreditMemo(qbo::CreditMemo),
 }
 
 impl Built {
@@ -54,6 +56,7 @@ impl Built {
             Txn::Purchase(_) => "Purchase",
             Txn::Bill(_) => "Bill",
             Txn::JournalEntry(_) => "JournalEntry",
+            Txn::CreditMemo(_) => "CreditMemo",
         }
     }
 
@@ -69,6 +72,7 @@ impl Built {
             Txn::Purchase(t) => t.doc_number.as_deref(),
             Txn::Bill(t) => t.doc_number.as_deref(),
             Txn::JournalEntry(t) => t.doc_number.as_deref(),
+            Txn::CreditMemo(t) => t.doc_number.as_deref(),
         }
         .unwrap_or_default()
     }
@@ -80,6 +84,7 @@ impl Built {
             Txn::Purchase(t) => t.txn_date = Some(date),
             Txn::Bill(t) => t.txn_date = Some(date),
             Txn::JournalEntry(t) => t.txn_date = Some(date),
+            Txn::CreditMemo(t) => t.txn_date = Some(date),
         }
     }
 
@@ -90,6 +95,7 @@ impl Built {
             Txn::Purchase(t) => &t.line,
             Txn::Bill(t) => &t.line,
             Txn::JournalEntry(t) => &t.line,
+            Txn::CreditMemo(t) => &t.line,
         }
     }
 
@@ -106,6 +112,7 @@ impl Built {
             Txn::Purchase(t) => t.txn_date,
             Txn::Bill(t) => t.txn_date,
             Txn::JournalEntry(t) => t.txn_date,
+            Txn::CreditMemo(t) => t.txn_date,
         }
     }
 
@@ -116,6 +123,7 @@ impl Built {
             Txn::Invoice(t) => t.customer_ref.as_ref(),
             Txn::Purchase(t) => t.account_ref.as_ref(),
             Txn::Bill(t) => t.vendor_ref.as_ref(),
+            Txn::CreditMemo(t) => t.customer_ref.as_ref(),
             Txn::JournalEntry(_) => None,
         }
         .map(|r| r.value.as_str())
@@ -128,6 +136,7 @@ impl Built {
             Txn::Purchase(t) => serde_json::to_value(t),
             Txn::Bill(t) => serde_json::to_value(t),
             Txn::JournalEntry(t) => serde_json::to_value(t),
+            Txn::CreditMemo(t) => serde_json::to_value(t),
         }
     }
 
@@ -137,6 +146,19 @@ impl Built {
             Txn::Purchase(t) => &mut t.line,
             Txn::Bill(t) => &mut t.line,
             Txn::JournalEntry(t) => &mut t.line,
+            Txn::CreditMemo(t) => &mut t.line,
+        }
+    }
+
+    /// The credit memo that credits this invoice (a TrackTik credit memo is read as an
+    /// invoice): same customer, lines and totals.
+    pub fn into_credit_memo(self) -> Built {
+        match self.txn {
+            Txn::Invoice(i) => Built {
+                txn: Txn::CreditMemo(qbo::CreditMemo::crediting(i)),
+                expected_total: self.expected_total,
+            },
+            _ => self,
         }
     }
 
@@ -187,6 +209,7 @@ pub fn from_json(entity: &str, v: &serde_json::Value, expected_total: Decimal) -
         "Purchase" => Txn::Purchase(serde_json::from_value(v.clone()).ok()?),
         "Bill" => Txn::Bill(serde_json::from_value(v.clone()).ok()?),
         "JournalEntry" => Txn::JournalEntry(serde_json::from_value(v.clone()).ok()?),
+        "CreditMemo" => Txn::CreditMemo(serde_json::from_value(v.clone()).ok()?),
         _ => return None,
     };
     Some(Built {
@@ -204,6 +227,7 @@ pub fn cents(d: Decimal) -> Decimal {
 pub fn link_path(entity: &str) -> &'static str {
     match entity {
         "Invoice" => "invoice",
+        "CreditMemo" => "creditmemo",
         "Purchase" => "expense",
         "Bill" => "bill",
         _ => "journal",
@@ -375,6 +399,10 @@ pub fn invoice(
         txn: Txn::Invoice(t.invoice),
         expected_total: t.expected_total,
     };
+    if t.credit {
+        // Below zero: QuickBooks keeps it as a credit memo (translate turned its lines round).
+        built = built.into_credit_memo();
+    }
     built.round_to_cents();
     Ok(built)
 }

@@ -76,7 +76,7 @@ async fn check_with(
             }
         };
     }
-    for source in [Source::Invoice, Source::Payrun] {
+    for source in [Source::Invoice, Source::Payrun, Source::CreditMemo] {
         let Some(c) = cursors.get(&source) else {
             continue;
         };
@@ -91,17 +91,29 @@ async fn check_with(
                 .into_iter()
                 .map(|p| p.id)
                 .collect(),
+            Source::CreditMemo => tt!(tt.credit_memos_updated_since(portal, token, since))
+                .into_iter()
+                .map(|c| c.0.id)
+                .collect(),
         };
         let posted =
             ledger::posted_revisions(db, tenant_id, integration_id, source, &updated).await?;
         let ids: Vec<i64> = posted.keys().copied().collect();
-        let (inv, pay) = match source {
-            Source::Invoice => (ids.as_slice(), &[][..]),
-            Source::Payrun => (&[][..], ids.as_slice()),
-        };
-        let read = tt!(reader::owed(tt, portal, token, &settings, inv, pay));
+        let mut asked = reader::Ids::default();
+        match source {
+            Source::Invoice => asked.invoices = ids,
+            Source::Payrun => asked.payruns = ids,
+            Source::CreditMemo => asked.credit_memos = ids,
+        }
+        let read = tt!(reader::owed(tt, portal, token, &settings, &asked));
         let mut changed = Vec::new();
         for d in &read.batch.invoices {
+            let revision = source::invoice_revision(d);
+            if posted.get(&d.invoice.id).is_some_and(|r| *r != revision) {
+                changed.push(d.invoice.id);
+            }
+        }
+        for d in &read.batch.credit_memos {
             let revision = source::invoice_revision(d);
             if posted.get(&d.invoice.id).is_some_and(|r| *r != revision) {
                 changed.push(d.invoice.id);
@@ -146,12 +158,17 @@ async fn check_with(
                 .into_iter()
                 .map(|p| p.id)
                 .collect(),
+            Source::CreditMemo => tt!(tt.credit_memos_by_id(portal, token, &recent))
+                .into_iter()
+                .map(|c| c.0.id)
+                .collect(),
         };
         let mut gone = Vec::new();
         for id in recent.iter().filter(|id| !present.contains(id)) {
             let exists = match source {
                 Source::Invoice => tt!(tt.invoice_if_exists(portal, token, *id)).is_some(),
                 Source::Payrun => tt!(tt.payrun_if_exists(portal, token, *id)).is_some(),
+                Source::CreditMemo => tt!(tt.credit_memo_if_exists(portal, token, *id)).is_some(),
             };
             if !exists {
                 gone.push(*id);

@@ -168,3 +168,18 @@ pub async fn preview(
     };
     super::preview::preview(state, tenant_id, integration_id, day).await
 }
+
+/// What posting the documents approved in the last `days` days up to today would meet, for
+/// the wizard's review (drafts included; nothing written anywhere).
+pub async fn preview_recent(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    days: u64,
+) -> Result<Vec<PreviewItem>, SyncError> {
+    let today = today(state, tenant_id, integration_id).await?;
+    let from = today
+        .checked_sub_days(chrono::Days::new(days))
+        .unwrap_or(today);
+    super::preview::range(state, tenant_id, integration_id, from, today).await
+}

@@ -43,6 +43,9 @@ pub struct PreviewItem {
     pub qbo_entity: Option<String>,
     /// Why it could not be posted, when it could not.
     pub problem: Option<String>,
+    /// Where that is fixed (`settings/billing`, `settings/payroll`, `settings/taxes`,
+    /// `settings`, `quickbooks`, `tracktik`), when known.
+    pub fix_at: Option<String>,
 }
 
 /// How a run went.
@@ -287,6 +290,7 @@ async fn run_locked(
         until,
         back_sync: &plan.back_sync,
         owed: &owed,
+        only_ranges: false,
     };
     let gathered = gather::gather(state, tenant_id, integration_id, &ask).await?;
     gather::record(db, tenant_id, integration_id, &gathered).await?;
@@ -305,12 +309,19 @@ async fn run_locked(
         .iter()
         .map(|d| (d.payrun.id, d))
         .collect();
+    let credit_memos: HashMap<i64, _> = gathered
+        .batch
+        .credit_memos
+        .iter()
+        .map(|d| (d.invoice.id, d))
+        .collect();
     let inputs = Inputs {
         settings,
         company: &company,
         batch: &gathered.batch,
         invoices: &invoices,
         payruns: &payruns,
+        credit_memos: &credit_memos,
     };
     let mut outcome: HashMap<i64, LedgerState> = HashMap::new();
     let mut tries: HashMap<i64, u8> = HashMap::new();

@@ -55,6 +55,10 @@ fn named_refs(built: &Built) -> Vec<(String, String)> {
             &t.line
         }
         Txn::JournalEntry(t) => &t.line,
+        Txn::CreditMemo(t) => {
+            push(&t.customer_ref);
+            &t.line
+        }
     };
     for l in lines {
         if let Some(d) = &l.sales_item_line_detail {

@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::connections;
 use crate::ids::{ConnectionId, IntegrationId, TenantId};
-use crate::integrations::settings::Settings;
+use crate::integrations::settings::{RegionChoice, Settings};
+use crate::mapping::scope::ScopeIndex;
 use crate::providers::tracktik::{AccessToken, Portal, TrackTikError};
 use crate::state::AppState;
 
@@ -33,6 +34,9 @@ pub(crate) struct Ask<'a> {
     pub back_sync: &'a [DayRange],
     /// The ledger's owed rows (read again by id).
     pub owed: &'a [LedgerEntry],
+    /// Read only the back-sync ranges: no watermark, no first read from the start date (a
+    /// preview of chosen days, e.g. the wizard's review of the last 30 days).
+    pub only_ranges: bool,
 }
 
 /// What the read phase found.
@@ -51,11 +55,12 @@ pub(crate) struct Gathered {
     pub cursors: Vec<(Source, DateTime<Utc>, NaiveDate)>,
 }
 
-/// The sources the settings switch on.
+/// The sources the settings switch on (credit memos go with billing).
 pub(crate) fn sources(settings: &Settings) -> Vec<Source> {
     let mut s = Vec::new();
     if settings.billing.enabled {
         s.push(Source::Invoice);
+        s.push(Source::CreditMemo);
     }
     if settings.payroll.enabled {
         s.push(Source::Payrun);
@@ -75,7 +80,7 @@ pub(crate) fn first_day(
         day = day.min(from);
     }
     let resume = match source {
-        Source::Invoice => settings.billing.resume_from,
+        Source::Invoice | Source::CreditMemo => settings.billing.resume_from,
         Source::Payrun => settings.payroll.resume_from,
     };
     resume.map_or(day, |r| day.max(r))
@@ -157,8 +162,8 @@ async fn read(
             }
         };
     }
-    for &source in &sources {
-        let only = (source == Source::Invoice, source == Source::Payrun);
+    for &source in sources.iter().filter(|_| !ask.only_ranges) {
+        let only = [source];
         let first = first_day(ask.settings, ask.schedule, source);
         let from = day_start(zone, first);
         let read_through = started.min(ask.until);
@@ -166,7 +171,7 @@ async fn read(
             None => {
                 // The first read: every approval from the first day on.
                 headers.merge(tt!(reader::approved_between(
-                    tt, portal, token, only, from, ask.until
+                    tt, portal, token, &only, from, ask.until
                 )));
             }
             Some(Cursor {
@@ -178,6 +183,7 @@ async fn read(
                 let since = reader::Since {
                     invoices: (source == Source::Invoice).then_some(since),
                     payruns: (source == Source::Payrun).then_some(since),
+                    credit_memos: (source == Source::CreditMemo).then_some(since),
                 };
                 headers.merge(tt!(reader::updated_since(tt, portal, token, since)));
                 if first < *covered_from {
@@ -185,7 +191,7 @@ async fn read(
                     // the days not covered yet once.
                     let to = day_start(zone, *covered_from);
                     headers.merge(tt!(reader::approved_between(
-                        tt, portal, token, only, from, to
+                        tt, portal, token, &only, from, to
                     )));
                 }
             }
@@ -199,12 +205,8 @@ async fn read(
             day_start(zone, r.to.succ_opt().unwrap_or(r.to)),
         );
         ranges.push((from, to));
-        let which = (
-            sources.contains(&Source::Invoice),
-            sources.contains(&Source::Payrun),
-        );
         headers.merge(tt!(reader::approved_between(
-            tt, portal, token, which, from, to
+            tt, portal, token, &sources, from, to
         )));
     }
     // Approved documents in scope: before the run's end, and from the source's first day or in
@@ -240,7 +242,7 @@ async fn read(
             .collect()
     };
     let Owed {
-        batch,
+        mut batch,
         not_approved,
         deleted,
     } = tt!(reader::owed(
@@ -248,12 +250,32 @@ async fn read(
         portal,
         token,
         ask.settings,
-        &ids(Source::Invoice),
-        &ids(Source::Payrun),
+        &reader::Ids {
+            invoices: ids(Source::Invoice),
+            payruns: ids(Source::Payrun),
+            credit_memos: ids(Source::CreditMemo),
+        },
     ));
+    // Only the documents of the company's regions (see `mapping::scope`): the others are
+    // another company's, and are neither recorded nor posted here.
+    if let Some(scope) = scope_of(ask.settings, &batch) {
+        let client_of = |d: &source::InvoiceDoc| d.invoice.client.as_ref().map(|c| c.id());
+        batch
+            .invoices
+            .retain(|d| client_of(d).is_some_and(|c| scope.client(c)));
+        batch
+            .credit_memos
+            .retain(|d| client_of(d).is_some_and(|c| scope.client(c)));
+        batch
+            .payruns
+            .retain(|d| scope.payrun(d.payrun.region.as_ref().map(|r| r.id())));
+    }
     let mut docs = Vec::new();
     for d in &batch.invoices {
         docs.extend(source::invoice_source(d, zone, &batch.reference));
+    }
+    for d in &batch.credit_memos {
+        docs.extend(source::credit_memo_source(d, zone, &batch.reference));
     }
     for d in &batch.payruns {
         docs.extend(source::payrun_source(d, zone, &batch.reference));
@@ -263,6 +285,19 @@ async fn read(
     gathered.not_approved = not_approved;
     gathered.deleted = deleted;
     Ok(Ok(gathered))
+}
+
+/// Which documents go into this company, when it takes only some regions (`None`: all).
+fn scope_of(settings: &Settings, batch: &source::Batch) -> Option<ScopeIndex> {
+    if matches!(settings.scope.regions, RegionChoice::Every) {
+        return None;
+    }
+    let clients: Vec<_> = batch.reference.clients.values().cloned().collect();
+    Some(ScopeIndex::new(
+        &settings.scope,
+        &batch.reference.region_list,
+        &clients,
+    ))
 }
 
 /// Records what was read: the documents, what TrackTik said about the others, and the new
@@ -278,7 +313,7 @@ pub(crate) async fn record(
         (&gathered.not_approved, ledger::SkipReason::NotApproved),
         (&gathered.deleted, ledger::SkipReason::Deleted),
     ] {
-        for source in [Source::Invoice, Source::Payrun] {
+        for source in [Source::Invoice, Source::Payrun, Source::CreditMemo] {
             let ids: Vec<i64> = items
                 .iter()
                 .filter(|(s, _)| *s == source)

@@ -166,7 +166,7 @@ pub(crate) struct Found {
     pub doc_number: Option<String>,
     pub created: Option<DateTime<Utc>>,
     pub lines_total: Decimal,
-    /// QBO's `TotalAmt` (journal entries have none: their debits).
+    /// QBO's `TotalAmt` (journal entries have none: their liability credit).
     pub total: Option<Decimal>,
     /// The customer (invoice), vendor (bill) or paying account (expense) it is for.
     pub party: Option<String>,
@@ -197,13 +197,29 @@ fn found<E>(rows: Vec<E>, f: impl Fn(E) -> TxnParts) -> Vec<Found> {
                     .meta
                     .and_then(|m| m.create_time)
                     .map(|c| c.with_timezone(&Utc)),
-                total: t.total.or(Some(lines_total)),
+                total: t.total.or_else(|| Some(held_total(&t.lines))),
                 lines_total,
                 party: t.party,
                 txn_date: t.txn_date,
             }
         })
         .collect()
+}
+
+/// What a transaction QuickBooks sent without a `TotalAmt` (a journal entry) is worth: its
+/// last credit, the liability the pay run owes (a negative pay group is a credit too, so the
+/// debits alone would overstate it); otherwise the sum of its lines.
+fn held_total(lines: &[qbo::Line]) -> Decimal {
+    lines
+        .iter()
+        .rev()
+        .find_map(|l| {
+            l.journal_entry_line_detail
+                .as_ref()
+                .filter(|d| d.posting_type == "Credit")
+                .and(l.amount)
+        })
+        .unwrap_or_else(|| lines_total(lines))
 }
 
 /// Documents of `entity` carrying any of `doc_numbers`: one query per 30 numbers.
@@ -335,7 +351,7 @@ impl Created {
                 Some(lines) => {
                     let lines: Vec<qbo::Line> = serde_json::from_value(lines.clone())
                         .map_err(|e| invalid(&e.to_string()))?;
-                    Some(lines_total(&lines))
+                    Some(held_total(&lines))
                 }
                 None => None,
             },

@@ -22,6 +22,7 @@ use super::engine::{PreviewItem, company_of, schedule_of, settings_of};
 use super::gather::{self, Ask};
 use super::ledger;
 use super::post::QboSession;
+use super::queue::DayRange;
 
 /// Previews computed at once in one process; more wait their turn.
 const AT_ONCE: usize = 4;
@@ -29,7 +30,10 @@ const AT_ONCE: usize = 4;
 /// A preview's outcome, shareable between the requests that wait for it.
 type Outcome = Result<Arc<Vec<PreviewItem>>, Arc<SyncError>>;
 type Flight = Shared<BoxFuture<'static, Outcome>>;
-type Flights = Mutex<HashMap<(TenantId, IntegrationId, NaiveDate), Flight>>;
+/// A preview's key: the integration, the day it runs to, and the first day of a range
+/// preview (none for "what a run would post now").
+type Key = (TenantId, IntegrationId, NaiveDate, Option<NaiveDate>);
+type Flights = Mutex<HashMap<Key, Flight>>;
 
 fn flights() -> &'static Flights {
     static FLIGHTS: OnceLock<Flights> = OnceLock::new();
@@ -48,7 +52,23 @@ pub async fn preview(
     integration_id: IntegrationId,
     day: NaiveDate,
 ) -> Result<Vec<PreviewItem>, SyncError> {
-    let key = (tenant_id, integration_id, day);
+    shared(state, (tenant_id, integration_id, day, None)).await
+}
+
+/// What posting the documents approved from `from` to the end of `to` would meet, whatever
+/// the integration's state, watermark or ledger (the wizard's review of recent days).
+pub async fn range(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<PreviewItem>, SyncError> {
+    shared(state, (tenant_id, integration_id, to, Some(from))).await
+}
+
+async fn shared(state: &AppState, key: Key) -> Result<Vec<PreviewItem>, SyncError> {
+    let (tenant_id, integration_id, day, from) = key;
     let flight = {
         let mut all = flights().lock().unwrap_or_else(|e| e.into_inner());
         all.entry(key)
@@ -58,7 +78,7 @@ pub async fn preview(
                 // waiting for it has gone.
                 let work = tokio::spawn(async move {
                     let outcome = match slots().acquire().await {
-                        Ok(_permit) => compute(&state, tenant_id, integration_id, day)
+                        Ok(_permit) => compute_with(&state, tenant_id, integration_id, day, from)
                             .await
                             .map(Arc::new)
                             .map_err(Arc::new),
@@ -102,6 +122,17 @@ pub(crate) async fn compute(
     integration_id: IntegrationId,
     day: NaiveDate,
 ) -> Result<Vec<PreviewItem>, SyncError> {
+    compute_with(state, tenant_id, integration_id, day, None).await
+}
+
+/// Computes a preview to the end of `day`; with `from`, of that range of days only.
+async fn compute_with(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    from: Option<NaiveDate>,
+) -> Result<Vec<PreviewItem>, SyncError> {
     let db = &state.db;
     let integration = integrations::db::get(db, tenant_id, integration_id)
         .await?
@@ -117,7 +148,14 @@ pub(crate) async fn compute(
     let schedule = schedule_of(&settings)?;
     let until = super::window::day_start(schedule.zone, day.succ_opt().unwrap_or(day));
     let sources = gather::sources(&settings);
-    let owed = ledger::owed(db, tenant_id, integration_id, &sources, until).await?;
+    let owed = match from {
+        Some(_) => Vec::new(),
+        None => ledger::owed(db, tenant_id, integration_id, &sources, until).await?,
+    };
+    let ranges: Vec<DayRange> = from
+        .map(|f| DayRange { from: f, to: day })
+        .into_iter()
+        .collect();
     let gathered = gather::gather(
         state,
         tenant_id,
@@ -126,8 +164,9 @@ pub(crate) async fn compute(
             settings: &settings,
             schedule: &schedule,
             until,
-            back_sync: &[],
+            back_sync: &ranges,
             owed: &owed,
+            only_ranges: from.is_some(),
         },
     )
     .await?;
@@ -146,12 +185,19 @@ pub(crate) async fn compute(
         .iter()
         .map(|d| (d.payrun.id, d))
         .collect();
+    let credit_memos: HashMap<i64, _> = gathered
+        .batch
+        .credit_memos
+        .iter()
+        .map(|d| (d.invoice.id, d))
+        .collect();
     let inputs = Inputs {
         settings: &settings,
         company: &company,
         batch: &gathered.batch,
         invoices: &invoices,
         payruns: &payruns,
+        credit_memos: &credit_memos,
     };
     let mut docs: Vec<_> = gathered
         .docs
@@ -169,6 +215,7 @@ pub(crate) async fn compute(
             amount: doc.amount,
             currency: doc.currency.clone(),
             qbo_entity: built.as_ref().ok().map(|b| b.entity().to_owned()),
+            fix_at: built.as_ref().err().and_then(|f| f.fix_at.clone()),
             problem: built.err().map(|f| f.message),
         });
     }
@@ -189,6 +236,7 @@ pub(crate) async fn compute(
             amount: row.amount,
             currency: row.currency.clone(),
             qbo_entity: None,
+            fix_at: Some("tracktik".into()),
             problem: Some(why.into()),
         });
     }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::integrations::settings::{Dimension, Settings};
 use crate::providers::tracktik::models::{
-    BillableItem, Invoice, InvoiceLineTax, InvoiceStatus, Payrun, Relation,
+    BillableItem, CreditMemo, Invoice, InvoiceLineTax, InvoiceStatus, Payrun, Relation,
 };
 use crate::providers::tracktik::{AccessToken, Portal, TrackTikClient, TrackTikError, Window};
 
@@ -31,6 +31,8 @@ pub(crate) struct Headers {
     pub invoices: Vec<Invoice>,
     /// Approved pay runs.
     pub payruns: Vec<Payrun>,
+    /// Approved credit memos (an invoice's shape).
+    pub credit_memos: Vec<Invoice>,
 }
 
 impl Headers {
@@ -42,6 +44,13 @@ impl Headers {
         let have: HashSet<i64> = self.payruns.iter().map(|p| p.id).collect();
         self.payruns
             .extend(other.payruns.into_iter().filter(|p| !have.contains(&p.id)));
+        let have: HashSet<i64> = self.credit_memos.iter().map(|c| c.id).collect();
+        self.credit_memos.extend(
+            other
+                .credit_memos
+                .into_iter()
+                .filter(|c| !have.contains(&c.id)),
+        );
     }
 
     /// Every document as (source, id, approval time).
@@ -55,6 +64,11 @@ impl Headers {
                     .iter()
                     .map(move |p| (Source::Payrun, p.id, utc(p.approved_on))),
             )
+            .chain(
+                self.credit_memos
+                    .iter()
+                    .map(move |c| (Source::CreditMemo, c.id, utc(c.approved_on))),
+            )
     }
 }
 
@@ -65,6 +79,8 @@ pub(crate) struct Since {
     pub invoices: Option<DateTime<Utc>>,
     /// Pay runs updated from …
     pub payruns: Option<DateTime<Utc>>,
+    /// Credit memos updated from …
+    pub credit_memos: Option<DateTime<Utc>>,
 }
 
 /// Approved documents updated at or after each source's instant.
@@ -81,15 +97,25 @@ pub(crate) async fn updated_since(
     if let Some(t) = since.payruns {
         headers.payruns = tt.approved_payruns_updated_since(portal, token, t).await?;
     }
+    if let Some(t) = since.credit_memos {
+        headers.credit_memos = unwrap_memos(
+            tt.approved_credit_memos_updated_since(portal, token, t)
+                .await?,
+        );
+    }
     Ok(headers)
 }
 
-/// Approved documents whose approval lies in `[from, until)`, for the sources asked.
+fn unwrap_memos(memos: Vec<CreditMemo>) -> Vec<Invoice> {
+    memos.into_iter().map(|c| c.0).collect()
+}
+
+/// Approved documents whose approval lies in `[from, until)`, of the sources asked.
 pub(crate) async fn approved_between(
     tt: &TrackTikClient,
     portal: &Portal,
     token: &AccessToken,
-    (invoices, payruns): (bool, bool),
+    sources: &[Source],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Headers, TrackTikError> {
@@ -98,11 +124,17 @@ pub(crate) async fn approved_between(
         return Ok(headers);
     }
     let window = Window::new(from, until)?;
-    if invoices {
+    if sources.contains(&Source::Invoice) {
         headers.invoices = tt.approved_invoices_between(portal, token, window).await?;
     }
-    if payruns {
+    if sources.contains(&Source::Payrun) {
         headers.payruns = tt.approved_payruns_between(portal, token, window).await?;
+    }
+    if sources.contains(&Source::CreditMemo) {
+        headers.credit_memos = unwrap_memos(
+            tt.approved_credit_memos_between(portal, token, window)
+                .await?,
+        );
     }
     Ok(headers)
 }
@@ -118,6 +150,17 @@ pub(crate) struct Owed {
     pub deleted: Vec<(Source, i64)>,
 }
 
+/// The documents to read in full, per source.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ids {
+    /// Invoices.
+    pub invoices: Vec<i64>,
+    /// Pay runs.
+    pub payruns: Vec<i64>,
+    /// Credit memos.
+    pub credit_memos: Vec<i64>,
+}
+
 /// Reads the given documents in full. A document missing from the list read is asked about
 /// on its own before it is called deleted.
 pub(crate) async fn owed(
@@ -125,9 +168,9 @@ pub(crate) async fn owed(
     portal: &Portal,
     token: &AccessToken,
     settings: &Settings,
-    invoice_ids: &[i64],
-    payrun_ids: &[i64],
+    ids: &Ids,
 ) -> Result<Owed, TrackTikError> {
+    let (invoice_ids, payrun_ids) = (&ids.invoices[..], &ids.payruns[..]);
     let mut owed = Owed::default();
     if !invoice_ids.is_empty() {
         let mut found: HashMap<i64, Invoice> = tt
@@ -154,7 +197,35 @@ pub(crate) async fn owed(
                 owed.not_approved.push((Source::Invoice, id));
             }
         }
-        owed.batch.invoices = invoice_details(tt, portal, token, approved).await?;
+        owed.batch.invoices = invoice_details(tt, portal, token, approved, false).await?;
+    }
+    if !ids.credit_memos.is_empty() {
+        let mut found: HashMap<i64, Invoice> = unwrap_memos(
+            tt.credit_memos_with_lines(portal, token, &ids.credit_memos)
+                .await?,
+        )
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+        for id in &ids.credit_memos {
+            if !found.contains_key(id) {
+                match tt.credit_memo_if_exists(portal, token, *id).await? {
+                    Some(c) => {
+                        found.insert(*id, c.0);
+                    }
+                    None => owed.deleted.push((Source::CreditMemo, *id)),
+                }
+            }
+        }
+        let mut approved = Vec::new();
+        for (id, memo) in found {
+            if memo.status == InvoiceStatus::Approved && memo.approved_on.is_some() {
+                approved.push(memo);
+            } else {
+                owed.not_approved.push((Source::CreditMemo, id));
+            }
+        }
+        owed.batch.credit_memos = invoice_details(tt, portal, token, approved, true).await?;
     }
     if !payrun_ids.is_empty() {
         let mut found: HashMap<i64, Payrun> = tt
@@ -204,26 +275,44 @@ pub(crate) async fn owed(
     }
     owed.not_approved.sort_unstable();
     owed.deleted.sort_unstable();
-    if !owed.batch.invoices.is_empty() || !owed.batch.payruns.is_empty() {
+    if !owed.batch.invoices.is_empty()
+        || !owed.batch.payruns.is_empty()
+        || !owed.batch.credit_memos.is_empty()
+    {
         owed.batch.reference = reference(tt, portal, token, settings).await?;
     }
     Ok(owed)
 }
 
-/// Lines (already included), line taxes and billable items of approved invoices.
+/// Lines (already included), line taxes and billable items of approved invoices (or credit
+/// memos, whose taxes and billable items are read by their lines).
 async fn invoice_details(
     tt: &TrackTikClient,
     portal: &Portal,
     token: &AccessToken,
     mut invoices: Vec<Invoice>,
+    by_line: bool,
 ) -> Result<Vec<InvoiceDoc>, TrackTikError> {
     if invoices.is_empty() {
         return Ok(Vec::new());
     }
     invoices.sort_by_key(|i| i.id);
     let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-    let taxes = tt.line_taxes_for_invoices(portal, token, &ids).await?;
-    let billables = tt.billable_items_for_invoices(portal, token, &ids).await?;
+    let (taxes, billables) = if by_line {
+        let lines: Vec<i64> = invoices
+            .iter()
+            .flat_map(|i| i.lines.iter().flatten().map(|l| l.id))
+            .collect();
+        (
+            tt.line_taxes_for_lines(portal, token, &lines).await?,
+            tt.billable_items_for_lines(portal, token, &lines).await?,
+        )
+    } else {
+        (
+            tt.line_taxes_for_invoices(portal, token, &ids).await?,
+            tt.billable_items_for_invoices(portal, token, &ids).await?,
+        )
+    };
     let mut billables_of_invoice: HashMap<i64, Vec<BillableItem>> = HashMap::new();
     let mut bill_item_of_line = HashMap::new();
     for b in billables {
@@ -287,12 +376,17 @@ async fn reference(
                 .insert(region.id(), currency.trim().to_ascii_uppercase());
         }
     }
-    if wants_region_names(settings) {
-        r.regions = tt
-            .regions(portal, token)
-            .await?
-            .into_iter()
-            .filter_map(|g| Some((g.id, g.name?)))
+    if wants_region_names(settings)
+        || !matches!(
+            settings.scope.regions,
+            crate::integrations::settings::RegionChoice::Every
+        )
+    {
+        r.region_list = tt.regions(portal, token).await?;
+        r.regions = r
+            .region_list
+            .iter()
+            .filter_map(|g| Some((g.id, g.name.clone()?)))
             .collect();
     }
     r.bill_items = tt

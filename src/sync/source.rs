@@ -47,8 +47,11 @@ pub struct Reference {
     pub clients: HashMap<i64, Client>,
     /// Region id → `billingBaseCurrency`.
     pub currency_of_region: HashMap<i64, String>,
-    /// Region id → name (read only when a Class or Location comes from the region).
+    /// Region id → name (read only when a Class or Location comes from the region, or the
+    /// company takes only some regions).
     pub regions: HashMap<i64, String>,
+    /// The regions as TrackTik lists them, with their parents (read with `regions`).
+    pub region_list: Vec<crate::providers::tracktik::models::Region>,
     /// Bill item id → name.
     pub bill_items: HashMap<i64, String>,
     /// Tax class item id → tax class id.
@@ -85,6 +88,8 @@ pub struct Batch {
     pub invoices: Vec<InvoiceDoc>,
     /// Pay runs (when payroll is on).
     pub payruns: Vec<PayrunDoc>,
+    /// Credit memos (when billing is on): an invoice's shape.
+    pub credit_memos: Vec<InvoiceDoc>,
     /// Names and currencies.
     pub reference: Reference,
 }
@@ -208,6 +213,16 @@ pub fn invoice_source(doc: &InvoiceDoc, zone: Tz, reference: &Reference) -> Opti
             .client
             .as_ref()
             .and_then(|c| reference.client_currency(c.id())),
+    })
+}
+
+/// The ledger's view of a credit memo: a credit, so its amount is below zero whatever sign
+/// TrackTik gives it.
+pub fn credit_memo_source(doc: &InvoiceDoc, zone: Tz, reference: &Reference) -> Option<SourceDoc> {
+    invoice_source(doc, zone, reference).map(|d| SourceDoc {
+        source: Source::CreditMemo,
+        amount: -d.amount.abs(),
+        ..d
     })
 }
 

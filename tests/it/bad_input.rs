@@ -1,5 +1,6 @@
 //! Bad documents end to end: a TrackTik portal holding a 10,000-line invoice, negative
-//! amounts, unicode document numbers and huge quantities among good invoices. The run goes
+//! amounts, unicode document numbers and huge quantities among good invoices (an invoice below
+//! zero is a credit memo). The run goes
 //! through; each bad document either posts correctly (QuickBooks takes it) or ends `failed`
 //! with a reason in plain words; every good one posts; nothing panics. (The parsers and the
 //! wizard forms have property tests next to their code.)
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveTime, Utc};
 use ledgerbridge::providers::quickbooks::Company;
-use ledgerbridge::providers::quickbooks::models::Invoice;
+use ledgerbridge::providers::quickbooks::models::{CreditMemo, Invoice};
 use ledgerbridge::sandbox::quickbooks::US_REALM_ID;
 use ledgerbridge::sync::ledger::{self, LedgerState, Source};
 use ledgerbridge::sync::runs::RunKind;
@@ -137,6 +138,12 @@ async fn bad_documents_among_good_ones(big_lines: usize, huge_quantity: i64) {
         .iter()
         .filter_map(|i| Some((i.doc_number.clone()?, i)))
         .collect();
+    let memos: Vec<CreditMemo> = state
+        .providers
+        .quickbooks
+        .query(&co, "SELECT * FROM CreditMemo")
+        .await
+        .unwrap();
     for (name, id) in &made {
         let row = rows
             .iter()
@@ -148,6 +155,17 @@ async fn bad_documents_among_good_ones(big_lines: usize, huge_quantity: i64) {
             row.last_error.as_deref().unwrap_or("")
         );
         match row.state {
+            LedgerState::Posted if row.qbo_entity.as_deref() == Some("CreditMemo") => {
+                let memo = memos
+                    .iter()
+                    .find(|m| m.doc_number == row.qbo_doc_number)
+                    .unwrap_or_else(|| panic!("{name} posted but not in QuickBooks"));
+                assert_eq!(
+                    memo.total_amt.map(|t| -t),
+                    Some(row.amount),
+                    "{name} credited with TrackTik's total"
+                );
+            }
             LedgerState::Posted => {
                 let posted = by_number
                     .get(row.qbo_doc_number.as_deref().unwrap_or_default())
@@ -175,10 +193,10 @@ async fn bad_documents_among_good_ones(big_lines: usize, huge_quantity: i64) {
             assert_eq!(row.state, LedgerState::Posted, "{name}");
         }
         if name.starts_with("negative total") {
-            assert_ne!(
-                row.state,
-                LedgerState::Posted,
-                "an invoice below zero is never posted"
+            assert_eq!(
+                (row.state, row.qbo_entity.as_deref()),
+                (LedgerState::Posted, Some("CreditMemo")),
+                "an invoice below zero is a credit memo, never skipped"
             );
         }
     }

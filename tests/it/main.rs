@@ -13,6 +13,7 @@ mod notices;
 mod quickbooks_client;
 mod quickbooks_third_party;
 mod reliability;
+mod scope_sync;
 mod security;
 mod staff_sign_in;
 mod support_console;

@@ -26,6 +26,7 @@ pub(crate) struct Inputs<'a> {
     pub batch: &'a Batch,
     pub invoices: &'a HashMap<i64, &'a source::InvoiceDoc>,
     pub payruns: &'a HashMap<i64, &'a source::PayrunDoc>,
+    pub credit_memos: &'a HashMap<i64, &'a source::InvoiceDoc>,
 }
 
 impl Inputs<'_> {
@@ -33,6 +34,7 @@ impl Inputs<'_> {
         match kind {
             Source::Invoice => self.invoices.contains_key(&source_id),
             Source::Payrun => self.payruns.contains_key(&source_id),
+            Source::CreditMemo => self.credit_memos.contains_key(&source_id),
         }
     }
 }
@@ -59,13 +61,18 @@ pub(crate) async fn build_one(
     let reference = &inputs.batch.reference;
     let (settings, company) = (inputs.settings, inputs.company);
     let customer = match kind {
-        Source::Invoice => {
-            let Some(doc) = inputs.invoices.get(&source_id) else {
+        Source::Invoice | Source::CreditMemo => {
+            let docs = if kind == Source::Invoice {
+                inputs.invoices
+            } else {
+                inputs.credit_memos
+            };
+            let Some(doc) = docs.get(&source_id) else {
                 return Ok(Err(not_read(kind)));
             };
             let Some(client) = doc.invoice.client.as_ref().map(|c| c.id()) else {
                 return Ok(Err(Failure {
-                    message: "The TrackTik invoice names no client.".into(),
+                    message: format!("The TrackTik {} names no client.", kind.label()),
                     code: "tracktik_data".into(),
                     fix: "Correct the invoice in TrackTik.".into(),
                     fix_at: Some("tracktik".into()),
@@ -102,7 +109,14 @@ pub(crate) async fn build_one(
                 customer,
                 currency.as_deref(),
                 dims,
-            ),
+            )
+            .map(|b| {
+                if kind == Source::CreditMemo {
+                    b.into_credit_memo()
+                } else {
+                    b
+                }
+            }),
             None => {
                 let Some(doc) = inputs.payruns.get(&source_id) else {
                     return Ok(Err(not_read(kind)));

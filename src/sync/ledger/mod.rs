@@ -26,6 +26,8 @@ pub enum Source {
     Invoice,
     /// An approved and locked pay run.
     Payrun,
+    /// An approved credit memo.
+    CreditMemo,
 }
 
 impl Source {
@@ -34,6 +36,7 @@ impl Source {
         match self {
             Self::Invoice => "invoice",
             Self::Payrun => "pay run",
+            Self::CreditMemo => "credit memo",
         }
     }
 
@@ -42,6 +45,7 @@ impl Source {
         match self {
             Self::Invoice => "invoice",
             Self::Payrun => "payrun",
+            Self::CreditMemo => "credit_memo",
         }
     }
 }

@@ -97,7 +97,7 @@ async fn resolve_unrecorded(session: &mut QboSession<'_>) -> Result<bool, SyncEr
                         id: &f.id,
                         doc_number: f.doc_number.as_deref(),
                         link: &link,
-                        amount: f.total,
+                        amount: f.total.map(|t| super::settle::signed(entity, t)),
                     },
                 )
                 .await?;
@@ -248,7 +248,7 @@ async fn posted_without_body(
             id: &found.id,
             doc_number: found.doc_number.as_deref(),
             link: &link,
-            amount: found.total,
+            amount: found.total.map(|t| super::settle::signed(entity, t)),
         },
     )
     .await?;

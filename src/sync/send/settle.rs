@@ -153,7 +153,7 @@ pub(crate) async fn posted(
             id: &created.id,
             doc_number: created.doc_number.as_deref(),
             link: &link,
-            amount: created.total,
+            amount: created.total.map(|t| signed(d.built.entity(), t)),
         },
     )
     .await?;
@@ -165,4 +165,14 @@ pub(crate) async fn posted(
         ledger::note_discrepancy(db, tenant_id, id, &diff.to_string()).await?;
     }
     Ok(())
+}
+
+/// What a posted document is worth to the books: a credit memo's total reduces them (the
+/// ledger keeps credits below zero, as TrackTik's amount of a credit is).
+pub(crate) fn signed(entity: &str, total: rust_decimal::Decimal) -> rust_decimal::Decimal {
+    if entity == "CreditMemo" {
+        -total
+    } else {
+        total
+    }
 }

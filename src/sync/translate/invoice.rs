@@ -78,8 +78,11 @@ pub struct TranslatedInvoice {
     pub expected_subtotal: Decimal,
     /// TrackTik's `taxTotal` (Σ line taxes when TrackTik sent none).
     pub expected_tax: Decimal,
-    /// TrackTik's `total` (subtotal + tax when TrackTik sent none).
+    /// TrackTik's `total` (subtotal + tax when TrackTik sent none); for a credit, its size.
     pub expected_total: Decimal,
+    /// The document totals below zero: it is a credit, to be posted as a credit memo. Its
+    /// lines and expected totals are then the amounts the other way round (positive).
+    pub credit: bool,
     /// Every disagreement found in TrackTik's figures; empty when they agree to the cent.
     pub discrepancies: Vec<Discrepancy>,
 }
@@ -265,15 +268,18 @@ pub fn translate_invoice(
         sum_of_totals,
     );
     let posted = add(subtotal, computed_tax, &record)?;
-    if posted < Decimal::ZERO {
-        return Err(TranslateError::NothingToPost {
-            record,
-            reason: format!(
-                "the TrackTik invoice totals {posted}; a QuickBooks invoice cannot be below zero (record it as a credit memo)."
-            ),
-            total: posted,
-        });
+    // Below zero, it is a credit: QuickBooks keeps it as a credit memo, whose lines are the
+    // same amounts the other way round (a credit memo's lines are positive).
+    let credit = posted < Decimal::ZERO;
+    if credit {
+        for line in &mut lines {
+            line.amount = line.amount.map(|a| -a);
+            if let Some(d) = line.sales_item_line_detail.as_mut() {
+                d.qty = d.qty.map(|q| -q);
+            }
+        }
     }
+    let sign = if credit { -Decimal::ONE } else { Decimal::ONE };
 
     let vars = template_vars(doc, ctx.names);
     let department_ref = single_location(Area::Billing, line_locations)?;
@@ -294,9 +300,10 @@ pub fn translate_invoice(
     Ok(TranslatedInvoice {
         invoice: qbo_invoice,
         tracktik_number: vars.number,
-        expected_subtotal,
-        expected_tax,
-        expected_total,
+        expected_subtotal: sign * expected_subtotal,
+        expected_tax: sign * expected_tax,
+        expected_total: sign * expected_total,
+        credit,
         discrepancies,
     })
 }

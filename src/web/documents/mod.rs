@@ -171,7 +171,7 @@ pub fn fix_link(
         }
         "settings" => match source {
             Some(Source::Payrun) => step("payroll", "Payroll"),
-            Some(Source::Invoice) => step("billing", "Billing"),
+            Some(Source::Invoice | Source::CreditMemo) => step("billing", "Billing"),
             None => step("review", "Review"),
         },
         "quickbooks" => match code {

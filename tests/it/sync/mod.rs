@@ -460,6 +460,7 @@ pub(super) fn days_ago(n: u64) -> NaiveDate {
 
 mod batches;
 mod companies;
+mod credits;
 mod documents;
 mod exactly_once;
 mod fairness;

@@ -1,4 +1,4 @@
-//! Transactions: invoices, bills, purchases and journal entries.
+//! Transactions: invoices, credit memos, bills, purchases and journal entries.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -82,6 +82,42 @@ transaction!(
         status: String,
     }
 );
+
+transaction!(
+    /// A credit memo: a credit to a customer (its lines are positive; QBO subtracts them).
+    CreditMemo, "CreditMemo", "creditmemo" {
+        customer_ref: Ref,
+        customer_memo: MemoRef,
+        class_ref: Ref,
+        bill_email: EmailAddress,
+        balance: Decimal,
+        remaining_credit: Decimal,
+        status: String,
+    }
+);
+
+impl CreditMemo {
+    /// The credit memo that credits what `invoice` bills: same customer, lines, date, number
+    /// and tax treatment.
+    pub fn crediting(invoice: Invoice) -> Self {
+        Self {
+            doc_number: invoice.doc_number,
+            txn_date: invoice.txn_date,
+            private_note: invoice.private_note,
+            currency_ref: invoice.currency_ref,
+            exchange_rate: invoice.exchange_rate,
+            department_ref: invoice.department_ref,
+            global_tax_calculation: invoice.global_tax_calculation,
+            txn_tax_detail: invoice.txn_tax_detail,
+            line: invoice.line,
+            customer_ref: invoice.customer_ref,
+            customer_memo: invoice.customer_memo,
+            class_ref: invoice.class_ref,
+            bill_email: invoice.bill_email,
+            ..Self::default()
+        }
+    }
+}
 
 transaction!(
     /// A bill (accounts payable).

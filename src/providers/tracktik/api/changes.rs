@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::models::{Invoice, Payrun, PayrunItem};
+use super::super::Window;
+use super::super::models::{BillableItem, CreditMemo, Invoice, Payrun, PayrunItem};
 use super::super::query::timestamp;
 use super::super::{AccessToken, Op, Portal, Query, TrackTikClient, TrackTikError};
 use super::PAYRUN_INCLUDES;
@@ -140,6 +141,101 @@ impl TrackTikClient {
         token: &AccessToken,
         ids: &[i64],
     ) -> Result<Vec<Invoice>, TrackTikError> {
+        let base = Query::new().include(["approvedOn", "updatedOn"]);
+        self.batched(portal, token, &base, "id", ids).await
+    }
+}
+
+impl TrackTikClient {
+    /// Approved credit memos updated at or after `since` (headers: no lines).
+    pub async fn approved_credit_memos_updated_since(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CreditMemo>, TrackTikError> {
+        let query = Query::new()
+            .eq("status", "APPROVED")
+            .filter("updatedOn", Op::Gte, timestamp(since))
+            .include(["approvedOn", "updatedOn"]);
+        self.list(portal, token, &query).await
+    }
+
+    /// Approved credit memos whose `approvedOn` lies in `window`.
+    pub async fn approved_credit_memos_between(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        window: Window,
+    ) -> Result<Vec<CreditMemo>, TrackTikError> {
+        let query = Query::new()
+            .eq("status", "APPROVED")
+            .include(["approvedOn"]);
+        self.list_window(portal, token, "credit-memos", &query, "approvedOn", window)
+            .await
+    }
+
+    /// The given credit memos with their lines, whatever their status (`id:in`, batched).
+    pub async fn credit_memos_with_lines(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        ids: &[i64],
+    ) -> Result<Vec<CreditMemo>, TrackTikError> {
+        let base = Query::new().include(["lines", "approvedOn", "updatedOn"]);
+        self.batched(portal, token, &base, "id", ids).await
+    }
+
+    /// One credit memo asked about on its own: `None` when TrackTik says it does not exist.
+    pub async fn credit_memo_if_exists(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        id: i64,
+    ) -> Result<Option<CreditMemo>, TrackTikError> {
+        let query = Query::new().include(["lines", "approvedOn", "updatedOn"]);
+        match self.get::<CreditMemo>(portal, token, id, &query).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Billable items of the given documents' lines (`invoiceLine:in`, batched), with their
+    /// bill items: for credit memos, whose lines carry their own.
+    pub async fn billable_items_for_lines(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        line_ids: &[i64],
+    ) -> Result<Vec<BillableItem>, TrackTikError> {
+        let base = Query::new().include(["billItem"]);
+        self.batched(portal, token, &base, "invoiceLine", line_ids)
+            .await
+    }
+}
+
+impl TrackTikClient {
+    /// Credit memos updated at or after `since`, whatever their status (the changes check).
+    pub async fn credit_memos_updated_since(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CreditMemo>, TrackTikError> {
+        let query = Query::new()
+            .filter("updatedOn", Op::Gte, timestamp(since))
+            .include(["approvedOn", "updatedOn"]);
+        self.list(portal, token, &query).await
+    }
+
+    /// The given credit memos, headers only, whatever their status (`id:in`, batched).
+    pub async fn credit_memos_by_id(
+        &self,
+        portal: &Portal,
+        token: &AccessToken,
+        ids: &[i64],
+    ) -> Result<Vec<CreditMemo>, TrackTikError> {
         let base = Query::new().include(["approvedOn", "updatedOn"]);
         self.batched(portal, token, &base, "id", ids).await
     }

@@ -96,6 +96,19 @@ pub struct Invoice {
 }
 record!(Invoice, "invoices");
 
+/// A credit memo (`GET /rest/v1/credit-memos`): exactly the shape of an invoice (TrackTik's
+/// schema), read from its own collection.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct CreditMemo(pub Invoice);
+
+impl super::Record for CreditMemo {
+    const RESOURCE: &'static str = "credit-memos";
+    fn id(&self) -> i64 {
+        self.0.id
+    }
+}
+
 impl Invoice {
     /// `invoiceDate`, or the deprecated `date` when only that was sent.
     pub fn effective_invoice_date(&self) -> Option<NaiveDate> {

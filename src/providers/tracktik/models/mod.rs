@@ -27,8 +27,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 pub use billing::{
-    BillItem, BillableItem, BillableItemType, Invoice, InvoiceLine, InvoiceLineTax, InvoiceStatus,
-    ServiceModel, TaxClass, TaxClassItem,
+    BillItem, BillableItem, BillableItemType, CreditMemo, Invoice, InvoiceLine, InvoiceLineTax,
+    InvoiceStatus, ServiceModel, TaxClass, TaxClassItem,
 };
 pub use de::{parse_date, parse_timestamp};
 pub(crate) use envelope::{Page, parse_page, parse_single};

@@ -2,9 +2,9 @@
 //! was); both are made through the control API.
 //!
 //! A credit memo here is a full credit of one invoice: the invoice's header, totals and lines
-//! (copied as lines of the credit memo, without their billable items and taxes), with its own
-//! id and document number. Amounts are positive, as on the invoice (TrackTik's sign convention
-//! for credit memos is not documented).
+//! (copied as lines of the credit memo, each with its billable items and line taxes), with its
+//! own id and document number. Amounts are positive, as on the invoice (TrackTik's sign
+//! convention for credit memos is not documented).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -83,9 +83,39 @@ impl Portal {
             .filter_map(|l| self.get("invoice-lines", l).cloned())
             .collect();
         for mut line in lines {
+            let old = line.get("id").and_then(Value::as_i64).unwrap_or_default();
             line.insert("invoice".into(), Value::from(id));
             line.remove("id");
-            self.insert("invoice-lines", line);
+            let new = self.insert("invoice-lines", line);
+            // The line's billable items (its bill item) and taxes come with it.
+            for b in self.ids_where("billable-items", "invoiceLine", old) {
+                if let Some(mut item) = self.get("billable-items", b).cloned() {
+                    item.remove("id");
+                    item.insert("invoice".into(), Value::from(id));
+                    item.insert("invoiceLine".into(), Value::from(new));
+                    self.insert("billable-items", item);
+                }
+            }
+            // A line tax names its line as a one-element list (TrackTik's schema).
+            let names = |v: Option<&Value>| match v {
+                Some(Value::Array(a)) => a.iter().any(|x| x.as_i64() == Some(old)),
+                Some(x) => x.as_i64() == Some(old),
+                None => false,
+            };
+            let taxes: Vec<Row> = self
+                .table("invoice-line-taxes")
+                .map(|t| {
+                    t.values()
+                        .filter(|r| names(r.get("invoiceLine")))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            for mut tax in taxes {
+                tax.remove("id");
+                tax.insert("invoiceLine".into(), Value::Array(vec![Value::from(new)]));
+                self.insert("invoice-line-taxes", tax);
+            }
         }
         self.insert_with_id("credit-memos", id, memo);
         Ok(id)

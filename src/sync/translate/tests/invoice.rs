@@ -364,13 +364,20 @@ fn service_date_is_the_local_date_in_the_lines_time_zone() {
 }
 
 #[test]
-fn an_invoice_below_zero_or_without_lines_cannot_be_posted() {
+fn an_invoice_below_zero_is_a_credit_and_one_without_lines_cannot_be_posted() {
     let world = World::new(true);
     let mut doc = two_line_invoice();
     doc.lines[0].line_sub_total = Some(d("-200.00"));
     doc.lines[0].quantity = Some(d("-8"));
-    let err = translate_invoice(&doc, &world.invoice_ctx()).unwrap_err();
-    assert!(matches!(err, TranslateError::NothingToPost { total, .. } if total == d("-130.50")));
+    doc.invoice.sub_total = None;
+    doc.invoice.tax_total = None;
+    doc.invoice.total = None;
+    let out = translate_invoice(&doc, &world.invoice_ctx()).unwrap();
+    assert!(out.credit);
+    assert_eq!(out.expected_total, d("130.50"), "the credit's size");
+    let sum: rust_decimal::Decimal = out.invoice.line.iter().filter_map(|l| l.amount).sum();
+    assert_eq!(sum, d("130.50"), "the lines the other way round");
+    assert_eq!(out.invoice.line[0].amount, Some(d("200.00")));
     doc.lines.clear();
     let err = translate_invoice(&doc, &world.invoice_ctx()).unwrap_err();
     assert!(matches!(err, TranslateError::NothingToPost { .. }));
