@@ -82,6 +82,9 @@ pub struct BillingSettings {
     /// Set when billing was switched back on: invoices approved before this day (while it was
     /// off) are not synced. `None`: nothing is left out.
     pub resume_from: Option<NaiveDate>,
+    /// The day billing was switched off, while it is off (switching it back on asks from which
+    /// day to resume).
+    pub off_since: Option<NaiveDate>,
 }
 
 impl Default for BillingSettings {
@@ -99,6 +102,7 @@ impl Default for BillingSettings {
             class_from: None,
             location_from: None,
             resume_from: None,
+            off_since: None,
         }
     }
 }
@@ -159,6 +163,8 @@ pub struct PayrollSettings {
     /// Set when payroll was switched back on: pay runs approved before this day (while it was
     /// off) are not synced. `None`: nothing is left out.
     pub resume_from: Option<NaiveDate>,
+    /// The day payroll was switched off, while it is off.
+    pub off_since: Option<NaiveDate>,
     /// The Accounts Payable account bills are written to (needed when the company has more
     /// than one; QBO picks the only one otherwise).
     pub ap_account: Option<QboRef>,

@@ -296,7 +296,8 @@ pub(super) async fn content(
                     Err(_) => "UTC".into(),
                 },
             };
-            let values = values_or(forms::schedule_values(s, &zone, today_in(&zone)));
+            let mut values = values_or(forms::schedule_values(s, &zone, today_in(&zone)));
+            forms::off_since_values(s, &mut values);
             c.sections = forms::schedule_sections(&values, errors);
             c.intro = "Transactions approved today appear in QuickBooks tomorrow, after the end of the trading day.".into();
         }

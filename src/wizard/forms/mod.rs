@@ -233,7 +233,9 @@ pub use billing::{
 pub use payroll::{
     PayrollLists, parse_payroll, payroll_sections, payroll_values, posting_problems,
 };
-pub use schedule::{is_email, parse_schedule, schedule_sections, schedule_values};
+pub use schedule::{
+    is_email, off_since_values, parse_schedule, schedule_sections, schedule_values,
+};
 pub use taxes::{TaxLists, parse_taxes, taxes_sections, taxes_values};
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub fn schedule_values(s: &Settings, default_zone: &str, today: NaiveDate) -> Va
     if s.payroll.enabled {
         v.insert("payroll_enabled".into(), "on".into());
     }
+    off_since_values(s, &mut v);
     v.insert("notify_emails".into(), sc.notify_emails.join("\n"));
     v.insert(
         "back_sync_from".into(),
@@ -41,6 +42,50 @@ pub fn schedule_values(s: &Settings, default_zone: &str, today: NaiveDate) -> Va
     v
 }
 
+/// When billing or payroll is off, the day it was switched off (`billing_off_since`,
+/// `payroll_off_since`): the page then asks, if it is switched back on, from which day to
+/// resume. Added to posted values too, so the question stays on a page shown again.
+pub fn off_since_values(s: &Settings, v: &mut Values) {
+    for (key, off) in [
+        ("billing_off_since", s.billing.off_since),
+        ("payroll_off_since", s.payroll.off_since),
+    ] {
+        if let Some(d) = off {
+            v.entry(key.into()).or_insert_with(|| d.to_string());
+        }
+    }
+}
+
+/// The question asked when a sync switched off is switched back on.
+fn resume_field(
+    what: &str,
+    documents: &str,
+    name: &str,
+    off: &str,
+    values: &Values,
+    errors: &Errors,
+) -> FieldView {
+    FieldView::new(
+        name,
+        &format!("{what} was switched off on {off}. If you switch it back on, resume from…"),
+        "radio",
+        values,
+        errors,
+    )
+    .choices(vec![
+        (
+            "off_day".into(),
+            format!("{off}, the day it was switched off"),
+            format!("The {documents} approved while it was off are copied too, each on its own day."),
+        ),
+        (
+            "today".into(),
+            "Today".into(),
+            format!("The {documents} approved while it was off are not copied. You can back-sync them later from the integration's page."),
+        ),
+    ])
+}
+
 /// The schedule step's fields.
 pub fn schedule_sections(values: &Values, errors: &Errors) -> Vec<Section> {
     let zones: Vec<(String, String, String)> = chrono_tz::TZ_VARIANTS
@@ -52,10 +97,17 @@ pub fn schedule_sections(values: &Values, errors: &Errors) -> Vec<Section> {
         Section {
             title: "Which syncs run".into(),
             intro: String::new(),
-            fields: vec![
-                FieldView::new("billing_enabled", "Billing: copy approved invoices", "checkbox", values, errors),
-                FieldView::new("payroll_enabled", "Payroll: copy approved and locked pay runs", "checkbox", values, errors),
-            ],
+            fields: {
+                let mut f = vec![FieldView::new("billing_enabled", "Billing: copy approved invoices and credit memos", "checkbox", values, errors)];
+                if let Some(off) = values.get("billing_off_since") {
+                    f.push(resume_field("Billing", "invoices and credit memos", "billing_resume", off, values, errors));
+                }
+                f.push(FieldView::new("payroll_enabled", "Payroll: copy approved and locked pay runs", "checkbox", values, errors));
+                if let Some(off) = values.get("payroll_off_since") {
+                    f.push(resume_field("Payroll", "pay runs", "payroll_resume", off, values, errors));
+                }
+                f
+            },
         },
         Section {
             title: "When".into(),
@@ -172,6 +224,41 @@ pub fn parse_schedule(
     };
     let billing = !get(values, "billing_enabled").is_empty();
     let payroll = !get(values, "payroll_enabled").is_empty();
+    // Switched back on after a pause: from which day to resume.
+    let mut resume = [None, None];
+    for (n, (on, was_on, off, name, what)) in [
+        (
+            billing,
+            settings.billing.enabled,
+            settings.billing.off_since,
+            "billing_resume",
+            "invoices and credit memos",
+        ),
+        (
+            payroll,
+            settings.payroll.enabled,
+            settings.payroll.off_since,
+            "payroll_resume",
+            "pay runs",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (true, false, Some(off)) = (on, was_on, off) else {
+            continue;
+        };
+        match get(values, name) {
+            "off_day" => resume[n] = Some(None),
+            "today" => resume[n] = Some(Some(today)),
+            _ => {
+                errors.insert(
+                    name.into(),
+                    format!("Choose whether to copy the {what} approved since {off}, while it was off, or to start again from today."),
+                );
+            }
+        }
+    }
     if !billing && !payroll {
         errors.insert(
             "billing_enabled".into(),
@@ -207,11 +294,127 @@ pub fn parse_schedule(
     sc.back_sync_from = back;
     sc.notify_emails = emails;
     sc.closed_books = closed;
-    settings.billing.enabled = billing;
-    settings.payroll.enabled = payroll;
+    pause(
+        &mut settings.billing.enabled,
+        &mut settings.billing.off_since,
+        &mut settings.billing.resume_from,
+        billing,
+        resume[0],
+        today,
+    );
+    pause(
+        &mut settings.payroll.enabled,
+        &mut settings.payroll.off_since,
+        &mut settings.payroll.resume_from,
+        payroll,
+        resume[1],
+        today,
+    );
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Records a sync switched on or off: the day it went off, and when it comes back on, the
+/// day it resumes from (`resumed`: `Some(None)` copies what was approved meanwhile).
+fn pause(
+    enabled: &mut bool,
+    off_since: &mut Option<NaiveDate>,
+    resume_from: &mut Option<NaiveDate>,
+    on: bool,
+    resumed: Option<Option<NaiveDate>>,
+    today: NaiveDate,
+) {
+    match (*enabled, on) {
+        (true, false) => *off_since = Some(today),
+        (false, true) => {
+            if let Some(from) = resumed {
+                *resume_from = from.or(*resume_from);
+            }
+            *off_since = None;
+        }
+        _ => {}
+    }
+    *enabled = on;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn form(billing: bool, resume: Option<&str>) -> Values {
+        let mut v = Values::new();
+        for (k, x) in [
+            ("start_date", "2026-11-01"),
+            ("time_zone", "America/Toronto"),
+            ("cutoff", "03:00"),
+            ("payroll_enabled", "on"),
+        ] {
+            v.insert(k.into(), x.into());
+        }
+        if billing {
+            v.insert("billing_enabled".into(), "on".into());
+        }
+        if let Some(r) = resume {
+            v.insert("billing_resume".into(), r.into());
+        }
+        v
+    }
+
+    #[test]
+    fn switching_billing_back_on_asks_from_which_day_to_resume_and_records_the_answer() {
+        let today = |_: &str| d("2026-12-07");
+        let mut s = Settings::default();
+        s.billing.enabled = true;
+        s.payroll.enabled = true;
+        // Off: the day is recorded, and the page then asks the question.
+        parse_schedule(&form(false, None), today, &mut s).unwrap();
+        assert!(!s.billing.enabled);
+        assert_eq!(s.billing.off_since, Some(d("2026-12-07")));
+        let mut v = form(true, None);
+        off_since_values(&s, &mut v);
+        let sections = schedule_sections(&v, &Errors::new());
+        assert!(
+            sections[0]
+                .fields
+                .iter()
+                .any(|f| f.name == "billing_resume"),
+            "the question is on the page"
+        );
+        // Back on without an answer: refused, nothing lost.
+        let mut tried = s.clone();
+        let errors =
+            parse_schedule(&form(true, None), |_| d("2026-12-20"), &mut tried).unwrap_err();
+        assert!(
+            errors["billing_resume"].contains("2026-12-07"),
+            "{errors:?}"
+        );
+        // From today: what was approved while it was off is left out.
+        let mut today_answer = s.clone();
+        parse_schedule(
+            &form(true, Some("today")),
+            |_| d("2026-12-20"),
+            &mut today_answer,
+        )
+        .unwrap();
+        assert!(today_answer.billing.enabled);
+        assert_eq!(today_answer.billing.resume_from, Some(d("2026-12-20")));
+        assert_eq!(today_answer.billing.off_since, None);
+        // From the day it went off: nothing is left out.
+        let mut off_answer = s.clone();
+        parse_schedule(
+            &form(true, Some("off_day")),
+            |_| d("2026-12-20"),
+            &mut off_answer,
+        )
+        .unwrap();
+        assert_eq!(off_answer.billing.resume_from, None);
+        assert_eq!(off_answer.billing.off_since, None);
     }
 }
