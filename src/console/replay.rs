@@ -85,6 +85,8 @@ pub struct DocumentRow {
     pub qbo_doc_number: Option<String>,
     /// "View in QuickBooks".
     pub qbo_link: Option<String>,
+    /// A late answer from a run that had lost its lock, recorded and not applied.
+    pub conflict: Option<String>,
 }
 
 impl DocumentRow {
@@ -138,7 +140,8 @@ pub async fn find_document(
     sqlx::query_as(
         "select l.ledger_entry_id, l.tenant_id, t.name as tenant_name, l.integration_id,
                 i.company_name, l.source, l.doc_number, l.trading_day, l.amount, l.currency,
-                l.state, l.last_error, l.fix_hint, l.qbo_entity, l.qbo_doc_number, l.qbo_link
+                l.state, l.last_error, l.fix_hint, l.qbo_entity, l.qbo_doc_number, l.qbo_link,
+                l.conflict
          from ledger_entry l
          join integration i on i.integration_id = l.integration_id and i.tenant_id = l.tenant_id
          join tenant t on t.tenant_id = l.tenant_id

@@ -284,7 +284,7 @@ fn reconcile_currency(day: NaiveDate, currency: String, docs: &[&Document]) -> R
         &|d| d.state == LedgerState::Skipped,
         "skipped document was",
         "skipped documents were",
-        "not posted: nothing to post",
+        "not posted: TrackTik, asked directly, said so, or there was nothing to post",
     );
     group(
         &|d| d.state == LedgerState::Posted && held(d).is_none(),
