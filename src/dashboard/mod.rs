@@ -65,12 +65,14 @@ pub struct Document {
     pub discrepancy: Option<String>,
     /// When posted.
     pub posted_at: Option<DateTime<Utc>>,
+    /// What its night's rollback did to it.
+    pub reversal_note: Option<String>,
 }
 
 pub(crate) const DOCUMENT_COLUMNS: &str = "ledger_entry_id, source, source_id, doc_number, \
     trading_day, approved_at, amount, currency, state, qbo_entity, qbo_doc_number, qbo_link, \
     qbo_amount, retryable, last_error, error_code, fix_hint, fix_at, changed_in_tracktik, \
-    change_note, discrepancy, posted_at";
+    change_note, discrepancy, posted_at, reversal_note";
 
 impl Document {
     /// The currency of its amounts.

@@ -33,6 +33,7 @@ fn doc(n: &str, amount: &str, state: LedgerState, qbo: Option<&str>) -> Document
         fix_at: None,
         changed_in_tracktik: false,
         change_note: None,
+        reversal_note: None,
         discrepancy: None,
         posted_at: None,
     }

@@ -13,8 +13,8 @@ use super::runs::{Requester, RunKind};
 use super::{SyncError, ledger};
 
 pub use super::queue::{
-    Asked, DayRange, JOB_MAX_ATTEMPTS, Queued, RunRequest, SyncIntegration, enqueue_due, job_type,
-    requeue, tenant_of,
+    Asked, DayRange, JOB_MAX_ATTEMPTS, Queued, RunRequest, SyncIntegration, enqueue_due,
+    enqueue_rollback, job_type, requeue, tenant_of,
 };
 
 /// Today in the integration's time zone.
@@ -126,6 +126,10 @@ pub async fn run_job(
     job: &SyncIntegration,
 ) -> Result<RunReport, SyncError> {
     let (integration_id, day) = (job.integration_id, job.day);
+    if let RunRequest::Rollback { rollback_id } = job.request {
+        super::rollback::run(state, tenant_id, integration_id, rollback_id).await?;
+        return Ok(RunReport::default());
+    }
     let plan = match &job.request {
         RunRequest::Nightly => RunPlan {
             first_day: job.first_day,
@@ -182,4 +186,27 @@ pub async fn preview_recent(
         .checked_sub_days(chrono::Days::new(days))
         .unwrap_or(today);
     super::preview::range(state, tenant_id, integration_id, from, today).await
+}
+
+/// "Roll back this night": records the rollback of `day` (one reversal per document posted
+/// that day) and queues it for the workers. `by` names the person, as the audit log does.
+pub async fn roll_back(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    day: NaiveDate,
+    by: &str,
+) -> Result<i64, SyncError> {
+    let integration = crate::integrations::db::get(&state.db, tenant_id, integration_id)
+        .await?
+        .ok_or(SyncError::NotFound)?;
+    if integration.state != crate::integrations::IntegrationState::Active {
+        return Err(SyncError::NotReady(format!(
+            "The integration is {}; only an active integration can roll back a night.",
+            integration.state.label().to_lowercase()
+        )));
+    }
+    let id = super::rollback::request(&state.db, tenant_id, integration_id, day, by).await?;
+    queue::enqueue_rollback(&state.db, integration_id, id, day).await?;
+    Ok(id)
 }

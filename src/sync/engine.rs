@@ -200,17 +200,7 @@ pub async fn run(
     }
     let until = super::window::day_start(schedule.zone, plan.day.succ_opt().unwrap_or(plan.day));
 
-    // One run per integration at a time, across every worker: a transaction-scoped advisory
-    // lock taken without waiting (released by commit, rollback or a dropped connection).
-    let mut lock = db.begin().await?;
-    let locked: bool =
-        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 20261126))")
-            .bind(format!("sync:{integration_id}"))
-            .fetch_one(&mut *lock)
-            .await?;
-    if !locked {
-        return Err(SyncError::Busy);
-    }
+    let mut lock = try_lock(db, integration_id).await?;
     // Holding the lock, no other run of this integration is alive: rows still `running`
     // belong to a worker that died.
     runs::close_interrupted(db, tenant_id, integration_id).await?;
@@ -258,6 +248,26 @@ pub async fn run(
     }
     lock.commit().await?;
     outcome.map(|()| report)
+}
+
+/// The integration's lock, taken without waiting: one run (or rollback) per integration at a
+/// time, across every worker. A transaction-scoped advisory lock, released by commit,
+/// rollback or a dropped connection. [`SyncError::Busy`] when another holds it.
+pub(crate) async fn try_lock(
+    db: &sqlx::PgPool,
+    integration_id: IntegrationId,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, SyncError> {
+    let mut lock = db.begin().await?;
+    let locked: bool =
+        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 20261126))")
+            .bind(format!("sync:{integration_id}"))
+            .fetch_one(&mut *lock)
+            .await?;
+    if locked {
+        Ok(lock)
+    } else {
+        Err(SyncError::Busy)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -32,6 +32,7 @@ mod post;
 mod preview;
 pub mod queue;
 mod reader;
+pub mod rollback;
 pub mod runs;
 mod send;
 mod source;

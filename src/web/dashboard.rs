@@ -118,6 +118,7 @@ fn request_label(request: &RunRequest) -> String {
         RunRequest::Manual => "Sync now".into(),
         RunRequest::Retry { .. } => "Retry failed".into(),
         RunRequest::BackSync { .. } => "Back-sync".into(),
+        RunRequest::Rollback { .. } => "Rollback of a night".into(),
         RunRequest::Asked(a) => {
             let mut parts = Vec::new();
             if a.sync_now {
@@ -271,6 +272,8 @@ pub struct NightLine {
     pub night: Night,
     /// One line per currency.
     pub reconciliation: Vec<ReconLine>,
+    /// The night's latest rollback, in words.
+    pub rollback: Option<String>,
 }
 
 /// What is going on now.
@@ -429,6 +432,25 @@ pub(super) async fn build(
     let documents = dashboard::current_documents(db, tenant_id, id, first, today).await?;
     let nights = dashboard::nights(&days, &documents);
     let home = view.integration.home_currency.clone();
+    let rollbacks = crate::sync::rollback::recent(db, tenant_id, id).await?;
+    let rollback_of = |day: NaiveDate| {
+        rollbacks.iter().find(|r| r.trading_day == day).map(|r| {
+            let when = local(r.created_at, zone);
+            match r.status.as_str() {
+                "done" => format!(
+                    "Rolled back {when} by {}: {} undone in QuickBooks{}",
+                    r.requested_by,
+                    r.reversed,
+                    if r.refused > 0 {
+                        format!(", {} refused by QuickBooks (see the documents)", r.refused)
+                    } else {
+                        String::new()
+                    }
+                ),
+                _ => format!("Rollback asked {when} by {}: going on", r.requested_by),
+            }
+        })
+    };
     let night_lines: Vec<NightLine> = nights
         .iter()
         .rev()
@@ -442,6 +464,7 @@ pub(super) async fn build(
                 .iter()
                 .map(ReconLine::from)
                 .collect(),
+            rollback: rollback_of(n.day),
         })
         .collect();
 

@@ -17,6 +17,7 @@ mod integrations;
 mod limit;
 mod pages;
 mod progress;
+mod rollback;
 mod security;
 pub mod session;
 mod staff;
@@ -177,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/integrations/{id}/sync-now",
             manual_run(&state, controls::sync_now),
+        )
+        .route(
+            "/integrations/{id}/nights/{day}/rollback",
+            get(rollback::confirm).merge(change(&state, rollback::roll_back)),
         )
         .route(
             "/integrations/{id}/retry",

@@ -153,6 +153,12 @@ impl QboError {
         )
     }
 
+    /// Whether QuickBooks answered that the object does not exist (610, "Object Not Found":
+    /// also what reading a deleted transaction gives).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Rejected { fault, .. } if fault.has_code("610"))
+    }
+
     /// Whether QuickBooks may have applied a write whose answer we never saw.
     pub fn outcome_unknown(&self) -> bool {
         matches!(self, Self::Transport(_) | Self::Server { .. })

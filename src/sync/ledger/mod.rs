@@ -150,6 +150,8 @@ pub struct LedgerEntry {
     pub checked_at: Option<DateTime<Utc>>,
     /// The date to send it with instead of its own (QuickBooks' books were closed on that).
     pub txn_date_override: Option<NaiveDate>,
+    /// What a rollback of its night did to it (or why it could not).
+    pub reversal_note: Option<String>,
     /// When posting was last started.
     pub posting_started_at: Option<DateTime<Utc>>,
     /// When posted.
@@ -165,7 +167,7 @@ pub(crate) const COLUMNS: &str = "ledger_entry_id, tenant_id, integration_id, so
     qbo_doc_number, qbo_link, request_id, generation, attempts, retryable, last_error, \
     error_code, fix_hint, fix_at, changed_in_tracktik, change_note, discrepancy, qbo_amount, \
     send_id, send_item, qbo_customer_id, qbo_txn_date, qbo_lines_total, conflict, conflict_at, \
-    notified_failure, checked_at, txn_date_override, posting_started_at, posted_at, created_at, updated_at";
+    notified_failure, checked_at, txn_date_override, reversal_note, posting_started_at, posted_at, created_at, updated_at";
 
 /// A TrackTik document as the ledger records it.
 #[derive(Clone, Debug)]

@@ -94,6 +94,7 @@ impl Asked {
                 ..Asked::default()
             },
             RunRequest::Asked(a) => a,
+            RunRequest::Rollback { .. } => Asked::default(),
         };
         match by {
             Requester::Customer => asked.by_customer = true,
@@ -182,6 +183,11 @@ pub enum RunRequest {
     },
     /// Manual requests merged into one waiting job.
     Asked(Asked),
+    /// Roll back a night (the rollback is recorded; the job works through it).
+    Rollback {
+        /// The rollback.
+        rollback_id: i64,
+    },
 }
 
 impl RunRequest {
@@ -193,6 +199,7 @@ impl RunRequest {
             Self::Retry { .. } => RunKind::Retry,
             Self::BackSync { .. } => RunKind::BackSync,
             Self::Asked(a) => a.kind(),
+            Self::Rollback { .. } => RunKind::Manual,
         }
     }
 }
@@ -403,6 +410,23 @@ pub async fn enqueue(
     Ok((job, queued))
 }
 
+/// Queues a recorded rollback of `day` (never merged with other requests).
+pub async fn enqueue_rollback(
+    db: &sqlx::PgPool,
+    integration_id: IntegrationId,
+    rollback_id: i64,
+    day: NaiveDate,
+) -> Result<SyncIntegration, SyncError> {
+    let job = SyncIntegration {
+        integration_id,
+        day,
+        request: RunRequest::Rollback { rollback_id },
+        first_day: None,
+    };
+    insert_jobs(db, std::slice::from_ref(&job), Utc::now()).await?;
+    Ok(job)
+}
+
 /// Puts a job back on the queue to run after `delay` (its integration was busy), merged into
 /// a waiting job of the same kind if there is one.
 pub async fn requeue(
@@ -412,6 +436,9 @@ pub async fn requeue(
 ) -> Result<(), SyncError> {
     let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
     match &job.request {
+        RunRequest::Rollback { .. } => {
+            insert_jobs(db, std::slice::from_ref(job), run_at).await?;
+        }
         RunRequest::Nightly => {
             let mut tx = db.begin().await?;
             let moved = sqlx::query(

@@ -51,6 +51,7 @@ fn row(source_id: i64, generation: i32) -> LedgerEntry {
         notified_failure: None,
         checked_at: None,
         txn_date_override: None,
+        reversal_note: None,
         posting_started_at: None,
         posted_at: None,
         created_at: now,

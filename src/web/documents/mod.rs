@@ -229,6 +229,8 @@ pub struct DocLine {
     pub changed: Option<String>,
     /// QuickBooks' total differs.
     pub discrepancy: Option<String>,
+    /// What a rollback did to it.
+    pub reversal: Option<String>,
     /// Offer Retry.
     pub can_retry: bool,
 }
@@ -370,6 +372,7 @@ impl Context<'_> {
                 })
                 .filter(|_| d.changed_in_tracktik),
             discrepancy: d.discrepancy.clone(),
+            reversal: d.reversal_note.clone(),
             can_retry: failed && self.active && !self.staff,
             number: d.doc_number,
         }

@@ -4,20 +4,6 @@
 use super::*;
 use ledgerbridge::providers::quickbooks::models::CreditMemo;
 
-async fn qbo_credit_memos(s: &Synced) -> Vec<CreditMemo> {
-    let token = s.qbo_token().await;
-    let co = Company {
-        realm_id: &s.realm,
-        access_token: &token,
-    };
-    s.state
-        .providers
-        .quickbooks
-        .query(&co, "SELECT * FROM CreditMemo")
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_tracktik_credit_memo_becomes_a_quickbooks_credit_memo_for_the_same_customer_once() {
     let s = Synced::start(US_REALM_ID, days_ago(2)).await;
@@ -55,7 +41,7 @@ async fn a_tracktik_credit_memo_becomes_a_quickbooks_credit_memo_for_the_same_cu
         "what QuickBooks holds, as a credit"
     );
     assert!(cm.qbo_link.as_deref().unwrap().contains("creditmemo"));
-    let memos = qbo_credit_memos(&s).await;
+    let memos = s.qbo_all::<CreditMemo>().await;
     assert_eq!(memos.len(), 1, "posted once");
     let invoices = s.qbo_invoices().await;
     let posted_invoice = invoices
@@ -116,7 +102,7 @@ async fn an_invoice_below_zero_is_posted_as_a_credit_memo_never_skipped() {
     assert_eq!(row.qbo_entity.as_deref(), Some("CreditMemo"));
     assert!(row.amount < Decimal::ZERO);
     assert_eq!(row.qbo_amount, Some(row.amount));
-    let memos = qbo_credit_memos(&s).await;
+    let memos = s.qbo_all::<CreditMemo>().await;
     assert_eq!(memos.len(), 1);
     assert_eq!(memos[0].total_amt, Some(-row.amount));
 }

@@ -269,7 +269,10 @@ impl Synced {
         self.app.sandboxes().tracktik.base_url()
     }
 
-    pub(super) async fn qbo_invoices(&self) -> Vec<Invoice> {
+    /// Every `E` the company holds (`SELECT * FROM <entity>`).
+    pub(super) async fn qbo_all<E: ledgerbridge::providers::quickbooks::models::Entity>(
+        &self,
+    ) -> Vec<E> {
         let token = self.qbo_token().await;
         let co = Company {
             realm_id: &self.realm,
@@ -278,23 +281,17 @@ impl Synced {
         self.state
             .providers
             .quickbooks
-            .query(&co, "SELECT * FROM Invoice")
+            .query(&co, &format!("SELECT * FROM {}", E::NAME))
             .await
             .unwrap()
     }
 
+    pub(super) async fn qbo_invoices(&self) -> Vec<Invoice> {
+        self.qbo_all().await
+    }
+
     pub(super) async fn qbo_purchases(&self) -> Vec<Purchase> {
-        let token = self.qbo_token().await;
-        let co = Company {
-            realm_id: &self.realm,
-            access_token: &token,
-        };
-        self.state
-            .providers
-            .quickbooks
-            .query(&co, "SELECT * FROM Purchase")
-            .await
-            .unwrap()
+        self.qbo_all().await
     }
 
     /// QBO creates per entity, from the sandbox's statistics.
@@ -466,4 +463,5 @@ mod exactly_once;
 mod fairness;
 mod nightly;
 mod recovery;
+mod rollback;
 mod stranded;
