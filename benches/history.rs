@@ -84,7 +84,17 @@ async fn side(
     let first_day = today - Days::new(u64::from(history_days));
     let tt = host.urls.tracktik.clone();
     let tax = seed::tax_inputs(state, &tt).await?;
-    let realm = seed::new_company(&host, &format!("Bench {name} Inc.")).await?;
+    // Each side has its own QuickBooks sandbox; their companies must not share a realm id.
+    let made = host
+        .control(
+            &host.urls.quickbooks,
+            "/__sandbox/companies",
+            json!({"flavour": "us", "name": format!("Bench {name} Inc."),
+                   "realm_id": format!("93414530{:08}", history_days)}),
+        )
+        .await?;
+    let realm = made["realmId"].as_str().unwrap_or_default().to_owned();
+    seed::multicurrency(&host, &realm).await?;
     let t = seed::tenant(state, &host, &tt, &realm, &tax, first_day, false).await?;
     let cat = seed::catalogue(state, &tt).await?;
     // The history: made and approved on their days, and posted by earlier nights.

@@ -41,18 +41,16 @@ function expect(condition, message) {
     await shot(customer, 'quickbooks-consent');
     await customer.selectOption('#realm_id', '9341453000000001');
     await customer.click('button[value=allow]');
-    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
-    const title = await customer.textContent('h1');
-    expect(title.includes('Connected to Acme Security Inc. (US)'), `connected page title: ${title}`);
+    // A new company goes straight into the wizard.
+    await customer.waitForURL('**/setup/method');
+    expect((await customer.content()).includes('Acme Security Inc. (US)'), 'the wizard names the connected company');
     await shot(customer, 'connected');
-    const integrationUrl = customer.url();
+    const integrationUrl = customer.url().replace(/\/setup\/method$/, '');
     await customer.setViewportSize({ width: 390, height: 844 });
     await shot(customer, 'connected-phone');
     await customer.setViewportSize({ width: 1280, height: 900 });
 
     // The wizard, Express: every step, then Save + Continue on the review.
-    await customer.click('a:has-text("Continue setup")');
-    await customer.waitForURL('**/setup/method');
     await shot(customer, 'wizard-method');
     await customer.check('input[value=express]');
     await customer.click('button[value=save]');
@@ -130,16 +128,23 @@ function expect(condition, message) {
     await customer.waitForSelector('#realm_id');
     await customer.selectOption('#realm_id', '9341453000000002');
     await customer.click('button[value=allow]');
-    await customer.waitForURL(/\/integrations\/[0-9a-f-]+$/);
-    await customer.click('a:has-text("Continue setup")');
     await customer.waitForURL('**/setup/method');
+    // Book a session in a free slot; the demo outbox then holds both e-mails with the .ics.
     await customer.click('a:has-text("Talk to an expert")');
-    await customer.fill('#preferred_times', 'Tuesday or Wednesday morning, Eastern time');
-    await customer.fill('#note', 'Our bookkeeper wants to map pay codes to separate accounts.');
-    await shot(customer, 'expert-request');
-    await customer.click('button[type=submit]:not(.button--ghost-dark)');
-    await customer.waitForURL(/\/expert\/[0-9a-f-]+$/);
-    await shot(customer, 'expert-sent');
+    await customer.waitForSelector('input[name=slot]');
+    await customer.check('input[name=slot] >> nth=0');
+    await customer.fill('#topic', 'Our bookkeeper wants to map pay codes to separate accounts.');
+    await shot(customer, 'expert-book');
+    await customer.setViewportSize({ width: 390, height: 844 });
+    await shot(customer, 'expert-book-phone');
+    await customer.setViewportSize({ width: 1280, height: 900 });
+    await customer.click('button:has-text("Book the session")');
+    await customer.waitForURL(/\/sessions\/[0-9a-f-]+$/);
+    await shot(customer, 'expert-booked');
+    await customer.goto(app + '/demo/outbox');
+    const outbox = await customer.content();
+    expect((outbox.match(/invite\.ics/g) || []).length >= 2, 'both e-mails carry the invitation');
+    await shot(customer, 'outbox');
 
     const staff = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await staff.goto(app + '/staff/sign-in');
@@ -152,12 +157,14 @@ function expect(condition, message) {
     await staff.waitForURL('**/support/tenants/*');
     expect((await staff.content()).includes('Acme Security Inc. (US)'), 'staff see the connected company');
     await shot(staff, 'console-tenant');
-    await staff.goto(app + '/support/requests');
-    await shot(staff, 'console-requests');
+    await staff.goto(app + '/support/sessions');
+    await shot(staff, 'console-sessions');
     await staff.click('table a');
-    await staff.waitForURL(/\/support\/requests\/[0-9a-f-]+$/);
-    expect((await staff.content()).includes('Our bookkeeper wants'), 'staff read the request');
-    await shot(staff, 'console-draft-review');
+    await staff.waitForURL(/\/support\/sessions\/[0-9a-f-]+$/);
+    expect((await staff.content()).includes('Our bookkeeper wants'), 'staff read what the customer needs');
+    await shot(staff, 'console-session-draft');
+    await staff.goto(app + '/support/drafts');
+    await shot(staff, 'console-drafts');
     // The same dashboard, read-only: no controls, and the view is audited.
     await staff.goto(integrationUrl.replace('/integrations/', '/support/integrations/'));
     expect((await staff.content()).includes('read-only'), 'staff see the dashboard read-only');

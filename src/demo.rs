@@ -82,7 +82,9 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
     });
 
     let listener = server::bind(options.listen).await?;
-    let state = server::build_state(config).await?;
+    let mut state = server::build_state(config).await?;
+    // Without an SMTP server, the demo keeps its e-mail for the outbox page.
+    state.mailer = state.mailer.clone().with_outbox();
     let password = match std::env::var("LEDGERBRIDGE_DEMO_STAFF_PASSWORD") {
         Ok(p) if p.chars().count() >= 12 => p,
         _ => {
@@ -116,6 +118,11 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         "  QuickBooks sandbox   {}/__sandbox/companies   (what was posted)",
         qbo.base_url()
     );
+    if state.mailer.outbox().is_some() {
+        println!("  E-mail outbox        {base}/demo/outbox   (no SMTP server: e-mail stays here)");
+    } else {
+        println!("  E-mail               sent through LEDGERBRIDGE_SMTP_URL");
+    }
     println!("  Health               {base}/healthz   {base}/readyz");
     println!("  Metrics              {base}/metrics");
     println!("  Demo state           {}", options.dir.display());

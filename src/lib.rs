@@ -26,6 +26,8 @@ pub mod db;
 pub mod demo;
 /// The web layer's error type.
 pub mod error;
+/// Expert sessions: staff availability, booked slots, invitations, reminders and notes.
+pub mod experts;
 /// Newtype ids.
 pub mod ids;
 /// QuickBooks companies connected by tenants.
@@ -36,6 +38,8 @@ pub mod jobs;
 pub mod limits;
 /// Mappings between TrackTik and QuickBooks: Express setup defaults and advanced choices.
 pub mod mapping;
+/// Members invited by e-mail (accountants, bookkeepers) and their sign-in links.
+pub mod members;
 /// Prometheus metrics.
 pub mod metrics;
 /// E-mail notices.

@@ -3,6 +3,7 @@
 //! only queries that deliberately span tenants, and every row carries its tenant so the pages
 //! can say whose data it is. Replays live in [`replay`].
 
+pub mod drafts;
 pub mod replay;
 
 use chrono::{DateTime, NaiveDate, Utc};

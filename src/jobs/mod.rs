@@ -3,6 +3,7 @@
 //! Any number of `worker` processes on any number of machines share the queue; Postgres is
 //! the only coordination point. Job payloads carry ids only, and every job is idempotent.
 
+mod expert_reminders;
 mod housekeeping;
 mod keep_alive;
 pub mod sync;
@@ -68,7 +69,7 @@ pub async fn run(
         concurrency = state.config.worker_concurrency,
         "worker started"
     );
-    Monitor::new()
+    expert_reminders::register(Monitor::new(), &state)?
         .register(housekeeping)
         .register(keep_alive)
         .register(sync_tick)

@@ -1,68 +1,19 @@
-//! E-mail notices: connection lost, connection restored, and (from the sync) new failures.
+//! E-mail notices: connection lost, connection restored, and (from the sync) new failures;
+//! and the mail of members and expert sessions, through the same [`deliver`].
 //!
 //! Each notice has a key; the `notice` table holds one row per key, so the same event never
 //! mails twice, even when several workers see it. Recipients are the notification addresses
 //! of the integration's schedule step. Without `LEDGERBRIDGE_SMTP_URL` nothing is sent: the
-//! notice is recorded as not delivered and logged.
+//! notice is recorded as not delivered and logged (in `demo`, it goes to the outbox page).
 
-use anyhow::Context;
-use lettre::message::Mailbox;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+pub mod mail;
+
 use sqlx::PgPool;
+
+pub use mail::{Attachment, Email, Mailer, Outbox, OutboxMessage};
 
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::{self, Integration};
-
-/// Sends mail over SMTP, or nowhere when no server is configured.
-#[derive(Clone)]
-pub struct Mailer {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
-    from: Mailbox,
-}
-
-impl Mailer {
-    /// From `LEDGERBRIDGE_SMTP_URL` (e.g. `smtps://user:pass@smtp.example.com` or
-    /// `smtp://127.0.0.1:1025`) and `LEDGERBRIDGE_MAIL_FROM`.
-    pub fn new(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
-        let from: Mailbox = from
-            .parse()
-            .with_context(|| format!("LEDGERBRIDGE_MAIL_FROM: {from:?} is not an address"))?;
-        let transport = match smtp_url {
-            Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .context("LEDGERBRIDGE_SMTP_URL is not a valid smtp:// or smtps:// URL")?
-                    .build(),
-            ),
-            None => None,
-        };
-        Ok(Self { transport, from })
-    }
-
-    /// Whether mail actually leaves.
-    pub fn is_configured(&self) -> bool {
-        self.transport.is_some()
-    }
-
-    async fn send(&self, to: &[String], subject: &str, body: &str) -> anyhow::Result<()> {
-        let Some(transport) = &self.transport else {
-            anyhow::bail!("no SMTP server is configured (LEDGERBRIDGE_SMTP_URL)");
-        };
-        let mut message = Message::builder().from(self.from.clone()).subject(subject);
-        for address in to {
-            message = message.to(address
-                .parse()
-                .with_context(|| format!("{address:?} is not an e-mail address"))?);
-        }
-        let message = message
-            .body(body.to_owned())
-            .context("building the message")?;
-        transport
-            .send(message)
-            .await
-            .context("the SMTP server refused the message")?;
-        Ok(())
-    }
-}
 
 /// One notice to send.
 #[derive(Clone, Debug)]
@@ -109,17 +60,47 @@ pub async fn send(
     notice: Notice,
 ) -> anyhow::Result<bool> {
     let to = recipients(db, tenant_id, integration_id).await?;
-    // Claim the key first: only one process sends a given notice.
+    let email = Email {
+        to,
+        subject: notice.subject,
+        text: notice.body,
+        attachments: Vec::new(),
+    };
+    deliver(
+        db,
+        mailer,
+        tenant_id,
+        integration_id,
+        notice.kind,
+        &notice.dedupe_key,
+        &email,
+    )
+    .await
+}
+
+/// Sends `email` once per `dedupe_key` of the tenant, recording it in `notice` (its subject
+/// and recipients, whether it was delivered; never its body). Returns whether this call
+/// claimed the key (a second call with the same key sends nothing).
+pub async fn deliver(
+    db: &PgPool,
+    mailer: &Mailer,
+    tenant_id: TenantId,
+    integration_id: Option<IntegrationId>,
+    kind: &str,
+    dedupe_key: &str,
+    email: &Email,
+) -> anyhow::Result<bool> {
+    // Claim the key first: only one process sends a given message.
     let claimed = sqlx::query(
         "insert into notice (tenant_id, integration_id, dedupe_key, kind, subject, recipients, delivered)
          values ($1, $2, $3, $4, $5, $6, false) on conflict (tenant_id, dedupe_key) do nothing",
     )
     .bind(tenant_id)
     .bind(integration_id)
-    .bind(&notice.dedupe_key)
-    .bind(notice.kind)
-    .bind(&notice.subject)
-    .bind(&to)
+    .bind(dedupe_key)
+    .bind(kind)
+    .bind(&email.subject)
+    .bind(&email.to)
     .execute(db)
     .await?
     .rows_affected()
@@ -127,29 +108,29 @@ pub async fn send(
     if !claimed {
         return Ok(false);
     }
-    let outcome = if to.is_empty() {
+    let outcome = if email.to.is_empty() {
         Err(anyhow::anyhow!(
             "no notification address is set in the schedule step"
         ))
     } else {
-        mailer.send(&to, &notice.subject, &notice.body).await
+        mailer.send_email(email).await
     };
     let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
     sqlx::query(
         "update notice set delivered = $3, error = $4 where tenant_id = $1 and dedupe_key = $2",
     )
     .bind(tenant_id)
-    .bind(&notice.dedupe_key)
+    .bind(dedupe_key)
     .bind(outcome.is_ok())
     .bind(&error)
     .execute(db)
     .await?;
     match error {
         None => {
-            tracing::info!(tenant.id = %tenant_id, kind = notice.kind, recipients = to.len(), "notice sent")
+            tracing::info!(tenant.id = %tenant_id, kind, recipients = email.to.len(), "notice sent")
         }
         Some(e) => {
-            tracing::warn!(tenant.id = %tenant_id, kind = notice.kind, error = %e, "notice not delivered")
+            tracing::warn!(tenant.id = %tenant_id, kind, error = %e, "notice not delivered")
         }
     }
     Ok(true)

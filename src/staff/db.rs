@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use super::{StaffRole, StaffUser};
 use crate::ids::StaffUserId;
 
-const COLUMNS: &str = "staff_user_id, email, password_hash, role, created_at";
+const COLUMNS: &str = "staff_user_id, email, password_hash, role, created_at, time_zone";
 
 /// The account with this email (case-insensitive), if any.
 pub async fn find_by_email(
@@ -29,6 +29,29 @@ pub async fn get(db: impl PgExecutor<'_>, id: StaffUserId) -> sqlx::Result<Optio
     .bind(id)
     .fetch_optional(db)
     .await
+}
+
+/// Every staff account, by email.
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<StaffUser>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from staff_user order by lower(email)"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+/// Sets a staff member's time zone (an IANA name the caller checked).
+pub async fn set_time_zone(
+    db: impl PgExecutor<'_>,
+    id: StaffUserId,
+    zone: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update staff_user set time_zone = $2 where staff_user_id = $1")
+        .bind(id)
+        .bind(zone)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Inserts an account, or updates the password and role of the one with that email.

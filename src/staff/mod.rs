@@ -48,6 +48,8 @@ pub struct StaffUser {
     pub role: StaffRole,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// Their time zone (IANA name): console times and their availability are in it.
+    pub time_zone: String,
 }
 
 /// Why a sign-in did not succeed.

@@ -6,7 +6,8 @@ use super::{Tenant, TenantUser};
 use crate::ids::{TenantId, TenantUserId};
 
 const TENANT: &str = "tenant_id, portal_url, portal_key, name, created_at";
-const USER: &str = "tenant_user_id, tenant_id, tracktik_user_id, display_name, email, role";
+const USER: &str =
+    "tenant_user_id, tenant_id, tracktik_user_id, display_name, email, role, may_activate";
 
 /// Every tenant, for staff, newest first, optionally filtered by a search on name or portal.
 pub async fn list_all(db: impl PgExecutor<'_>, search: Option<&str>) -> sqlx::Result<Vec<Tenant>> {
@@ -106,14 +107,15 @@ pub async fn upsert_user(
     .await
 }
 
-/// A user of this tenant.
+/// A user of this tenant who may sign in (a revoked member is nobody).
 pub async fn get_user(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
     user_id: TenantUserId,
 ) -> sqlx::Result<Option<TenantUser>> {
     sqlx::query_as(&format!(
-        "select {USER} from tenant_user where tenant_id = $1 and tenant_user_id = $2"
+        "select {USER} from tenant_user
+         where tenant_id = $1 and tenant_user_id = $2 and revoked_at is null"
     ))
     .bind(tenant_id)
     .bind(user_id)

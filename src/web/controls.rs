@@ -294,7 +294,9 @@ pub struct PreviewLine {
 #[template(path = "dashboard/preview.html")]
 pub struct PreviewPage {
     chrome: Chrome,
-    id: IntegrationId,
+    /// The dashboard: the customer's, or the console's read-only copy.
+    base: String,
+    staff: bool,
     company: String,
     day: String,
     items: Vec<PreviewLine>,
@@ -319,7 +321,42 @@ pub async fn preview(
     PathParam(id): PathParam<IntegrationId>,
     QueryParams(query): QueryParams<PreviewQuery>,
 ) -> AppResult<PreviewPage> {
-    let tenant_id = current.tenant.tenant_id;
+    let chrome = Chrome::customer(&state, &session, &current).await?;
+    preview_page(&state, chrome, current.tenant.tenant_id, id, &query, false).await
+}
+
+/// `GET /support/integrations/{id}/preview`: the same preview for staff (before an expert
+/// session, say), read-only and audited.
+pub async fn support_preview(
+    State(state): State<AppState>,
+    session: Session,
+    crate::web::extract::CurrentStaff(staff): crate::web::extract::CurrentStaff,
+    crate::web::extract::ClientAddr(addr): crate::web::extract::ClientAddr,
+    PathParam(id): PathParam<IntegrationId>,
+    QueryParams(query): QueryParams<PreviewQuery>,
+) -> AppResult<PreviewPage> {
+    let tenant_id = super::dashboard::staff_tenant(&state, id).await?;
+    super::support::staff_viewed(
+        &state,
+        &staff,
+        &addr,
+        "staff.viewed_preview",
+        Some(tenant_id),
+        serde_json::json!({ "integration": id, "day": query.day.trim() }),
+    )
+    .await?;
+    let chrome = Chrome::staff(&session, &staff).await?;
+    preview_page(&state, chrome, tenant_id, id, &query, true).await
+}
+
+async fn preview_page(
+    state: &AppState,
+    chrome: Chrome,
+    tenant_id: crate::ids::TenantId,
+    id: IntegrationId,
+    query: &PreviewQuery,
+    staff: bool,
+) -> AppResult<PreviewPage> {
     let integration = crate::integrations::db::get(&state.db, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -329,27 +366,37 @@ pub async fn preview(
             AppError::BadRequest("The day to preview must be a date like 2026-11-01.".into())
         })?),
     };
-    let (items, refused) = match controls::preview(&state, tenant_id, id, day).await {
+    let (items, refused) = match controls::preview(state, tenant_id, id, day).await {
         Ok(items) => (items, None),
         Err(e) => (
             Vec::new(),
             Some(refusal(e)?.replace("Nothing was queued. ", "")),
         ),
     };
+    let home = integration.home_currency.clone();
     let items: Vec<PreviewLine> = items
         .into_iter()
         .map(|i| PreviewLine {
             kind: i.source.label(),
             number: i.doc_number,
             source_id: i.source_id,
-            amount: money(i.amount),
+            amount: format!(
+                "{} {}",
+                money(i.amount),
+                i.currency.as_deref().unwrap_or(&home)
+            ),
             qbo_entity: i.qbo_entity.unwrap_or_default(),
             problem: i.problem,
         })
         .collect();
     Ok(PreviewPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
-        id,
+        chrome,
+        base: if staff {
+            format!("/support/integrations/{id}")
+        } else {
+            format!("/integrations/{id}")
+        },
+        staff,
         company: integration.company_name,
         day: day
             .map(dashboard::day_label)

@@ -11,12 +11,12 @@ use crate::error::ErrorReport;
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]
-struct ErrorPage<'a> {
-    chrome: super::Chrome,
-    status: u16,
-    title: &'a str,
-    message: &'a str,
-    request_id: &'a str,
+pub(super) struct ErrorPage<'a> {
+    pub(super) chrome: super::Chrome,
+    pub(super) status: u16,
+    pub(super) title: &'a str,
+    pub(super) message: &'a str,
+    pub(super) request_id: &'a str,
 }
 
 /// The middleware: lets successful responses through, replaces error reports by the page.

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::ids::StaffUserId;
 use crate::staff::{self, StaffRole, StaffUser};
-use crate::tenants::{self, Tenant, TenantUser};
+use crate::tenants::{self, MemberRole, Right, Tenant, TenantUser};
 
 /// A form body; a malformed one is a 400 that says so.
 #[derive(FromRequest)]
@@ -182,7 +182,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
 /// The signed-in customer and their tenant; anyone else is sent to the home page to sign in.
 /// Every customer page takes this, so every query it makes is scoped to `tenant`. What they
-/// may change depends on their role ([`CurrentUser::require_change`]).
+/// may do depends on their role ([`CurrentUser::require`]).
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
     /// The person.
@@ -223,13 +223,37 @@ where
 }
 
 impl CurrentUser {
-    /// Refuses anyone whose role only lets them view (see [`tenants::MemberRole`]).
-    pub fn require_change(&self) -> AppResult<()> {
-        if self.user.role.can_change() {
+    /// Refuses anyone whose role does not allow `right` (see [`tenants::MemberRole::may`]),
+    /// with a message that says who can.
+    pub fn require(&self, right: Right) -> AppResult<()> {
+        if self.user.may(right) {
             Ok(())
         } else {
-            Err(AppError::NotPermitted(VIEW_ONLY.into()))
+            Err(AppError::NotPermitted(
+                refusal(self.user.role, right).into(),
+            ))
         }
+    }
+
+    /// Refuses anyone who may only view.
+    pub fn require_change(&self) -> AppResult<()> {
+        self.require(Right::EditSetup)
+    }
+}
+
+/// What a person is told when their role does not allow `right`.
+pub fn refusal(role: MemberRole, right: Right) -> &'static str {
+    match (role, right) {
+        (MemberRole::Accountant, Right::Activate) => {
+            "Your client's administrators have not allowed you to activate this integration. Everything you entered is saved; ask one of them to activate it, or to allow you to."
+        }
+        (MemberRole::Accountant, Right::ManageMembers) => {
+            "Only your client's TrackTik portal administrators can invite people or revoke access."
+        }
+        (MemberRole::Accountant, _) => {
+            "As an invited accountant you can work on the setup and the dashboard, but only a TrackTik portal administrator can connect or disconnect companies, back-sync earlier days and roll back a night."
+        }
+        _ => VIEW_ONLY,
     }
 }
 

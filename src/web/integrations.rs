@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IntegrationId;
 use crate::integrations::{self, Integration};
 use crate::state::AppState;
+use crate::tenants::Right;
 
 /// One integration with the health of both of its connections, as pages show it.
 pub struct IntegrationView {
@@ -83,6 +84,7 @@ pub struct ListPage {
     portal: String,
     views: Vec<IntegrationView>,
     can_change: bool,
+    can_edit: bool,
 }
 
 /// `GET /integrations`.
@@ -100,7 +102,8 @@ pub async fn list(
         chrome: Chrome::customer(&state, &session, &current).await?,
         portal: current.tenant.portal_url.clone(),
         views,
-        can_change: current.user.role.can_change(),
+        can_change: current.user.may(Right::Connect),
+        can_edit: current.user.may(Right::EditSetup),
     })
 }
 
@@ -141,7 +144,7 @@ pub async fn connect(
     session: Session,
     current: CurrentUser,
 ) -> AppResult<Response> {
-    current.require_change()?;
+    current.require(Right::Connect)?;
     send_to_intuit(&state, &session, None).await
 }
 
@@ -152,7 +155,7 @@ pub async fn reconnect(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Response> {
-    current.require_change()?;
+    current.require(Right::Connect)?;
     integrations::db::get(&state.db, current.tenant.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -177,7 +180,7 @@ pub async fn quickbooks_callback(
     ClientAddr(addr): ClientAddr,
     QueryParams(callback): QueryParams<Callback>,
 ) -> AppResult<Response> {
-    current.require_change()?;
+    current.require(Right::Connect)?;
     let pending = session
         .remove::<PendingQuickBooks>(OAUTH_QUICKBOOKS)
         .await?;
@@ -213,7 +216,13 @@ pub async fn quickbooks_callback(
                 Some(&addr),
             )
             .await?;
-            Ok(Redirect::to(&format!("/integrations/{}", integration.integration_id)).into_response())
+            // A new company goes straight into the wizard; a reconnect back to its dashboard.
+            let next = if pending.reconnect.is_some() {
+                format!("/integrations/{}", integration.integration_id)
+            } else {
+                format!("/integrations/{}/setup", integration.integration_id)
+            };
+            Ok(Redirect::to(&next).into_response())
         }
         Err(FlowError::DifferentCompany { expected, got }) => {
             problem(&state, &session, &current, StatusCode::CONFLICT, "That is a different QuickBooks company",
@@ -272,7 +281,7 @@ pub async fn disconnect_form(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<DisconnectPage> {
-    current.require_change()?;
+    current.require(Right::Connect)?;
     let view = load_view(&state, current.tenant.tenant_id, id).await?;
     Ok(DisconnectPage {
         chrome: Chrome::customer(&state, &session, &current).await?,
@@ -287,7 +296,7 @@ pub async fn disconnect(
     ClientAddr(addr): ClientAddr,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Redirect> {
-    current.require_change()?;
+    current.require(Right::Connect)?;
     let tenant_id = current.tenant.tenant_id;
     let view = load_view(&state, tenant_id, id).await?;
     if let Some(conn) = &view.quickbooks {

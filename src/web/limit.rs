@@ -1,5 +1,5 @@
-//! Route layers for customers' state-changing routes: only people whose role allows changes
-//! reach them ([`require_change`]), and manual runs are limited per tenant
+//! Route layers for customers' state-changing routes: only people whose role allows the route's
+//! [`Right`] reach them ([`require_right`]), and manual runs are limited per tenant
 //! ([`manual_runs`]). Applied in `web::mod` to each such route, so the handlers stay as they
 //! are; also the "too many" answer every limit gives.
 
@@ -11,10 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::extract::VIEW_ONLY;
+use super::extract::refusal;
 use super::session::{SignedInUser, USER};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::tenants::Right;
 
 /// A 429 page saying `message` and when to try again, with `Retry-After`.
 pub fn too_many(wait: Duration, message: &str) -> Response {
@@ -46,10 +47,10 @@ fn session_of(request: &Request) -> Option<Session> {
     request.extensions().get::<Session>().cloned()
 }
 
-/// Lets through only customers whose role allows changes; others get a 403 that says who can.
+/// Lets through only customers whose role allows `right`; others get a 403 that says who can.
 /// Visitors who are not signed in pass on, to be sent to sign in by the handler.
-pub async fn require_change(
-    State(state): State<AppState>,
+pub async fn require_right(
+    State((state, right)): State<(AppState, Right)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -57,8 +58,8 @@ pub async fn require_change(
     let check = async {
         if let Some(who) = who.await? {
             let user = crate::tenants::db::get_user(&state.db, who.tenant_id, who.user_id).await?;
-            if user.is_some_and(|u| !u.role.can_change()) {
-                return Err(AppError::NotPermitted(VIEW_ONLY.into()));
+            if let Some(user) = user.filter(|u| !u.may(right)) {
+                return Err(AppError::NotPermitted(refusal(user.role, right).into()));
             }
         }
         Ok(())

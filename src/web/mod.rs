@@ -10,11 +10,16 @@ mod controls;
 pub mod csrf;
 mod dashboard;
 mod documents;
+mod drafts;
 mod errors;
+mod expert_booking;
 pub mod extract;
 mod health;
 mod integrations;
 mod limit;
+mod member_links;
+mod members;
+mod outbox;
 mod pages;
 mod progress;
 mod rollback;
@@ -24,7 +29,9 @@ mod staff;
 mod support;
 mod support_console;
 mod support_replay;
+mod support_sessions;
 mod support_wizard;
+pub mod time;
 mod wizard;
 
 use std::time::{Duration, Instant};
@@ -45,6 +52,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::metrics::{HttpLabels, RouteLabels};
 use crate::state::AppState;
+use crate::tenants::Right;
 
 pub use pages::Chrome;
 pub use security::content_security_policy;
@@ -62,21 +70,21 @@ pub fn ops_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A customer's POST route that changes something: only people whose role allows changes
-/// reach `handler` (see `limit::require_change`).
-fn change<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+/// A customer's POST route that changes something: only people whose role allows `right`
+/// reach `handler` (see `limit::require_right`).
+fn change<H, T>(state: &AppState, right: Right, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
 {
     post(handler).route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        limit::require_change,
+        (state.clone(), right),
+        limit::require_right,
     ))
 }
 
 /// A manual run (Sync now, Retry, Back-sync): a change, and limited per tenant per hour.
-fn manual_run<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+fn manual_run<H, T>(state: &AppState, right: Right, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
@@ -87,8 +95,8 @@ where
             limit::manual_runs,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit::require_change,
+            (state.clone(), right),
+            limit::require_right,
         ))
 }
 
@@ -101,13 +109,26 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         // Lax, not Strict: the session must survive the redirect back from an OAuth provider.
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+        .with_expiry(Expiry::OnInactivity(::time::Duration::hours(12)));
 
     let pages = Router::new()
         .route("/", get(pages::landing))
         .route("/sign-in", post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/auth/tracktik/callback", get(auth::tracktik_callback))
+        // Members invited by e-mail: their single-use links, and the administrators' page.
+        .route(
+            "/sign-in/link",
+            get(member_links::link_form).post(member_links::use_link),
+        )
+        .route(
+            "/sign-in/email",
+            get(member_links::email_form).post(member_links::request_link),
+        )
+        .route("/members", get(members::list).post(members::invite))
+        .route("/members/{id}/resend", post(members::resend))
+        .route("/members/{id}/revoke", post(members::revoke))
+        .route("/members/{id}/activation", post(members::activation))
         .route(
             "/auth/quickbooks/callback",
             get(integrations::quickbooks_callback),
@@ -115,15 +136,19 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations", get(integrations::list))
         .route(
             "/integrations/connect",
-            change(&state, integrations::connect),
+            change(&state, Right::Connect, integrations::connect),
         )
         .route(
             "/integrations/{id}/reconnect",
-            change(&state, integrations::reconnect),
+            change(&state, Right::Connect, integrations::reconnect),
         )
         .route(
             "/integrations/{id}/disconnect",
-            get(integrations::disconnect_form).merge(change(&state, integrations::disconnect)),
+            get(integrations::disconnect_form).merge(change(
+                &state,
+                Right::Connect,
+                integrations::disconnect,
+            )),
         )
         .route(
             "/staff/sign-in",
@@ -137,15 +162,44 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations/{id}/setup", get(wizard::resume))
         .route(
             "/integrations/{id}/setup/{step}",
-            get(wizard::step_form).merge(change(&state, wizard::save_step)),
+            get(wizard::step_form).merge(change(&state, Right::EditSetup, wizard::save_step)),
         )
         .route(
             "/integrations/{id}/expert",
-            get(wizard::expert_form).merge(change(&state, wizard::request_expert)),
+            get(expert_booking::book_form).post(expert_booking::book),
+        )
+        .route(
+            "/integrations/{id}/sessions/{sid}",
+            get(expert_booking::show),
+        )
+        .route(
+            "/integrations/{id}/sessions/{sid}/{what}",
+            post(expert_booking::change_signed_in),
+        )
+        .route("/sessions/manage", get(expert_booking::manage))
+        .route(
+            "/sessions/manage/{what}",
+            post(expert_booking::change_with_link),
         )
         .route(
             "/integrations/{id}/expert/{request}",
             get(wizard::expert_sent),
+        )
+        .route("/support/drafts", get(drafts::list))
+        .route("/support/drafts/{id}", get(drafts::show))
+        .route(
+            "/support/availability",
+            get(support_sessions::availability_form).post(support_sessions::save_availability),
+        )
+        .route("/support/sessions", get(support_sessions::sessions))
+        .route("/support/sessions/{id}", get(support_sessions::show))
+        .route(
+            "/support/sessions/{id}/notes",
+            post(support_sessions::save_notes),
+        )
+        .route(
+            "/support/sessions/{id}/cancel",
+            post(support_sessions::cancel),
         )
         .route("/support/requests", get(support_wizard::requests))
         .route("/support/requests/{id}", get(support_wizard::request))
@@ -177,27 +231,40 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations/{id}/documents", get(documents::list))
         .route(
             "/integrations/{id}/sync-now",
-            manual_run(&state, controls::sync_now),
+            manual_run(&state, Right::RunSync, controls::sync_now),
         )
         .route(
             "/integrations/{id}/nights/{day}/rollback",
-            get(rollback::confirm).merge(change(&state, rollback::roll_back)),
+            get(rollback::confirm).merge(change(&state, Right::RollBack, rollback::roll_back)),
         )
         .route(
             "/integrations/{id}/retry",
-            manual_run(&state, controls::retry),
+            manual_run(&state, Right::RunSync, controls::retry),
         )
         .route(
             "/integrations/{id}/back-sync",
-            manual_run(&state, controls::back_sync),
+            manual_run(&state, Right::BackSync, controls::back_sync),
         )
         .route("/integrations/{id}/preview", get(controls::preview))
         .route("/support/integrations/{id}", get(dashboard::support_show))
         .route(
+            "/support/integrations/{id}/preview",
+            get(controls::support_preview),
+        )
+        .route(
             "/support/integrations/{id}/documents",
             get(documents::support_list),
         )
-        .fallback(pages::not_found)
+        .fallback(pages::not_found);
+    // The demo's outbox, only when mail goes there (`demo` without SMTP).
+    let pages = if state.mailer.outbox().is_some() {
+        pages
+            .route("/demo/outbox", get(outbox::list))
+            .route("/demo/outbox/{id}/{n}", get(outbox::attachment))
+    } else {
+        pages
+    };
+    let pages = pages
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions.clone());
 

@@ -21,6 +21,9 @@ pub struct Chrome {
     pub staff: Option<StaffNav>,
     /// The customer signed in, if this is a customer page.
     pub user: Option<UserNav>,
+    /// The zone times are shown in: the customer's on their pages, the staff member's on the
+    /// console, UTC on public pages.
+    pub zone: super::time::Zone,
 }
 
 /// The customer shown in the top bar, with the integration switcher.
@@ -34,6 +37,10 @@ pub struct UserNav {
     pub integrations: Vec<(String, String)>,
     /// Whether their role lets them change anything (else the pages say they can only view).
     pub can_change: bool,
+    /// Their role in words, when it is not an administrator's (shown beside their name).
+    pub role_label: Option<&'static str>,
+    /// Whether they manage the tenant's members (the Members link).
+    pub manages_members: bool,
 }
 
 /// The staff member shown in the console's top bar.
@@ -52,8 +59,7 @@ impl Chrome {
     pub async fn public(session: &Session) -> AppResult<Self> {
         Ok(Self {
             csrf: csrf::token(session).await?,
-            staff: None,
-            user: None,
+            ..Self::default()
         })
     }
 
@@ -63,20 +69,37 @@ impl Chrome {
         session: &Session,
         current: &CurrentUser,
     ) -> AppResult<Self> {
-        let integrations = crate::integrations::db::list(&state.db, current.tenant.tenant_id)
-            .await?
-            .into_iter()
-            .map(|i| (i.integration_id.to_string(), i.company_name))
-            .collect();
+        let tenant_id = current.tenant.tenant_id;
+        let all = crate::integrations::db::list(&state.db, tenant_id).await?;
+        let mut zone = None;
+        for i in &all {
+            let settings =
+                crate::integrations::db::settings(&state.db, tenant_id, i.integration_id).await?;
+            if let Some(z) = settings
+                .schedule
+                .time_zone
+                .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
+            {
+                zone = Some(z);
+                break;
+            }
+        }
+        let role = current.user.role;
         Ok(Self {
             csrf: csrf::token(session).await?,
             staff: None,
             user: Some(UserNav {
                 display_name: current.user.display_name.clone(),
                 tenant_name: current.tenant.name.clone(),
-                integrations,
-                can_change: current.user.role.can_change(),
+                integrations: all
+                    .into_iter()
+                    .map(|i| (i.integration_id.to_string(), i.company_name))
+                    .collect(),
+                can_change: role.can_change(),
+                role_label: (role != crate::tenants::MemberRole::PortalAdmin).then(|| role.label()),
+                manages_members: current.user.may(crate::tenants::Right::ManageMembers),
             }),
+            zone: super::time::Zone::named(zone.as_deref()),
         })
     }
 
@@ -90,6 +113,7 @@ impl Chrome {
                 admin: user.role == crate::staff::StaffRole::Admin,
             }),
             user: None,
+            zone: super::time::Zone::named(Some(&user.time_zone)),
         })
     }
 }
@@ -122,7 +146,53 @@ pub async fn landing(
     .into_response())
 }
 
-/// Any unknown path.
-pub async fn not_found() -> AppError {
-    AppError::NotFound
+/// Any unknown path: the 404 page, inside the signed-in person's own frame (their top bar
+/// stays, so they can find their way back).
+pub async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: Session,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use askama::Template;
+    use axum::response::IntoResponse;
+    let chrome = async {
+        if let Some(who) = session.get::<SignedInUser>(USER).await? {
+            let user = crate::tenants::db::get_user(&state.db, who.tenant_id, who.user_id).await?;
+            let tenant = crate::tenants::db::get(&state.db, who.tenant_id).await?;
+            if let (Some(user), Some(tenant)) = (user, tenant) {
+                return Chrome::customer(&state, &session, &CurrentUser { user, tenant }).await;
+            }
+        }
+        if let Some(id) = session
+            .get::<crate::ids::StaffUserId>(super::session::STAFF_USER_ID)
+            .await?
+        {
+            if let Some(staff) = crate::staff::db::get(&state.db, id).await? {
+                return Chrome::staff(&session, &staff).await;
+            }
+        }
+        Chrome::public(&session).await
+    };
+    let Ok(chrome) = chrome.await else {
+        return AppError::NotFound.into_response();
+    };
+    let request_id = headers
+        .get(super::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let page = super::errors::ErrorPage {
+        chrome,
+        status: 404,
+        title: "Page not found",
+        message: "There is nothing here. Check the address, or go back to the page you came from.",
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => (
+            axum::http::StatusCode::NOT_FOUND,
+            axum::response::Html(html),
+        )
+            .into_response(),
+        Err(_) => AppError::NotFound.into_response(),
+    }
 }

@@ -46,6 +46,8 @@ pub struct RollbackPage {
     lines: Vec<Line>,
     /// Per action and currency: "12 invoices voided: 4,210.50 USD".
     totals: Vec<String>,
+    /// Why this person may not roll back, when they may not (the button is not shown).
+    refusal: Option<&'static str>,
 }
 
 fn entity_words(entity: &str) -> &'static str {
@@ -122,6 +124,8 @@ pub async fn confirm(
                 )
             })
             .collect(),
+        refusal: (!current.user.may(crate::tenants::Right::RollBack))
+            .then(|| super::extract::refusal(current.user.role, crate::tenants::Right::RollBack)),
     })
 }
 
@@ -133,7 +137,7 @@ pub async fn roll_back(
     ClientAddr(addr): ClientAddr,
     PathParam((id, day)): PathParam<(IntegrationId, String)>,
 ) -> AppResult<Redirect> {
-    current.require_change()?;
+    current.require(crate::tenants::Right::RollBack)?;
     let tenant_id = current.tenant.tenant_id;
     let day = parse_day(&day)?;
     let by = current.user.display_name.clone();

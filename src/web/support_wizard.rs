@@ -116,7 +116,12 @@ async fn request_page(
         } else {
             None
         },
-        changes: change_views(state, &draft).await?,
+        changes: change_views(
+            state,
+            &draft,
+            super::time::Zone::named(Some(&staff.time_zone)),
+        )
+        .await?,
         request,
         note_error,
         note,

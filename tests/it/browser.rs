@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestSettings};
 
 fn browser_ready() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -41,9 +41,13 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
     if !browser_ready() {
         return;
     }
-    let app = TestApp::spawn_with_sandboxes().await;
-    app.add_staff("grace@ledgerbridge.test", "a long enough password")
-        .await;
+    let app = TestApp::spawn_with_sandboxes_and(TestSettings {
+        outbox: true,
+        ..Default::default()
+    })
+    .await;
+    // Grace publishes her availability, so the customer can book her.
+    crate::sessions::expert_available(&app, "grace@ledgerbridge.test").await;
     // A worker in the same process runs what Sync now queues.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(ledgerbridge::jobs::run(app.state.clone(), async move {
@@ -104,9 +108,24 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
     );
     let _ = stop.send(());
     worker.await.unwrap().unwrap();
-    let requests: i64 = sqlx::query_scalar("select count(*) from support_request")
+    let sessions: i64 = sqlx::query_scalar("select count(*) from expert_session")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(requests, 1);
+    assert_eq!(sessions, 1, "the browser booked one session");
+    let invitations = app
+        .state
+        .mailer
+        .outbox()
+        .unwrap()
+        .list()
+        .iter()
+        .filter(|m| {
+            m.email
+                .attachments
+                .iter()
+                .any(|a| a.filename == "invite.ics")
+        })
+        .count();
+    assert_eq!(invitations, 2, "both sides got the .ics");
 }

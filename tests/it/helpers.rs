@@ -131,6 +131,8 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct TestSettings {
     pub env: HashMap<&'static str, String>,
+    /// Keep e-mail in the demo's outbox (and serve `/demo/outbox`), as `demo` does.
+    pub outbox: bool,
 }
 
 impl TestApp {
@@ -171,6 +173,7 @@ impl TestApp {
     pub async fn spawn_on(test_db: TestDb, settings: TestSettings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let outbox = settings.outbox;
         let mut env = settings.env;
         env.insert("DATABASE_URL", test_db.url.clone());
         env.insert("LEDGERBRIDGE_LISTEN", addr.to_string());
@@ -184,9 +187,12 @@ impl TestApp {
         });
         let config =
             Config::from_lookup(|name| env.get(name).cloned()).expect("test config is valid");
-        let state = ledgerbridge::server::build_state(config)
+        let mut state = ledgerbridge::server::build_state(config)
             .await
             .expect("app starts");
+        if outbox {
+            state.mailer = state.mailer.clone().with_outbox();
+        }
         let server = tokio::spawn({
             let state = state.clone();
             async move {

@@ -19,6 +19,7 @@ async fn a_lost_connection_mails_once_and_its_restoration_mails_once() {
     let done = app.connect_quickbooks(US_REALM_ID, None).await;
     let id: IntegrationId = location(&done)
         .trim_start_matches("/integrations/")
+        .trim_end_matches("/setup")
         .parse()
         .unwrap();
     let tenant: TenantId = sqlx::query_scalar("select tenant_id from tenant")
@@ -98,6 +99,7 @@ async fn without_addresses_a_notice_is_recorded_as_not_delivered_with_the_reason
     let done = app.connect_quickbooks(US_REALM_ID, None).await;
     let id: IntegrationId = location(&done)
         .trim_start_matches("/integrations/")
+        .trim_end_matches("/setup")
         .parse()
         .unwrap();
     let tenant: TenantId = sqlx::query_scalar("select tenant_id from tenant")

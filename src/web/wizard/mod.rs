@@ -12,13 +12,14 @@ mod trial;
 
 use chrono::{NaiveDate, Utc};
 
-pub use expert::{expert_form, expert_sent, request_expert};
+pub use expert::expert_sent;
 pub use steps::{resume, save_step, step_form};
 
 /// The review page's pieces, shared with the support console's read-only view.
 pub mod steps_views {
-    pub use super::review::{ChangeView, GroupView, change_views, group_views};
+    pub use super::review::{ChangeView, GroupView, change_views, change_views_named, group_views};
 }
+pub use review::names as names_for;
 
 use crate::connections::{self, Health};
 use crate::error::AppResult;

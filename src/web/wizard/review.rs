@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::integrations::IntegrationState;
 use crate::mapping::scope::overlap;
 use crate::state::AppState;
+use crate::tenants::Right;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::Chrome;
 use crate::wizard::answers::{self, Names};
@@ -63,16 +64,22 @@ pub struct ReviewPage {
     payroll_words: Option<PayrollWords>,
 }
 
-/// The history of saves, for the review page and the support console.
-pub async fn change_views(state: &AppState, draft: &Draft) -> AppResult<Vec<ChangeView>> {
-    change_views_named(state, draft, &Names::default()).await
+/// The history of saves, times in the reader's `zone`.
+pub async fn change_views(
+    state: &AppState,
+    draft: &Draft,
+    zone: crate::web::time::Zone,
+) -> AppResult<Vec<ChangeView>> {
+    change_views_named(state, draft, &Names::default(), zone).await
 }
 
-/// The history of saves in the review page's words, TrackTik records named from `names`.
+/// The history of saves in the review page's words, TrackTik records named from `names`,
+/// times in the reader's `zone`.
 pub async fn change_views_named(
     state: &AppState,
     draft: &Draft,
     names: &Names,
+    zone: crate::web::time::Zone,
 ) -> AppResult<Vec<ChangeView>> {
     Ok(
         db::list_changes(&state.db, draft.tenant_id, draft.integration_id, 30)
@@ -89,7 +96,7 @@ pub async fn change_views_named(
                         .join("\n")
                 };
                 ChangeView {
-                    when: c.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    when: zone.short(c.changed_at),
                     who: c.actor_label.clone(),
                     step_label: Step::from_key(&c.step).label(),
                     fields: if changed.is_empty() {
@@ -123,7 +130,8 @@ pub fn group_views(draft: &Draft, names: &Names, link_base: Option<&str>) -> Vec
         .collect()
 }
 
-async fn names(state: &AppState, sides: &Sides) -> Names {
+/// TrackTik's names for the ids in the answers.
+pub async fn names(state: &AppState, sides: &Sides) -> Names {
     let map = |v: Result<Vec<catalog::Source>, CatalogError>| {
         v.map(|v| v.into_iter().map(|s| (s.key, s.name)).collect())
             .unwrap_or_default()
@@ -173,9 +181,25 @@ pub(super) async fn render_review(
     };
     if was_checked {
         problems.extend(super::trial::problems(state, draft).await);
+        let blockers: Vec<crate::console::drafts::Blocker> = problems
+            .iter()
+            .map(|p| crate::console::drafts::Blocker {
+                step: p.step.label().to_owned(),
+                message: p.message.clone(),
+            })
+            .collect();
+        crate::console::drafts::save_check(
+            &state.db,
+            draft.tenant_id,
+            draft.integration_id,
+            &blockers,
+        )
+        .await?;
     }
+    let chrome = Chrome::customer(state, session, current).await?;
+    let zone = chrome.zone;
     let page = ReviewPage {
-        chrome: Chrome::customer(state, session, current).await?,
+        chrome,
         frame: frame(draft, Step::Review, true),
         groups: group_views(draft, &names, Some(&base)),
         problems: problems
@@ -193,7 +217,7 @@ pub(super) async fn render_review(
         } else {
             None
         },
-        changes: change_views_named(state, draft, &names).await?,
+        changes: change_views_named(state, draft, &names, zone).await?,
         recent_invoices,
         payroll_words: words::payroll_words(draft),
     };
@@ -209,6 +233,18 @@ pub(super) async fn activate(
     draft: &Draft,
 ) -> AppResult<Response> {
     let tenant_id = current.tenant.tenant_id;
+    if !current.user.may(Right::Activate) {
+        let why = crate::web::extract::refusal(current.user.role, Right::Activate);
+        return render_review(
+            state,
+            session,
+            current,
+            draft,
+            StatusCode::FORBIDDEN,
+            Some(why.to_owned()),
+        )
+        .await;
+    }
     let today = today_for(draft);
     let sides = match open(state, current, draft).await {
         Ok(s) => s,

@@ -108,3 +108,26 @@ async fn a_night_with_nothing_posted_says_so_and_another_tenants_night_is_404() 
         .unwrap();
     assert_eq!(rollbacks, 0);
 }
+
+#[tokio::test]
+async fn an_accountant_sees_what_a_rollback_would_undo_but_cannot_start_one() {
+    let s = Seeded::start().await;
+    posted_in_quickbooks(&s).await;
+    sqlx::query("update tenant_user set role = 'accountant', tracktik_user_id = null")
+        .execute(&s.app.db)
+        .await
+        .unwrap();
+    let path = format!("/integrations/{}/nights/{}/rollback", s.id, days_ago(2));
+    let html = s.page(&path).await;
+    assert!(html.contains("2 × invoice voided: 350.50 USD"), "{html}");
+    assert!(html.contains("roll back a night"), "the page says who can");
+    assert!(!html.contains("Roll back 3 documents"), "no button");
+
+    let r = s.app.post_form(&path, &path, &[]).await;
+    assert_eq!(r.status(), 403);
+    let rollbacks: i64 = sqlx::query_scalar("select count(*) from rollback")
+        .fetch_one(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(rollbacks, 0, "nothing was recorded");
+}

@@ -22,6 +22,7 @@ async fn connected(app: &TestApp) -> String {
     assert_eq!(done.status(), 303);
     location(&done)
         .trim_start_matches("/integrations/")
+        .trim_end_matches("/setup")
         .to_owned()
 }
 
@@ -100,29 +101,30 @@ async fn an_expert_request_refuses_overlong_text_and_stores_nothing() {
     let app = TestApp::spawn_with_sandboxes().await;
     let id = connected(&app).await;
     let form = format!("/integrations/{id}/expert");
-    let long = "Tuesday mornings ".repeat(40);
+    let long = "Tuesday mornings ".repeat(130);
     let r = app
         .post_form(
             &form,
             &form,
             &[
                 ("from", "billing"),
-                ("preferred_times", &long),
-                ("note", "Help"),
+                ("contact", "video"),
+                ("topic", &long),
+                ("email", "dana@acme.example"),
             ],
         )
         .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("500 characters or fewer"), "{html}");
+    assert!(html.contains("2,000 characters or fewer"), "{html}");
     assert!(html.contains("Tuesday mornings"), "what was typed is kept");
     // 1.9 MB, as in the review: refused before any handler.
     let huge = "x".repeat(1_900_000);
     let r = app
-        .post_form(&form, &form, &[("preferred_times", &huge), ("note", "")])
+        .post_form(&form, &form, &[("topic", &huge), ("contact", "video")])
         .await;
     assert_eq!(r.status(), 400);
-    let stored: i64 = sqlx::query_scalar("select count(*) from support_request")
+    let stored: i64 = sqlx::query_scalar("select count(*) from expert_session")
         .fetch_one(&app.db)
         .await
         .unwrap();
