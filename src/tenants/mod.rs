@@ -88,9 +88,9 @@ impl MemberRole {
             Self::PortalAdmin => true,
             Self::Viewer => false,
             Self::Accountant => match right {
-                Right::EditSetup | Right::RunSync | Right::BookExpert => true,
+                Right::EditSetup | Right::RunSync | Right::RollBack | Right::BookExpert => true,
                 Right::Activate => may_activate,
-                Right::Connect | Right::BackSync | Right::RollBack | Right::ManageMembers => false,
+                Right::Connect | Right::BackSync | Right::ManageMembers => false,
             },
         }
     }

@@ -251,7 +251,7 @@ pub fn refusal(role: MemberRole, right: Right) -> &'static str {
             "Only your client's TrackTik portal administrators can invite people or revoke access."
         }
         (MemberRole::Accountant, _) => {
-            "As an invited accountant you can work on the setup and the dashboard, but only a TrackTik portal administrator can connect or disconnect companies, back-sync earlier days and roll back a night."
+            "As an invited accountant you can work on the setup and the dashboard, but only a TrackTik portal administrator can connect or disconnect companies and back-sync earlier days."
         }
         _ => VIEW_ONLY,
     }

@@ -110,17 +110,20 @@ async fn a_night_with_nothing_posted_says_so_and_another_tenants_night_is_404() 
 }
 
 #[tokio::test]
-async fn an_accountant_sees_what_a_rollback_would_undo_but_cannot_start_one() {
+async fn a_viewer_sees_what_a_rollback_would_undo_but_cannot_start_one_and_an_accountant_can() {
     let s = Seeded::start().await;
     posted_in_quickbooks(&s).await;
-    sqlx::query("update tenant_user set role = 'accountant', tracktik_user_id = null")
+    sqlx::query("update tenant_user set role = 'viewer'")
         .execute(&s.app.db)
         .await
         .unwrap();
     let path = format!("/integrations/{}/nights/{}/rollback", s.id, days_ago(2));
     let html = s.page(&path).await;
     assert!(html.contains("2 × invoice voided: 350.50 USD"), "{html}");
-    assert!(html.contains("roll back a night"), "the page says who can");
+    assert!(
+        html.contains("only a TrackTik portal administrator"),
+        "the page says who can"
+    );
     assert!(!html.contains("Roll back 3 documents"), "no button");
 
     let r = s.app.post_form(&path, &path, &[]).await;
@@ -130,4 +133,11 @@ async fn an_accountant_sees_what_a_rollback_would_undo_but_cannot_start_one() {
         .await
         .unwrap();
     assert_eq!(rollbacks, 0, "nothing was recorded");
+
+    // An invited accountant may: the button is there.
+    sqlx::query("update tenant_user set role = 'accountant', tracktik_user_id = null")
+        .execute(&s.app.db)
+        .await
+        .unwrap();
+    assert!(s.page(&path).await.contains("Roll back 3 documents"));
 }
