@@ -182,6 +182,15 @@ pub(crate) async fn express_and_activate(app: &TestApp, id: &str) {
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert_eq!(location(&r), format!("/integrations/{id}"));
     assert_eq!(state_of(app, id).await, "active");
+    // The dashboard confirms it once: what happens tonight and where to watch.
+    let dashboard = app.get_html(&format!("/integrations/{id}")).await;
+    assert!(
+        dashboard.contains("is active. The first sync runs at")
+            && dashboard.contains("press Sync now"),
+        "{dashboard}"
+    );
+    let again = app.get_html(&format!("/integrations/{id}")).await;
+    assert!(!again.contains("is active. The first sync runs at"));
 }
 
 #[tokio::test]

@@ -112,7 +112,7 @@ pub(super) async fn tax_lists(
 fn method_section(values: &Values, errors: &Errors) -> Section {
     let mut f = FieldView {
         name: "setup_method".into(),
-        label: "Setup method".into(),
+        label: "How do you want to set up this company?".into(),
         help: String::new(),
         kind: "radio",
         value: values.get("setup_method").cloned().unwrap_or_default(),
@@ -127,7 +127,7 @@ fn method_section(values: &Values, errors: &Errors) -> Section {
     .map(|(v, l, h)| forms::Choice { selected: f.value == v, value: v.into(), label: l.into(), help: h.into() })
     .collect();
     Section {
-        title: "Setup method".into(),
+        title: "Express or Advanced".into(),
         intro: String::new(),
         fields: vec![f],
     }

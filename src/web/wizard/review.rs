@@ -315,5 +315,45 @@ pub(super) async fn activate(
         Some(addr),
     )
     .await?;
+    let words = confirmation(draft, was == IntegrationState::Draft, chrono::Utc::now());
+    crate::web::dashboard::flash(session, true, words).await?;
     Ok(Redirect::to(&format!("/integrations/{}", draft.integration_id)).into_response())
+}
+
+/// What the dashboard says right after Save + Continue: what happens tonight, when the first
+/// documents appear, and where to watch.
+fn confirmation(draft: &Draft, activated: bool, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(schedule) = crate::sync::schedule_of(&draft.settings) else {
+        return format!("{} is saved.", draft.company_name);
+    };
+    let (day, at) = schedule.next_run(now);
+    let at = at.with_timezone(&schedule.zone);
+    let when = format!(
+        "{} {} on {}",
+        at.format("%H:%M"),
+        schedule.zone.name(),
+        at.format("%A %-d %B")
+    );
+    if !activated {
+        return format!(
+            "Your changes to {} are saved. They apply from the next sync, at {when}.",
+            draft.company_name
+        );
+    }
+    let first = draft
+        .settings
+        .schedule
+        .back_sync_from
+        .unwrap_or(schedule.start_date)
+        .min(schedule.start_date);
+    format!(
+        "{company} is active. The first sync runs at {when}, once TrackTik's {day} is over: it \
+         posts every invoice approved and every pay run approved and locked from {first} on. \
+         They appear in QuickBooks within minutes, and on this page night by night, with any \
+         document QuickBooks refused and what to do about it. To post what is approved so far \
+         right away, press Sync now.",
+        company = draft.company_name,
+        day = day.format("%a %-d %b"),
+        first = first.format("%a %-d %b %Y"),
+    )
 }

@@ -102,9 +102,14 @@ impl FieldView {
 
     /// Shows the chosen option's label as text instead of a control (Express defaults).
     pub(super) fn read_only(mut self) -> Self {
-        if let Some(c) = self.choices.iter().find(|c| c.selected) {
-            self.value = c.label.clone();
-        }
+        // A prompt ("Choose a vendor") is not a value: an unset field reads as not chosen.
+        self.value = match self.choices.iter().find(|c| c.selected) {
+            Some(c) if c.value.is_empty() && c.label.starts_with("Choose") => {
+                "Not chosen".to_owned()
+            }
+            Some(c) => c.label.clone(),
+            None => self.value,
+        };
         self.kind = "readonly";
         self
     }
@@ -294,6 +299,40 @@ mod tests {
                 .unwrap_err()
                 .contains("{nope}")
         );
+    }
+
+    #[test]
+    fn a_read_only_field_shows_its_choice_and_a_prompt_reads_as_not_chosen() {
+        let choices = || {
+            vec![
+                (String::new(), "Choose a vendor".to_owned(), String::new()),
+                ("7".to_owned(), "Payroll Co".to_owned(), String::new()),
+            ]
+        };
+        let unset = FieldView::new(
+            "vendor",
+            "Payroll vendor",
+            "select",
+            &Values::new(),
+            &Errors::new(),
+        )
+        .choices(choices())
+        .read_only();
+        assert_eq!(
+            (unset.kind, unset.value.as_str()),
+            ("readonly", "Not chosen")
+        );
+        let values: Values = [("vendor".to_owned(), "7".to_owned())].into();
+        let set = FieldView::new(
+            "vendor",
+            "Payroll vendor",
+            "select",
+            &values,
+            &Errors::new(),
+        )
+        .choices(choices())
+        .read_only();
+        assert_eq!(set.value, "Payroll Co");
     }
 
     #[test]
