@@ -120,6 +120,25 @@ pub struct ErrorGroup {
     pub source: Option<Source>,
     /// Every one may pass by itself (the next run tries again).
     pub retryable: bool,
+    /// The first documents' numbers, oldest trading day first (at most `GROUP_NUMBERS`).
+    pub numbers: Vec<String>,
+}
+
+/// How many of a group's document numbers are named.
+pub const GROUP_NUMBERS: usize = 8;
+
+/// A group's documents in words: "INV-1, INV-2 and INV-7", or "INV-1, …, INV-8 and 152 more".
+pub fn numbers_in_words(numbers: &[String], count: i64) -> String {
+    let more = count - numbers.len() as i64;
+    match (numbers, more) {
+        ([], _) => String::new(),
+        ([one], m) if m <= 0 => one.clone(),
+        (all, m) if m <= 0 => {
+            let (last, rest) = all.split_last().expect("not empty");
+            format!("{} and {last}", rest.join(", "))
+        }
+        (all, m) => format!("{} and {m} more", all.join(", ")),
+    }
 }
 
 /// The failed documents grouped by error code, largest group first.
@@ -136,7 +155,9 @@ pub async fn error_groups(
                 (array_agg(fix_at order by updated_at desc, ledger_entry_id desc))[1] as fix_at,
                 case when count(distinct source) = 1 then min(source::text)::ledger_source end
                     as source,
-                bool_and(retryable) as retryable
+                bool_and(retryable) as retryable,
+                (array_agg(doc_number order by trading_day, doc_number))[1:$3]
+                    as numbers
          from ledger_entry
          where tenant_id = $1 and integration_id = $2 and state = 'failed'
          group by coalesce(error_code, 'unknown')
@@ -144,6 +165,7 @@ pub async fn error_groups(
     )
     .bind(tenant_id)
     .bind(integration_id)
+    .bind(GROUP_NUMBERS as i32)
     .fetch_all(db)
     .await
 }

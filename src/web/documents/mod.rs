@@ -5,22 +5,24 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::dashboard::{FLASH, Flash, Status, day_label, local, staff_tenant, zone_of};
+use super::dashboard::{FLASH, Flash, Status, staff_tenant, zone_of};
 use super::extract::{ClientAddr, CurrentStaff, CurrentUser, PathParam, QueryParams};
 use super::integrations::{IntegrationView, load_view};
 use super::pages::Chrome;
 use crate::audit::{self, Actor};
 use crate::dashboard::documents::{self, Filter, reason_label};
-use crate::dashboard::{Document, money};
 use crate::error::{AppError, AppResult};
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::IntegrationState;
 use crate::state::AppState;
 use crate::sync::ledger::{LedgerState, Source};
+
+mod lines;
+
+use lines::{Context, DocLine, GroupLine, group_anchor};
 
 /// Rows per page.
 pub const PER_PAGE: i64 = 50;
@@ -130,127 +132,6 @@ fn filter_of(q: &Query) -> (Filter, Vec<(&'static str, String)>) {
     (filter, errors)
 }
 
-/// Where a failure is fixed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FixLink {
-    /// The link's words.
-    pub label: String,
-    /// Where it goes.
-    pub href: String,
-    /// Outside Ledgerbridge (QuickBooks, TrackTik): opens in a new tab.
-    pub external: bool,
-}
-
-/// Where the fix of a failure is made: the wizard step that holds the setting, the QuickBooks
-/// screen, or the TrackTik portal.
-pub fn fix_link(
-    fix_at: Option<&str>,
-    code: Option<&str>,
-    fix_hint: Option<&str>,
-    source: Option<Source>,
-    integration: IntegrationId,
-    qbo_app: &str,
-    portal: &str,
-) -> Option<FixLink> {
-    let step = |slug: &str, name: &str| FixLink {
-        label: format!("Open the {name} step"),
-        href: format!("/integrations/{integration}/setup/{slug}"),
-        external: false,
-    };
-    let qbo = |path: &str, label: &str| FixLink {
-        label: label.to_owned(),
-        href: format!("{qbo_app}{path}"),
-        external: true,
-    };
-    Some(match fix_at? {
-        "settings/billing" => step("billing", "Billing"),
-        "settings/payroll" => step("payroll", "Payroll"),
-        "settings/taxes" => step("taxes", "Taxes"),
-        "settings" if fix_hint.is_some_and(|h| h.contains("tax settings")) => {
-            step("taxes", "Taxes")
-        }
-        "settings" => match source {
-            Some(Source::Payrun) => step("payroll", "Payroll"),
-            Some(Source::Invoice | Source::CreditMemo) => step("billing", "Billing"),
-            None => step("review", "Review"),
-        },
-        "quickbooks" => match code {
-            Some("6210") => qbo(
-                "settings?p=Advanced",
-                "Open QuickBooks: Account and settings › Advanced (closing date)",
-            ),
-            _ => qbo("", "Open QuickBooks"),
-        },
-        "tracktik" => FixLink {
-            label: "Open TrackTik".into(),
-            href: portal.to_owned(),
-            external: true,
-        },
-        "support" => FixLink {
-            label: "Talk to an expert".into(),
-            href: format!("/integrations/{integration}/expert"),
-            external: false,
-        },
-        _ => return None,
-    })
-}
-
-/// One row of the table.
-pub struct DocLine {
-    /// Row id (for Retry).
-    pub id: i64,
-    /// Invoice or pay run.
-    pub kind: &'static str,
-    /// TrackTik number.
-    pub number: String,
-    /// QuickBooks number, when it differs.
-    pub qbo_number: Option<String>,
-    /// Trading day.
-    pub day: String,
-    /// Approved at, local.
-    pub approved: String,
-    /// Amount.
-    pub amount: String,
-    /// Currency.
-    pub currency: String,
-    /// State.
-    pub status: Status,
-    /// "View in QuickBooks".
-    pub qbo_link: Option<String>,
-    /// Why it failed (or was skipped), in plain language.
-    pub reason: Option<String>,
-    /// What to do.
-    pub fix: Option<String>,
-    /// Where.
-    pub fix_link: Option<FixLink>,
-    /// Passes by itself.
-    pub retryable: bool,
-    /// Changed or deleted in TrackTik after posting.
-    pub changed: Option<String>,
-    /// QuickBooks' total differs.
-    pub discrepancy: Option<String>,
-    /// What a rollback did to it.
-    pub reversal: Option<String>,
-    /// Offer Retry.
-    pub can_retry: bool,
-}
-
-/// One group of failures.
-pub struct GroupLine {
-    /// Heading.
-    pub label: &'static str,
-    /// Documents.
-    pub count: i64,
-    /// The newest reason.
-    pub example: String,
-    /// What to do.
-    pub fix: Option<String>,
-    /// Where.
-    pub fix_link: Option<FixLink>,
-    /// The filtered list.
-    pub href: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard/documents.html")]
 pub struct DocumentsPage {
@@ -298,87 +179,6 @@ fn href(base: &str, query: &Query, page: i64) -> String {
     }
 }
 
-struct Context<'a> {
-    id: IntegrationId,
-    staff: bool,
-    active: bool,
-    zone: Tz,
-    home: &'a str,
-    qbo_app: &'a str,
-    portal: &'a str,
-}
-
-impl Context<'_> {
-    fn link(
-        &self,
-        fix_at: Option<&str>,
-        code: Option<&str>,
-        hint: Option<&str>,
-        source: Option<Source>,
-    ) -> Option<FixLink> {
-        // Staff cannot open the customer's settings, QuickBooks or TrackTik: words only.
-        if self.staff {
-            return None;
-        }
-        fix_link(
-            fix_at,
-            code,
-            hint,
-            source,
-            self.id,
-            self.qbo_app,
-            self.portal,
-        )
-    }
-
-    fn line(&self, d: Document) -> DocLine {
-        let failed = d.state == LedgerState::Failed;
-        let shows_reason = matches!(
-            d.state,
-            LedgerState::Failed | LedgerState::Skipped | LedgerState::Pending
-        );
-        DocLine {
-            id: d.ledger_entry_id,
-            kind: d.source.label(),
-            qbo_number: d.qbo_doc_number.clone().filter(|n| *n != d.doc_number),
-            day: day_label(d.trading_day),
-            approved: local(d.approved_at, self.zone),
-            amount: money(d.amount),
-            currency: d.currency_or(self.home).to_owned(),
-            status: state_status(d.state),
-            qbo_link: d
-                .qbo_link
-                .clone()
-                .filter(|_| d.state == LedgerState::Posted),
-            reason: d.last_error.clone().filter(|_| shows_reason),
-            fix: d.fix_hint.clone().filter(|_| failed),
-            fix_link: if failed {
-                self.link(
-                    d.fix_at.as_deref(),
-                    d.error_code.as_deref(),
-                    d.fix_hint.as_deref(),
-                    Some(d.source),
-                )
-            } else {
-                None
-            },
-            retryable: d.retryable,
-            changed: d
-                .change_note
-                .clone()
-                .or_else(|| {
-                    d.changed_in_tracktik
-                        .then(|| "Changed in TrackTik after it was posted.".to_owned())
-                })
-                .filter(|_| d.changed_in_tracktik),
-            discrepancy: d.discrepancy.clone(),
-            reversal: d.reversal_note.clone(),
-            can_retry: failed && self.active && !self.staff,
-            number: d.doc_number,
-        }
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn build(
     state: &AppState,
@@ -411,6 +211,7 @@ async fn build(
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let qbo_app = state.providers.quickbooks.endpoints().app_base.to_string();
     let home = view.integration.home_currency.clone();
+    let found = documents::error_groups(&state.db, tenant_id, id).await?;
     let ctx = Context {
         id,
         staff,
@@ -419,9 +220,12 @@ async fn build(
         home: &home,
         qbo_app: &qbo_app,
         portal,
+        groups: found
+            .iter()
+            .map(|g| (g.code.clone(), (g.count, g.example.clone())))
+            .collect(),
     };
-    let groups = documents::error_groups(&state.db, tenant_id, id)
-        .await?
+    let groups = found
         .into_iter()
         .map(|g| GroupLine {
             label: reason_label(&g.code, g.fix_at.as_deref()),
@@ -434,6 +238,8 @@ async fn build(
             ),
             fix: g.fix_hint,
             example: g.example,
+            anchor: group_anchor(&g.code),
+            documents: documents::numbers_in_words(&g.numbers, g.count),
             href: href(
                 &base,
                 &Query {

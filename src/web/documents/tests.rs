@@ -1,5 +1,6 @@
 //! Unit tests of the parent module.
 
+use super::lines::{FixLink, fix_link};
 use super::*;
 
 fn id() -> IntegrationId {

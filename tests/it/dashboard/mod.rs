@@ -279,6 +279,7 @@ pub(super) fn label(day: NaiveDate) -> String {
     day.format("%a %-d %b %Y").to_string()
 }
 
+mod groups;
 mod manual;
 mod pages;
 mod progress;
