@@ -59,10 +59,12 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
         app.base_url.clone(),
         app.sandboxes().tracktik.base_url().to_owned(),
     );
+    let qbo = app.sandboxes().quickbooks.base_url().to_owned();
     let out_arg = out.clone();
     let result = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(script)
+            .env("QUICKBOOKS_SANDBOX", &qbo)
             .args([
                 &base,
                 &tracktik,
@@ -128,4 +130,141 @@ async fn a_newcomer_signs_in_connects_quickbooks_finishes_express_setup_and_staf
         })
         .count();
     assert_eq!(invitations, 2, "both sides got the .ics");
+}
+
+/// Runs `e2e/<script>` with `args` then the output directory; fails with its output.
+async fn walk(script: &str, args: Vec<String>, out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("e2e")
+        .join(script);
+    let out = out.to_owned();
+    let result = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args(args)
+            .arg(&out)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        result.status.success(),
+        "walk-through failed:\n{}\n{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_night_is_posted_once_again_by_sync_now_and_an_invited_accountant_edits_a_draft_in_a_real_browser()
+ {
+    use ledgerbridge::providers::quickbooks::Company;
+    use ledgerbridge::providers::quickbooks::models::{Invoice, Purchase};
+
+    if !browser_ready() {
+        return;
+    }
+    let app = TestApp::spawn_with_sandboxes_and(TestSettings {
+        outbox: true,
+        ..Default::default()
+    })
+    .await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(ledgerbridge::jobs::run(app.state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let out = output_dir("people");
+    let args = vec![
+        app.base_url.clone(),
+        app.sandboxes().tracktik.base_url().to_owned(),
+    ];
+    walk("people.js", args, &out).await;
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
+
+    let (tenant_id, integration_id): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select tenant_id, integration_id from integration where realm_id = '9341453000000001'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let (status, reversed): (String, i64) = sqlx::query_as(
+        "select r.status::text, (select count(*) from reversal v where v.rollback_id = r.rollback_id)
+         from rollback r where r.integration_id = $1",
+    )
+    .bind(integration_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(status, "done");
+    assert!(reversed > 0, "the night had documents to undo");
+    let unposted: i64 = sqlx::query_scalar(
+        "select count(*) from ledger_entry where integration_id = $1 and state <> 'posted' and state <> 'failed'",
+    )
+    .bind(integration_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(unposted, 0, "Sync now posted the rolled-back night again");
+
+    // In QuickBooks: each posted invoice once under its number (voided ones were renamed), and
+    // as many expenses as posted pay runs (the rolled-back ones were deleted).
+    let tenant = ledgerbridge::ids::TenantId(tenant_id);
+    let integration = ledgerbridge::ids::IntegrationId(integration_id);
+    let conn =
+        ledgerbridge::connections::db::quickbooks_for_integration(&app.db, tenant, integration)
+            .await
+            .unwrap()
+            .unwrap();
+    let token = ledgerbridge::connections::access_token(&app.state, tenant, conn.connection_id)
+        .await
+        .unwrap();
+    let co = Company {
+        realm_id: "9341453000000001",
+        access_token: &token,
+    };
+    let qbo = &app.state.providers.quickbooks;
+    let invoices: Vec<Invoice> = qbo.query(&co, "SELECT * FROM Invoice").await.unwrap();
+    let purchases: Vec<Purchase> = qbo.query(&co, "SELECT * FROM Purchase").await.unwrap();
+    let mut live: Vec<String> = invoices
+        .iter()
+        .filter_map(|i| i.doc_number.clone())
+        .filter(|n| !n.ends_with("-VOID"))
+        .collect();
+    live.sort();
+    let mut posted: Vec<String> = sqlx::query_scalar(
+        "select qbo_doc_number from ledger_entry
+         where integration_id = $1 and state = 'posted' and qbo_entity = 'Invoice'",
+    )
+    .bind(integration_id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    posted.sort();
+    assert_eq!(live, posted, "each invoice once in QuickBooks");
+    assert!(
+        invoices.len() > live.len(),
+        "the rolled-back invoices stay, voided"
+    );
+    let payruns: i64 = sqlx::query_scalar(
+        "select count(*) from ledger_entry
+         where integration_id = $1 and state = 'posted' and qbo_entity = 'Purchase'",
+    )
+    .bind(integration_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(purchases.len() as i64, payruns, "each pay run once");
+
+    let who: String = sqlx::query_scalar(
+        "select actor_label from settings_change order by changed_at desc limit 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        who, "Jane Ledger",
+        "the accountant's change is recorded as hers"
+    );
 }
