@@ -164,6 +164,11 @@ function expect(condition, message) {
     await staff.waitForURL('**/support/tenants/*');
     expect((await staff.content()).includes('Acme Security Inc. (US)'), 'staff see the connected company');
     await shot(staff, 'console-tenant');
+    // Every run across tenants: the table fits the page, its last column included.
+    await staff.goto(app + '/support/runs');
+    const lastHeader = await staff.locator('table thead th >> nth=-1').boundingBox();
+    expect(lastHeader && lastHeader.x + lastHeader.width <= 1280, 'the runs table fits the page');
+    await shot(staff, 'console-runs');
     await staff.goto(app + '/support/sessions');
     await shot(staff, 'console-sessions');
     await staff.click('table a');
