@@ -13,6 +13,7 @@ mod documents;
 mod drafts;
 mod errors;
 mod expert_booking;
+mod expert_sessions;
 pub mod extract;
 mod health;
 mod integrations;
@@ -170,16 +171,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/integrations/{id}/sessions/{sid}",
-            get(expert_booking::show),
+            get(expert_sessions::show),
         )
         .route(
             "/integrations/{id}/sessions/{sid}/{what}",
-            post(expert_booking::change_signed_in),
+            post(expert_sessions::change_signed_in),
         )
-        .route("/sessions/manage", get(expert_booking::manage))
+        .route("/sessions/manage", get(expert_sessions::manage))
         .route(
             "/sessions/manage/{what}",
-            post(expert_booking::change_with_link),
+            post(expert_sessions::change_with_link),
         )
         .route(
             "/integrations/{id}/expert/{request}",

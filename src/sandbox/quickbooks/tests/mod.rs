@@ -5,6 +5,7 @@ mod api_basics;
 mod app_pages;
 mod batch;
 mod canada;
+mod duplicates;
 mod idempotency;
 mod limits_and_faults;
 mod oauth;
