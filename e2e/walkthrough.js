@@ -115,6 +115,9 @@ function expect(condition, message) {
     expect(failed.includes('What failed, by reason'), 'failures are grouped by reason');
     expect(/what to do/i.test(failed), 'each failure says what to do, once per cause');
     await shot(customer, 'documents-failed');
+    await customer.setViewportSize({ width: 390, height: 844 });
+    await shot(customer, 'documents-failed-phone');
+    await customer.setViewportSize({ width: 1280, height: 900 });
     await customer.goto(integrationUrl);
     await customer.fill('#from', '2026-01-10');
     await customer.fill('#to', '2026-01-01');
