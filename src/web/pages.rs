@@ -41,6 +41,23 @@ pub struct UserNav {
     pub role_label: Option<&'static str>,
     /// Whether they manage the tenant's members (the Members link).
     pub manages_members: bool,
+    /// What else their role lets them do (the pages show only the controls they may use).
+    pub may: Mays,
+}
+
+/// The controls a customer's role lets them use.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mays {
+    /// Change the setup.
+    pub edit: bool,
+    /// Sync now and Retry.
+    pub sync: bool,
+    /// Back-sync earlier days.
+    pub back_sync: bool,
+    /// Connect, reconnect, disconnect.
+    pub connect: bool,
+    /// Roll back a night.
+    pub roll_back: bool,
 }
 
 /// The staff member shown in the console's top bar.
@@ -55,6 +72,10 @@ pub struct StaffNav {
 }
 
 impl Chrome {
+    /// The signed-in customer's controls (none for staff and visitors).
+    pub fn may(&self) -> Mays {
+        self.user.as_ref().map(|u| u.may).unwrap_or_default()
+    }
     /// The frame for a public page.
     pub async fn public(session: &Session) -> AppResult<Self> {
         Ok(Self {
@@ -98,6 +119,13 @@ impl Chrome {
                 can_change: role.can_change(),
                 role_label: (role != crate::tenants::MemberRole::PortalAdmin).then(|| role.label()),
                 manages_members: current.user.may(crate::tenants::Right::ManageMembers),
+                may: Mays {
+                    edit: current.user.may(crate::tenants::Right::EditSetup),
+                    sync: current.user.may(crate::tenants::Right::RunSync),
+                    back_sync: current.user.may(crate::tenants::Right::BackSync),
+                    connect: current.user.may(crate::tenants::Right::Connect),
+                    roll_back: current.user.may(crate::tenants::Right::RollBack),
+                },
             }),
             zone: super::time::Zone::named(zone.as_deref()),
         })

@@ -268,3 +268,95 @@ async fn a_rolled_back_night_is_posted_once_again_by_sync_now_and_an_invited_acc
         "the accountant's change is recorded as hers"
     );
 }
+
+#[tokio::test]
+async fn three_regions_go_into_two_companies_each_holding_exactly_its_regions_documents_in_a_real_browser()
+ {
+    use ledgerbridge::providers::quickbooks::Company;
+    use ledgerbridge::providers::quickbooks::models::Invoice;
+
+    if !browser_ready() {
+        return;
+    }
+    let app = TestApp::spawn_with_sandboxes().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(ledgerbridge::jobs::run(app.state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let out = output_dir("regions");
+    let args = vec![
+        app.base_url.clone(),
+        app.sandboxes().tracktik.base_url().to_owned(),
+    ];
+    walk("regions.js", args, &out).await;
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
+
+    let mut held = Vec::new();
+    for (realm, currency) in [("9341453000000001", "USD"), ("9341453000000002", "CAD")] {
+        let (tenant_id, integration_id): (uuid::Uuid, uuid::Uuid) =
+            sqlx::query_as("select tenant_id, integration_id from integration where realm_id = $1")
+                .bind(realm)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let states: Vec<(String, String, i64)> = sqlx::query_as(
+            "select state::text, coalesce(currency, ''), count(*) from ledger_entry
+             where integration_id = $1 group by 1, 2 order by 1, 2",
+        )
+        .bind(integration_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert!(
+            states.iter().all(|(s, _, _)| s == "posted"),
+            "{realm}: every document posted, none failed on currency: {states:?}"
+        );
+        assert!(
+            states.iter().all(|(_, c, _)| c.is_empty() || c == currency),
+            "{realm}: only its regions' currency: {states:?}"
+        );
+        let tenant = ledgerbridge::ids::TenantId(tenant_id);
+        let integration = ledgerbridge::ids::IntegrationId(integration_id);
+        let conn =
+            ledgerbridge::connections::db::quickbooks_for_integration(&app.db, tenant, integration)
+                .await
+                .unwrap()
+                .unwrap();
+        let token = ledgerbridge::connections::access_token(&app.state, tenant, conn.connection_id)
+            .await
+            .unwrap();
+        let co = Company {
+            realm_id: realm,
+            access_token: &token,
+        };
+        let invoices: Vec<Invoice> = app
+            .state
+            .providers
+            .quickbooks
+            .query(&co, "SELECT * FROM Invoice")
+            .await
+            .unwrap();
+        let mut numbers: Vec<String> = invoices.into_iter().filter_map(|i| i.doc_number).collect();
+        numbers.sort();
+        let mut posted: Vec<String> = sqlx::query_scalar(
+            "select qbo_doc_number from ledger_entry
+             where integration_id = $1 and qbo_entity = 'Invoice'",
+        )
+        .bind(integration_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        posted.sort();
+        assert!(!posted.is_empty(), "{realm} has invoices");
+        assert_eq!(
+            numbers, posted,
+            "{realm} holds exactly its regions' invoices"
+        );
+        held.push(numbers);
+    }
+    assert!(
+        held[0].iter().all(|n| !held[1].contains(n)),
+        "no invoice is in both companies"
+    );
+}

@@ -151,6 +151,8 @@ pub struct GroupLine {
 pub(super) struct Context<'a> {
     pub(super) id: IntegrationId,
     pub(super) staff: bool,
+    /// The reader may retry (Retry buttons).
+    pub(super) may_retry: bool,
     pub(super) active: bool,
     pub(super) zone: Tz,
     pub(super) home: &'a str,
@@ -246,7 +248,7 @@ impl Context<'_> {
             discrepancy: d.discrepancy.clone(),
             reversal: d.reversal_note.clone(),
             grouped,
-            can_retry: failed && self.active && !self.staff,
+            can_retry: failed && self.active && self.may_retry,
             number: d.doc_number,
         }
     }

@@ -215,6 +215,7 @@ async fn build(
     let ctx = Context {
         id,
         staff,
+        may_retry: !staff && chrome.may().sync,
         active: view.integration.state == IntegrationState::Active,
         zone,
         home: &home,

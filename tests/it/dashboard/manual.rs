@@ -166,3 +166,57 @@ async fn back_sync_errors_are_shown_next_to_each_field_with_what_was_typed() {
     );
     assert_eq!(job["day"], json!(from));
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_each_person_only_the_controls_their_role_allows() {
+    let s = Seeded::start().await;
+    let dashboard = format!("/integrations/{}", s.id);
+    let rollback = format!("{dashboard}/nights/{}/rollback", days_ago(2));
+    let admin = s.page(&dashboard).await;
+    for control in [
+        ">Sync now<",
+        ">Back-sync<",
+        "Disconnect QuickBooks Online",
+        rollback.as_str(),
+        "Change settings",
+    ] {
+        assert!(admin.contains(control), "an administrator has {control}");
+    }
+
+    sqlx::query("update tenant_user set role = 'accountant', tracktik_user_id = null")
+        .execute(&s.app.db)
+        .await
+        .unwrap();
+    let accountant = s.page(&dashboard).await;
+    for control in [">Sync now<", rollback.as_str(), "Change settings"] {
+        assert!(accountant.contains(control), "an accountant has {control}");
+    }
+    for control in [">Back-sync<", "Disconnect QuickBooks Online"] {
+        assert!(
+            !accountant.contains(control),
+            "an accountant lacks {control}"
+        );
+    }
+
+    sqlx::query("update tenant_user set role = 'viewer', tracktik_user_id = 1001, email = null")
+        .execute(&s.app.db)
+        .await
+        .unwrap();
+    let viewer = s.page(&dashboard).await;
+    for control in [
+        ">Sync now<",
+        ">Back-sync<",
+        "Disconnect QuickBooks Online",
+        rollback.as_str(),
+        "Change settings",
+        "Retry INV-202",
+    ] {
+        assert!(!viewer.contains(control), "a viewer lacks {control}");
+    }
+    assert!(
+        viewer.contains("/preview\">Preview<"),
+        "a viewer may preview"
+    );
+    let documents = s.page(&format!("{dashboard}/documents")).await;
+    assert!(!documents.contains("Retry INV-202"));
+}
