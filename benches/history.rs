@@ -71,6 +71,8 @@ struct Cost {
     peak_kib: u64,
     posted: i32,
     cpu: Duration,
+    /// CPU of the side's sandboxes (a child process): what the stand-ins cost, not us.
+    sandbox_cpu: Duration,
 }
 
 async fn side(
@@ -174,6 +176,7 @@ async fn tonight(state: &AppState, side: &Side, today: NaiveDate) -> anyhow::Res
     measure::reset_peak_memory();
     let statements = STATEMENTS.load(Ordering::Relaxed);
     let cpu = measure::self_cpu();
+    let sandbox_cpu = side.host.cpu();
     let started = Instant::now();
     let report = sync::run(
         state,
@@ -191,6 +194,7 @@ async fn tonight(state: &AppState, side: &Side, today: NaiveDate) -> anyhow::Res
         peak_kib: measure::status_kib("VmHWM").unwrap_or(0),
         posted: report.counts.posted,
         cpu: measure::self_cpu() - cpu,
+        sandbox_cpu: side.host.cpu() - sandbox_cpu,
     })
 }
 
@@ -258,6 +262,7 @@ async fn run() -> anyhow::Result<()> {
         line("database statements (round trips)", cost.statements);
         line("wall time", format!("{:.2} s", cost.wall.as_secs_f64()));
         line("CPU of this process", ms(cost.cpu));
+        line("CPU of the sandboxes (not ours)", ms(cost.sandbox_cpu));
         line(
             "peak memory of this process (VmHWM)",
             measure::mib(cost.peak_kib),

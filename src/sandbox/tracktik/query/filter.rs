@@ -38,6 +38,9 @@ pub struct Filter {
     /// Parsed bounds of the range operators: (lower or single value, upper end).
     lo: Option<Key>,
     hi: Option<Key>,
+    /// The values of `eq`, `in` and `not` on a number field, parsed once (a filter is tried on
+    /// every row of its table).
+    nums: Vec<Decimal>,
 }
 
 /// The type of the last field of a (checked) dotted path.
@@ -116,13 +119,59 @@ impl Filter {
             Op::Between(a, b) => (parse(a, false)?, parse(b, true)?),
             _ => (None, None),
         };
+        let nums = match (&op, ty) {
+            (Op::Eq(x) | Op::Not(x), Ty::Int | Ty::Num) => {
+                Decimal::from_str(x.trim()).into_iter().collect()
+            }
+            (Op::In(xs), Ty::Int | Ty::Num) => xs
+                .iter()
+                .filter_map(|x| Decimal::from_str(x.trim()).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(Filter {
             path,
             ty,
             op,
             lo,
             hi,
+            nums,
         })
+    }
+
+    /// The ids this filter names, when it is `id=…` or `id:in=…` (so the table can be read by
+    /// key instead of scanned).
+    pub fn id_set(&self) -> Option<Vec<i64>> {
+        if self.path != ["id"] || !matches!(self.op, Op::Eq(_) | Op::In(_)) {
+            return None;
+        }
+        Some(
+            self.nums
+                .iter()
+                .filter_map(|d| i64::try_from(*d).ok())
+                .collect(),
+        )
+    }
+
+    /// The id every matching row is above, when this filter is `id:gt=…` (keyset paging).
+    pub fn id_above(&self) -> Option<i64> {
+        match (&self.op, &self.lo) {
+            (Op::Gt(_), Some(Key::Num(d))) if self.path == ["id"] => i64::try_from(d.floor()).ok(),
+            _ => None,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self.ty, Ty::Int | Ty::Num)
+    }
+
+    /// Whether the number `v` equals one of this filter's parsed values.
+    fn num_equals(&self, v: &Value) -> bool {
+        let n = match v.as_i64() {
+            Some(i) => Some(Decimal::from(i)),
+            None => dec(v),
+        };
+        n.is_some_and(|n| self.nums.contains(&n))
     }
 
     /// Whether `row` (a record of `res`) passes the filter.
@@ -132,6 +181,9 @@ impl Filter {
         match &self.op {
             Op::IsNull => values.iter().all(|v| v.is_null()),
             Op::IsNotNull => values.iter().any(|v| !v.is_null()),
+            Op::Not(_) if self.is_number() => {
+                values.iter().all(|v| !v.is_null() && !self.num_equals(v))
+            }
             Op::Not(x) => values
                 .iter()
                 .all(|v| !v.is_null() && !equals(self.ty, v, x)),
@@ -144,6 +196,7 @@ impl Filter {
         let vs = |bound: &Option<Key>| -> Option<Ordering> { Some(row()?.cmp(bound.as_ref()?)) };
         use Ordering::{Equal, Greater, Less};
         match op {
+            Op::Eq(_) | Op::In(_) if self.is_number() => self.num_equals(v),
             Op::Eq(x) => equals(self.ty, v, x),
             Op::In(xs) => xs.iter().any(|x| equals(self.ty, v, x)),
             Op::Gt(_) | Op::After(_) => vs(&self.lo) == Some(Greater),

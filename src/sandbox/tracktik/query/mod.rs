@@ -208,8 +208,23 @@ impl Query {
         if self.nothing {
             return (0, Vec::new());
         }
-        let mut rows: Vec<&Row> = table
-            .values()
+        // Read by key where the filters allow it, as a database would through its primary key;
+        // every filter is still applied to what is read.
+        let candidates: Box<dyn Iterator<Item = &Row>> =
+            if let Some(mut ids) = self.filters.iter().find_map(Filter::id_set) {
+                ids.sort_unstable();
+                ids.dedup();
+                Box::new(ids.into_iter().filter_map(|id| table.get(&id)))
+            } else if let Some(above) = self.filters.iter().filter_map(Filter::id_above).max() {
+                Box::new(
+                    table
+                        .range((std::ops::Bound::Excluded(above), std::ops::Bound::Unbounded))
+                        .map(|(_, r)| r),
+                )
+            } else {
+                Box::new(table.values())
+            };
+        let mut rows: Vec<&Row> = candidates
             .filter(|r| self.filters.iter().all(|f| f.matches(portal, res, r)))
             .filter(|r| {
                 self.search

@@ -170,3 +170,47 @@ async fn billing_settings_mark_the_exempt_client_and_accounts_mirror_clients_and
     let (_, site) = get(base, &t, &format!("clients/{id}")).await;
     assert_eq!(site["data"]["type"], "SERVICE_LOCATION");
 }
+
+#[tokio::test]
+async fn reads_by_id_and_after_an_id_give_what_a_full_scan_gives() {
+    let sb = sandbox().await;
+    let t = token(sb.base_url()).await;
+    let (_, all) = get(sb.base_url(), &t, "invoices?limit=1000&sort=id").await;
+    let all: Vec<i64> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(all.len() > 6);
+    let ids_of = |body: &Value| -> Vec<i64> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    // `id:in`, unordered and repeated, with an id that does not exist: the rows, by id.
+    let asked = format!("{},{},{},999999,{}", all[5], all[1], all[3], all[1]);
+    let (_, body) = get(sb.base_url(), &t, &format!("invoices?id:in={asked}")).await;
+    assert_eq!(ids_of(&body), vec![all[1], all[3], all[5]]);
+    assert_eq!(body["meta"]["count"], 3);
+    // With another filter, both apply.
+    let (_, body) = get(
+        sb.base_url(),
+        &t,
+        &format!("invoices?id:in={asked}&id:not={}", all[3]),
+    )
+    .await;
+    assert_eq!(ids_of(&body), vec![all[1], all[5]]);
+    // `id:gt`: every row after it, counted as a scan would.
+    let (_, body) = get(
+        sb.base_url(),
+        &t,
+        &format!("invoices?id:gt={}&sort=id&limit=1000", all[2]),
+    )
+    .await;
+    assert_eq!(ids_of(&body), all[3..].to_vec());
+    assert_eq!(body["meta"]["count"], (all.len() - 3) as u64);
+}
