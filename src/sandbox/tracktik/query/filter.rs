@@ -176,23 +176,36 @@ impl Filter {
 
     /// Whether `row` (a record of `res`) passes the filter.
     pub fn matches(&self, portal: &Portal, res: &'static Resource, row: &Row) -> bool {
+        static NULL: Value = Value::Null;
+        // A field of the row itself (the usual case) is read in place, without copying.
+        if let [field] = self.path.as_slice() {
+            return match row.get(field.as_str()).unwrap_or(&NULL) {
+                Value::Array(items) if !items.is_empty() => self.check(items.iter()),
+                Value::Array(_) => self.check(std::iter::once(&NULL)),
+                v => self.check(std::iter::once(v)),
+            };
+        }
         let mut values = Vec::new();
         resolve(portal, res, row, &self.path, &mut values);
+        self.check(values.iter())
+    }
+
+    /// Whether the values found at the path pass the filter.
+    fn check<'v>(&self, mut values: impl Iterator<Item = &'v Value>) -> bool {
         match &self.op {
-            Op::IsNull => values.iter().all(|v| v.is_null()),
-            Op::IsNotNull => values.iter().any(|v| !v.is_null()),
-            Op::Not(_) if self.is_number() => {
-                values.iter().all(|v| !v.is_null() && !self.num_equals(v))
-            }
-            Op::Not(x) => values
-                .iter()
-                .all(|v| !v.is_null() && !equals(self.ty, v, x)),
-            op => values.iter().any(|v| !v.is_null() && self.test(op, v)),
+            Op::IsNull => values.all(|v| v.is_null()),
+            Op::IsNotNull => values.any(|v| !v.is_null()),
+            Op::Not(_) if self.is_number() => values.all(|v| !v.is_null() && !self.num_equals(v)),
+            Op::Not(x) => values.all(|v| !v.is_null() && !equals(self.ty, v, x)),
+            op => values.any(|v| !v.is_null() && self.test(op, v)),
         }
     }
 
     fn test(&self, op: &Op, v: &Value) -> bool {
-        let row = || key(self.ty, &text(v), false);
+        let row = || match v.as_str() {
+            Some(s) => key(self.ty, s, false),
+            None => key(self.ty, &text(v), false),
+        };
         let vs = |bound: &Option<Key>| -> Option<Ordering> { Some(row()?.cmp(bound.as_ref()?)) };
         use Ordering::{Equal, Greater, Less};
         match op {
