@@ -130,8 +130,8 @@ fn list_inner(
     let mut query = Query::parse(res, &pairs(raw)?, true)?;
     let portal = shared.portal();
     region_filter(&portal, res, headers, &mut query)?;
-    let (count, rows) = query.run(&portal, res);
-    let mut renderer = Renderer::new(&portal, &shared.base_url);
+    let (count, rows) = query.run(&portal, &shared.indexes, res);
+    let mut renderer = Renderer::new(&portal, &shared.base_url, &shared.indexes);
     let data: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -212,7 +212,8 @@ fn render_one(
     let n: i64 = id.parse().map_err(|_| not_found(res, id))?;
     let portal = shared.portal();
     let row = portal.get(res.tag, n).ok_or_else(|| not_found(res, id))?;
-    let v = Renderer::new(&portal, &shared.base_url).render(res, row, &query.includes);
+    let v =
+        Renderer::new(&portal, &shared.base_url, &shared.indexes).render(res, row, &query.includes);
     Ok(match &query.fields {
         Some(f) => select(v, f),
         None => v,

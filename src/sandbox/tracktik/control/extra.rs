@@ -29,7 +29,7 @@ fn rendered(shared: &Shared, res: &'static Resource, id: i64) -> Value {
             inc.0.insert(name.into(), Includes::default());
         }
     }
-    Renderer::new(&portal, &shared.base_url).render(res, row, &inc)
+    Renderer::new(&portal, &shared.base_url, &shared.indexes).render(res, row, &inc)
 }
 
 #[derive(Deserialize)]

@@ -52,7 +52,7 @@ fn invoice_json(shared: &Shared, id: i64) -> Value {
     inc.0
         .get_mut("lines")
         .map(|l| l.0.insert("taxTotal".into(), Includes::default()));
-    Renderer::new(&portal, &shared.base_url).render(&schema::INVOICES, row, &inc)
+    Renderer::new(&portal, &shared.base_url, &shared.indexes).render(&schema::INVOICES, row, &inc)
 }
 
 pub(super) async fn create_invoice(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
@@ -219,7 +219,11 @@ fn payrun_json(shared: &Shared, id: i64) -> Value {
     }
     inc.0.remove("approvedBy");
     inc.0.remove("region");
-    Renderer::new(&portal, &shared.base_url).render(&schema::PAYROLL_PAYRUNS, row, &inc)
+    Renderer::new(&portal, &shared.base_url, &shared.indexes).render(
+        &schema::PAYROLL_PAYRUNS,
+        row,
+        &inc,
+    )
 }
 
 pub(super) async fn create_payrun(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {

@@ -153,6 +153,24 @@ impl Filter {
         )
     }
 
+    /// `field` and its integer values, when this filter is `field=…` or `field:in=…` on an
+    /// integer field of the row itself (so the rows can be found through an index).
+    pub fn int_values(&self) -> Option<(&str, Vec<i64>)> {
+        let [field] = self.path.as_slice() else {
+            return None;
+        };
+        if self.ty != Ty::Int || !matches!(self.op, Op::Eq(_) | Op::In(_)) {
+            return None;
+        }
+        let values = self
+            .nums
+            .iter()
+            .filter(|d| d.fract().is_zero())
+            .filter_map(|d| i64::try_from(*d).ok())
+            .collect();
+        Some((field.as_str(), values))
+    }
+
     /// The id every matching row is above, when this filter is `id:gt=…` (keyset paging).
     pub fn id_above(&self) -> Option<i64> {
         match (&self.op, &self.lo) {

@@ -2,9 +2,11 @@
 //! and `fields`, applied the same way to every resource.
 
 mod filter;
+mod index;
 mod render;
 
 pub use filter::Filter;
+pub use index::Indexes;
 
 /// Parses `2024-07-01`, `2024-07-01 02:15:00` or RFC 3339 as a UTC instant.
 pub fn filter_parse_instant(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -201,7 +203,12 @@ impl Query {
     }
 
     /// Runs the query: filter, sort, page. Returns (total matches, the page's rows).
-    pub fn run<'p>(&self, portal: &'p Portal, res: &'static Resource) -> (usize, Vec<&'p Row>) {
+    pub fn run<'p>(
+        &self,
+        portal: &'p Portal,
+        indexes: &Indexes,
+        res: &'static Resource,
+    ) -> (usize, Vec<&'p Row>) {
         let Some(table) = portal.table(res.tag) else {
             return (0, Vec::new());
         };
@@ -212,6 +219,17 @@ impl Query {
         // every filter is still applied to what is read.
         let candidates: Box<dyn Iterator<Item = &Row>> =
             if let Some(mut ids) = self.filters.iter().find_map(Filter::id_set) {
+                ids.sort_unstable();
+                ids.dedup();
+                Box::new(ids.into_iter().filter_map(|id| table.get(&id)))
+            } else if let Some((field, values)) = self.filters.iter().find_map(Filter::int_values) {
+                let index = indexes.by_field(portal, res.tag, field);
+                let mut ids: Vec<i64> = values
+                    .iter()
+                    .filter_map(|v| index.get(v))
+                    .flatten()
+                    .copied()
+                    .collect();
                 ids.sort_unstable();
                 ids.dedup();
                 Box::new(ids.into_iter().filter_map(|id| table.get(&id)))

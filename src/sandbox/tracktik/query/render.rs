@@ -6,50 +6,36 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::Includes;
+use super::index::{FieldIndex, Indexes};
 use crate::sandbox::tracktik::schema::{Kind, Resource, resource};
 use crate::sandbox::tracktik::store::{Portal, Row};
 
-type ChildIndex = HashMap<i64, Vec<i64>>;
-
-/// Renders rows of one request. Child lists (`lines`, `items`, …) are looked up through an
-/// index built once per request, so including them on a large page stays linear.
+/// Renders rows of one request. Child lists (`lines`, `items`, …) are looked up through the
+/// portal's indexes, so including them costs what the page holds, not what the portal holds.
 pub struct Renderer<'p> {
     portal: &'p Portal,
     base_url: &'p str,
-    children: HashMap<(&'static str, &'static str), ChildIndex>,
+    indexes: &'p Indexes,
+    children: HashMap<(&'static str, &'static str), std::sync::Arc<FieldIndex>>,
 }
 
 impl<'p> Renderer<'p> {
     /// A renderer for records of `portal`; `uri` fields are made absolute with `base_url`.
-    pub fn new(portal: &'p Portal, base_url: &'p str) -> Self {
+    pub fn new(portal: &'p Portal, base_url: &'p str, indexes: &'p Indexes) -> Self {
         Renderer {
             portal,
             base_url,
+            indexes,
             children: HashMap::new(),
         }
     }
 
     fn children_of(&mut self, tag: &'static str, fk: &'static str, parent: i64) -> Vec<i64> {
-        let portal = self.portal;
-        let index = self.children.entry((tag, fk)).or_insert_with(|| {
-            let mut index: ChildIndex = HashMap::new();
-            for (id, r) in portal.table(tag).into_iter().flatten() {
-                match r.get(fk) {
-                    Some(Value::Array(ps)) => {
-                        for p in ps.iter().filter_map(Value::as_i64) {
-                            index.entry(p).or_default().push(*id);
-                        }
-                    }
-                    Some(v) => {
-                        if let Some(p) = v.as_i64() {
-                            index.entry(p).or_default().push(*id);
-                        }
-                    }
-                    None => {}
-                }
-            }
-            index
-        });
+        let (portal, indexes) = (self.portal, self.indexes);
+        let index = self
+            .children
+            .entry((tag, fk))
+            .or_insert_with(|| indexes.by_field(portal, tag, fk));
         index.get(&parent).cloned().unwrap_or_default()
     }
 

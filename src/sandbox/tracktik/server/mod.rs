@@ -72,6 +72,8 @@ pub struct Shared {
     pub base_url: String,
     pub token_ttl: Duration,
     portal: RwLock<Portal>,
+    /// The portal's indexes, forgotten whenever it is written.
+    pub indexes: crate::sandbox::tracktik::query::Indexes,
     auth: Mutex<AuthState>,
     seed: Mutex<SeedConfig>,
     pub faults: Mutex<Vec<Fault>>,
@@ -85,6 +87,31 @@ pub struct Shared {
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Write access to the portal (see [`Shared::portal_mut`]).
+pub struct PortalWrite<'a> {
+    guard: RwLockWriteGuard<'a, Portal>,
+    indexes: &'a crate::sandbox::tracktik::query::Indexes,
+}
+
+impl std::ops::Deref for PortalWrite<'_> {
+    type Target = Portal;
+    fn deref(&self) -> &Portal {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for PortalWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Portal {
+        &mut self.guard
+    }
+}
+
+impl Drop for PortalWrite<'_> {
+    fn drop(&mut self) {
+        self.indexes.invalidate();
+    }
 }
 
 impl Shared {
@@ -105,6 +132,7 @@ impl Shared {
             base_url,
             token_ttl: options.access_token_ttl,
             portal: RwLock::new(portal),
+            indexes: Default::default(),
             auth: Mutex::new(auth),
             seed: Mutex::new(seed),
             faults: Mutex::new(Vec::new()),
@@ -121,10 +149,18 @@ impl Shared {
         self.portal.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Write access to the portal; marks the state for saving.
-    pub fn portal_mut(&self) -> RwLockWriteGuard<'_, Portal> {
+    /// Write access to the portal; marks the state for saving. The portal's indexes are
+    /// forgotten when the access ends (still under the write lock, so no reader can file an
+    /// index of the old rows as current, and one built meanwhile by the writer is dropped too).
+    pub fn portal_mut(&self) -> PortalWrite<'_> {
         self.dirty.store(true, Ordering::Relaxed);
-        self.portal.write().unwrap_or_else(|e| e.into_inner())
+        let guard = self.portal.write().unwrap_or_else(|e| e.into_inner());
+        // Also forgotten now, so the writer itself never reads an index of the rows as they were.
+        self.indexes.invalidate();
+        PortalWrite {
+            guard,
+            indexes: &self.indexes,
+        }
     }
 
     /// Auth state for a change (marks the state for saving).
