@@ -71,7 +71,11 @@ impl BenchDb {
             .execute(&mut admin)
             .await?;
         admin.close().await?;
-        let url = base.database(&name).to_url_lossy().to_string();
+        // The server's URL with only the database changed: `to_url_lossy` would spell out
+        // every option (`sslmode=prefer` among them), which the app reads as chosen.
+        let mut url = reqwest::Url::parse(&server_url())?;
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
         Ok(Self { name, url })
     }
 

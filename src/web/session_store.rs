@@ -21,9 +21,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 /// How stale the stored expiry may get before an unchanged session is written anyway.
 pub const EXPIRY_REFRESH: Duration = Duration::hours(1);
 
-/// Sessions remembered per process; past this the memory is dropped (the next save of each
-/// writes once, as before).
-const REMEMBERED: usize = 100_000;
+/// Sessions remembered per process (a few hundred bytes each, so a few MB at most); past this
+/// the memory is dropped and the next save of each writes once, as before.
+const REMEMBERED: usize = 20_000;
 
 type Data = HashMap<String, serde_json::Value>;
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
