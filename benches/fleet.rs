@@ -2,8 +2,9 @@
 //! own portal URL and QuickBooks company, each owing 20 approved invoices and one approved pay
 //! run for yesterday. Both sandboxes sit behind proxies adding `LB_BENCH_LATENCY_MS` (100) to
 //! every request. The nightly tick (`controls::enqueue_due`) enqueues every tenant's day and
-//! the real worker (`jobs::run`, concurrency `LB_BENCH_CONCURRENCY`: 64, 32 with `--quick`)
-//! runs them.
+//! the real worker (`jobs::run`) runs them, on the shipped defaults (no
+//! `LEDGERBRIDGE_WORKER_CONCURRENCY` or `LEDGERBRIDGE_DB_MAX_CONNECTIONS` set) unless
+//! `LB_BENCH_CONCURRENCY` or `LB_BENCH_DB_POOL` says otherwise.
 //!
 //! Prints wall time, documents per second, this process's CPU per document, its peak memory,
 //! and the requests each side received. Tenants are seeded through library calls, not browser
@@ -35,7 +36,10 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     common::init_logging();
     let tenants = common::size("LB_BENCH_TENANTS", 50, 5_000);
-    let concurrency = common::size("LB_BENCH_CONCURRENCY", 32, 64);
+    let concurrency = optional("LB_BENCH_CONCURRENCY");
+    let db_pool = optional("LB_BENCH_DB_POOL")
+        .map(u32::try_from)
+        .transpose()?;
     let latency = common::size("LB_BENCH_LATENCY_MS", 100, 100) as u64;
     let invoices = common::size("LB_BENCH_INVOICES", 20, 20);
     let setup_parallel = common::size("LB_BENCH_SETUP_PARALLEL", 8, 8);
@@ -50,10 +54,6 @@ async fn run() -> anyhow::Result<()> {
         "latency added per request, both sides",
         format!("{latency} ms"),
     );
-    line(
-        "worker concurrency (LEDGERBRIDGE_WORKER_CONCURRENCY)",
-        concurrency,
-    );
 
     // One TrackTik sandbox serves every tenant's portal (`{proxy}/p/{n}`): the same 20
     // invoices and pay run, posted into each tenant's own QuickBooks company.
@@ -64,25 +64,40 @@ async fn run() -> anyhow::Result<()> {
         invoices_per_day: 0,
         payrun_weeks: 0,
         employees: 5,
+        // The portal's scope extras (a sub-region, a client without a region) are what the
+        // wizard's Regions step shows; their invoices could not post without a currency.
+        scope_extras: false,
         ..SeedConfig::default()
     })?;
     let db = BenchDb::create().await?;
     let (listener, addr) = common::free_addr().await?;
     drop(listener);
-    let db_connections = u32::try_from(concurrency + 8)?;
-    line(
-        "database pool (LEDGERBRIDGE_DB_MAX_CONNECTIONS)",
-        db_connections,
-    );
     let state = common::app_state(AppSettings {
         db: &db,
         listen: addr,
         tracktik_portals: vec![host.urls.tracktik.clone()],
         quickbooks: host.urls.quickbooks.clone(),
         worker_concurrency: concurrency,
-        db_connections,
+        db_connections: db_pool,
     })
     .await?;
+    let shipped = |set: bool| if set { "" } else { " (shipped default)" };
+    line(
+        "worker concurrency (LEDGERBRIDGE_WORKER_CONCURRENCY)",
+        format!(
+            "{}{}",
+            state.config.worker_concurrency,
+            shipped(concurrency.is_some())
+        ),
+    );
+    line(
+        "database pool (LEDGERBRIDGE_DB_MAX_CONNECTIONS)",
+        format!(
+            "{}{}",
+            state.config.db_max_connections,
+            shipped(db_pool.is_some())
+        ),
+    );
 
     let day = Utc::now().date_naive().pred_opt().expect("a yesterday");
     let approved_at = day
@@ -126,8 +141,10 @@ async fn run() -> anyhow::Result<()> {
     let worker = tokio::spawn(ledgerbridge::jobs::run(state.clone(), async move {
         let _ = stopped.await;
     }));
+    line("load average at the start", measure::loadavg());
     let started = Instant::now();
     let enqueued = controls::enqueue_due(&state.db, Utc::now()).await?.len();
+    let tick = started.elapsed();
     let mut last_print = Instant::now();
     let mut last_progress = (0_i64, Instant::now());
     loop {
@@ -182,6 +199,10 @@ async fn run() -> anyhow::Result<()> {
 
     heading("results");
     line("jobs enqueued by the tick", enqueued);
+    line(
+        "the tick itself (one transaction, 3 statements)",
+        format!("{:.1} ms", tick.as_secs_f64() * 1000.0),
+    );
     line("runs by status", format!("{runs:?}"));
     line("ledger rows by state", format!("{ledger:?}"));
     line("documents expected", tenants * (invoices + 1));
@@ -284,6 +305,11 @@ async fn run() -> anyhow::Result<()> {
     state.db.close().await;
     db.drop_now().await;
     Ok(())
+}
+
+/// A number from the environment, or `None` when it is not set (the shipped default).
+fn optional(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
 /// (finished, still to run) sync jobs: done, killed, or failed with no attempt left count as

@@ -212,8 +212,8 @@ async fn state_for(db: &BenchDb, host: &SandboxHost) -> anyhow::Result<AppState>
         listen: addr,
         tracktik_portals: vec![host.urls.tracktik.clone()],
         quickbooks: host.urls.quickbooks.clone(),
-        worker_concurrency: 1,
-        db_connections: 10,
+        worker_concurrency: Some(1),
+        db_connections: Some(10),
     })
     .await
 }

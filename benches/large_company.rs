@@ -48,6 +48,9 @@ async fn run() -> anyhow::Result<()> {
         invoices_per_day: 0,
         payrun_weeks: 0,
         employees: 5,
+        // The portal's scope extras (a sub-region, a client without a region) are what the
+        // wizard's Regions step shows; their invoices could not post without a currency.
+        scope_extras: false,
         ..SeedConfig::default()
     })?;
     let db = BenchDb::create().await?;
@@ -58,8 +61,8 @@ async fn run() -> anyhow::Result<()> {
         listen: addr,
         tracktik_portals: vec![host.urls.tracktik.clone()],
         quickbooks: host.urls.quickbooks.clone(),
-        worker_concurrency: 1,
-        db_connections: 10,
+        worker_concurrency: Some(1),
+        db_connections: Some(10),
     })
     .await?;
 

@@ -51,8 +51,8 @@ async fn run() -> anyhow::Result<()> {
         listen: addr,
         tracktik_portals: vec![host.urls.tracktik.clone()],
         quickbooks: host.urls.quickbooks.clone(),
-        worker_concurrency: 1,
-        db_connections: 10,
+        worker_concurrency: Some(1),
+        db_connections: Some(10),
     })
     .await?;
     line("database pool", state.config.db_max_connections);

@@ -71,7 +71,11 @@ impl BenchDb {
             .execute(&mut admin)
             .await?;
         admin.close().await?;
-        let url = base.database(&name).to_url_lossy().to_string();
+        // The server's URL with only the database changed: `to_url_lossy` would spell out
+        // every option (`sslmode=prefer` among them), which the app reads as chosen.
+        let mut url = reqwest::Url::parse(&server_url())?;
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
         Ok(Self { name, url })
     }
 
@@ -105,10 +109,10 @@ pub struct AppSettings<'a> {
     pub tracktik_portals: Vec<String>,
     /// The QuickBooks base URL (the sandbox, or a proxy in front of it).
     pub quickbooks: String,
-    /// Worker concurrency.
-    pub worker_concurrency: usize,
-    /// Database pool size.
-    pub db_connections: u32,
+    /// Worker concurrency (`None`: the shipped default).
+    pub worker_concurrency: Option<usize>,
+    /// Database pool size (`None`: the shipped default, sized to the concurrency).
+    pub db_connections: Option<u32>,
 }
 
 /// Builds the state exactly as `ledgerbridge serve` does, from configuration variables.
@@ -116,14 +120,12 @@ pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
     let mut env: HashMap<&str, String> = HashMap::new();
     env.insert("DATABASE_URL", s.db.url.clone());
     env.insert("LEDGERBRIDGE_LISTEN", s.listen.to_string());
-    env.insert(
-        "LEDGERBRIDGE_DB_MAX_CONNECTIONS",
-        s.db_connections.to_string(),
-    );
-    env.insert(
-        "LEDGERBRIDGE_WORKER_CONCURRENCY",
-        s.worker_concurrency.to_string(),
-    );
+    if let Some(n) = s.db_connections {
+        env.insert("LEDGERBRIDGE_DB_MAX_CONNECTIONS", n.to_string());
+    }
+    if let Some(n) = s.worker_concurrency {
+        env.insert("LEDGERBRIDGE_WORKER_CONCURRENCY", n.to_string());
+    }
     env.insert("TRACKTIK_HTTP_PORTALS", s.tracktik_portals.join(","));
     env.insert("QUICKBOOKS_BASE_URL", s.quickbooks.clone());
     env.insert(

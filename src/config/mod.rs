@@ -7,6 +7,7 @@
 
 mod lists;
 mod production;
+pub mod sizing;
 #[cfg(test)]
 mod tests;
 
@@ -34,14 +35,17 @@ pub struct ConfigError {
 pub struct Config {
     /// `DATABASE_URL`: the PostgreSQL database. Created at start when it does not exist.
     pub database_url: String,
-    /// `LEDGERBRIDGE_DB_MAX_CONNECTIONS`: pool size per process.
+    /// `LEDGERBRIDGE_DB_MAX_CONNECTIONS`: pool size per process. Unset: the worker
+    /// concurrency plus a quarter (at least 8 more), so runs never wait for a connection (see
+    /// [`sizing`]).
     pub db_max_connections: u32,
     /// `LEDGERBRIDGE_LISTEN`: address the web server binds.
     pub listen: SocketAddr,
     /// `LEDGERBRIDGE_PUBLIC_URL`: the address people use to reach us; links in pages and
     /// notices, OAuth redirect URIs, and the origin that cross-site checks compare against.
     pub public_url: String,
-    /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: jobs one worker process runs at once.
+    /// `LEDGERBRIDGE_WORKER_CONCURRENCY`: sync jobs one worker process runs at once (64 by
+    /// default: runs wait on the network far more than they compute).
     pub worker_concurrency: usize,
     /// `LEDGERBRIDGE_QUICKBOOKS_TIMEOUT_SECONDS`: how long one QuickBooks request may take
     /// before the client gives up on it (and tries again under the same request id). A send
@@ -258,6 +262,16 @@ impl Config {
             ));
         }
 
+        let set = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (v, name))
+        };
+        let (worker_concurrency, db_max_connections) = sizing::read(
+            set("LEDGERBRIDGE_WORKER_CONCURRENCY"),
+            set("LEDGERBRIDGE_DB_MAX_CONNECTIONS"),
+        )?;
+
         Ok(Self {
             demo: None,
             smtp_url,
@@ -276,10 +290,10 @@ impl Config {
             ),
             quickbooks_base_url,
             database_url,
-            db_max_connections: positive(get("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10"))?,
+            db_max_connections,
             listen,
             public_url,
-            worker_concurrency: positive(get("LEDGERBRIDGE_WORKER_CONCURRENCY", "4"))?,
+            worker_concurrency,
             quickbooks_timeout_seconds: positive(get(
                 "LEDGERBRIDGE_QUICKBOOKS_TIMEOUT_SECONDS",
                 "120",

@@ -240,3 +240,39 @@ fn the_token_keys_can_come_from_a_file_but_not_from_both_places() {
     assert_eq!(c.token_cipher().unwrap().current_key_id(), "filed");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn by_default_a_worker_runs_many_syncs_with_a_pool_larger_than_them() {
+    let c = config(&[]).unwrap();
+    assert_eq!(c.worker_concurrency, 64);
+    assert_eq!(c.db_max_connections, 80);
+}
+
+#[test]
+fn the_pool_follows_the_concurrency_and_the_concurrency_fits_the_pool() {
+    let c = config(&[("LEDGERBRIDGE_WORKER_CONCURRENCY", "200")]).unwrap();
+    assert_eq!((c.worker_concurrency, c.db_max_connections), (200, 250));
+    let c = config(&[("LEDGERBRIDGE_WORKER_CONCURRENCY", "4")]).unwrap();
+    assert_eq!((c.worker_concurrency, c.db_max_connections), (4, 12));
+    let c = config(&[("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10")]).unwrap();
+    assert_eq!((c.worker_concurrency, c.db_max_connections), (8, 10));
+    let c = config(&[("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "2")]).unwrap();
+    assert_eq!((c.worker_concurrency, c.db_max_connections), (1, 2));
+}
+
+#[test]
+fn a_pool_smaller_than_the_runs_it_serves_is_refused() {
+    let err = config(&[
+        ("LEDGERBRIDGE_WORKER_CONCURRENCY", "16"),
+        ("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "10"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.variable, "LEDGERBRIDGE_DB_MAX_CONNECTIONS");
+    assert!(err.to_string().contains("18"), "{err}");
+    let c = config(&[
+        ("LEDGERBRIDGE_WORKER_CONCURRENCY", "16"),
+        ("LEDGERBRIDGE_DB_MAX_CONNECTIONS", "18"),
+    ])
+    .unwrap();
+    assert_eq!((c.worker_concurrency, c.db_max_connections), (16, 18));
+}

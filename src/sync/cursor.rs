@@ -50,17 +50,21 @@ pub async fn get(
 }
 
 /// Records a completed read: the watermark never moves back, the covered range only grows.
-pub async fn advance(
+/// Every source one run read, in one statement.
+pub async fn advance_all(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
     integration_id: IntegrationId,
-    source: Source,
-    read_through: DateTime<Utc>,
-    covered_from: NaiveDate,
+    cursors: &[(Source, DateTime<Utc>, NaiveDate)],
 ) -> sqlx::Result<()> {
+    if cursors.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into sync_cursor (tenant_id, integration_id, source, read_through, covered_from)
-         values ($1, $2, $3, $4, $5)
+         select $1, $2, c.source, c.read_through, c.covered_from
+         from unnest($3::ledger_source[], $4::timestamptz[], $5::date[])
+              as c(source, read_through, covered_from)
          on conflict (integration_id, source) do update set
             read_through = greatest(sync_cursor.read_through, excluded.read_through),
             covered_from = least(sync_cursor.covered_from, excluded.covered_from),
@@ -69,9 +73,9 @@ pub async fn advance(
     )
     .bind(tenant_id)
     .bind(integration_id)
-    .bind(source)
-    .bind(read_through)
-    .bind(covered_from)
+    .bind(cursors.iter().map(|c| c.0).collect::<Vec<_>>())
+    .bind(cursors.iter().map(|c| c.1).collect::<Vec<_>>())
+    .bind(cursors.iter().map(|c| c.2).collect::<Vec<_>>())
     .execute(db)
     .await?;
     Ok(())

@@ -53,7 +53,7 @@ async fn find_customer(
 }
 
 async fn remember(
-    session: &QboSession<'_>,
+    session: &mut QboSession<'_>,
     client_id: i64,
     customer: &QboRef,
     note: Option<&str>,
@@ -71,26 +71,30 @@ async fn remember(
     .bind(note)
     .execute(&session.state.db)
     .await?;
+    if let Some(remembered) = session.remembered.as_mut() {
+        remembered.insert(client_id, customer.clone());
+    }
     Ok(())
 }
 
-/// The customer remembered for a client.
-pub async fn remembered_customer(
+/// Every customer remembered for the integration's clients, by client.
+pub async fn remembered_customers(
     db: &sqlx::PgPool,
     tenant_id: TenantId,
     integration_id: IntegrationId,
-    client_id: i64,
-) -> sqlx::Result<Option<QboRef>> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "select qbo_id, display_name from sync_customer
-         where tenant_id = $1 and integration_id = $2 and client_id = $3",
+) -> sqlx::Result<std::collections::HashMap<i64, QboRef>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "select client_id, qbo_id, display_name from sync_customer
+         where tenant_id = $1 and integration_id = $2",
     )
     .bind(tenant_id)
     .bind(integration_id)
-    .bind(client_id)
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(row.map(|(id, name)| QboRef::new(id, name)))
+    Ok(rows
+        .into_iter()
+        .map(|(client, id, name)| (client, QboRef::new(id, name)))
+        .collect())
 }
 
 /// The QBO customer for a TrackTik client: picked in the settings, remembered, found by
@@ -109,15 +113,18 @@ pub(crate) async fn customer_for(
     if let Some(c) = settings.billing.customer_map.get(&client_id) {
         return Ok(Ok(c.clone()));
     }
-    if let Some(c) = remembered_customer(
-        &session.state.db,
-        session.tenant_id,
-        session.integration_id,
-        client_id,
-    )
-    .await?
+    if session.remembered.is_none() {
+        session.remembered = Some(
+            remembered_customers(&session.state.db, session.tenant_id, session.integration_id)
+                .await?,
+        );
+    }
+    if let Some(c) = session
+        .remembered
+        .as_ref()
+        .and_then(|all| all.get(&client_id))
     {
-        return Ok(Ok(c));
+        return Ok(Ok(c.clone()));
     }
     if settings.billing.customer_matching == CustomerMatching::PickedOnly {
         return Ok(Err(Failure {

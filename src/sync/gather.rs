@@ -322,16 +322,6 @@ pub(crate) async fn record(
             ledger::skip_told(db, tenant_id, integration_id, source, &ids, reason).await?;
         }
     }
-    for (source, read_through, covered_from) in &gathered.cursors {
-        cursor::advance(
-            db,
-            tenant_id,
-            integration_id,
-            *source,
-            *read_through,
-            *covered_from,
-        )
-        .await?;
-    }
+    cursor::advance_all(db, tenant_id, integration_id, &gathered.cursors).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::connections::{self, ConnectionError};
 use crate::ids::{ConnectionId, IntegrationId, TenantId};
 use crate::integrations;
+use crate::integrations::settings::QboRef;
 use crate::providers::quickbooks::models::{self as qbo, Customer};
 use crate::providers::quickbooks::{Company, MAX_BATCH_ITEMS, QboError};
 use crate::state::AppState;
@@ -30,6 +31,9 @@ pub(crate) struct QboSession<'a> {
     /// Active customers by lower-case DisplayName, read on the first client without a
     /// remembered customer.
     pub customers: Option<HashMap<String, Customer>>,
+    /// The integration's remembered customers by TrackTik client, read in one query on the
+    /// first document that needs one (instead of one query per document).
+    pub remembered: Option<HashMap<i64, QboRef>>,
     /// Classes and Locations found or created.
     pub dimensions: DimensionCache,
     /// `BookCloseDate`, read on the first closed-books refusal.
@@ -90,6 +94,7 @@ impl<'a> QboSession<'a> {
             realm_id: realm_id.to_owned(),
             token,
             customers: None,
+            remembered: None,
             dimensions: DimensionCache::default(),
             book_close: None,
         })

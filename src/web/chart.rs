@@ -4,6 +4,9 @@
 //! Readable without colour: posted documents are solid bars, failed ones hatched, skipped ones
 //! hollow; the legend names each, and a night with failures carries its count above its bar.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -170,9 +173,43 @@ fn draw(svg: &mut String, nights: &[Night]) -> Result<(), DrawingAreaErrorKind<s
     Ok(())
 }
 
+/// Charts drawn, by what they show: the days and each day's counts. A run, a rollback or a
+/// replay that changes a night's counts, or a new night, makes a new key; an unchanged
+/// integration's dashboard is served its chart without drawing it again.
+type ChartKey = Vec<(chrono::NaiveDate, i64, i64, i64, i64)>;
+
+/// Charts kept per process; past this the memory is dropped and charts are drawn again.
+const CHARTS_KEPT: usize = 4_096;
+
+/// The drawn charts. A memo of a pure function of its key, so one per process is enough (not
+/// state: nothing is lost when it is dropped, and two processes never disagree).
+static DRAWN: std::sync::LazyLock<std::sync::Mutex<HashMap<ChartKey, Arc<str>>>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// The chart of `nights` (oldest first) as an inline SVG element, labelled for assistive
-/// technology by the summary with id `chart-summary`.
+/// technology by the summary with id `chart-summary`. Drawn once per distinct set of nights
+/// (see [`DRAWN`]).
 pub fn nights_svg(nights: &[Night]) -> String {
+    let key: ChartKey = nights
+        .iter()
+        .map(|n| (n.day, n.posted, n.failed, n.skipped, n.waiting))
+        .collect();
+    let drawn = || DRAWN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(svg) = drawn().get(&key) {
+        return svg.to_string();
+    }
+    let svg = draw_svg(nights);
+    if !svg.is_empty() {
+        let mut drawn = drawn();
+        if drawn.len() >= CHARTS_KEPT {
+            drawn.clear();
+        }
+        drawn.insert(key, Arc::from(svg.as_str()));
+    }
+    svg
+}
+
+fn draw_svg(nights: &[Night]) -> String {
     let mut svg = String::new();
     if let Err(e) = draw(&mut svg, nights) {
         tracing::warn!(error = %e, "chart not drawn");
@@ -290,5 +327,21 @@ mod tests {
         }
         // The page's content security policy refuses inline styles.
         assert!(!svg.contains("style="), "{svg}");
+    }
+
+    #[test]
+    fn the_same_nights_are_drawn_once_and_changed_nights_again() {
+        let nights = [night(3, 7, 1, 0), night(4, 2, 0, 0)];
+        let first = nights_svg(&nights);
+        let key: ChartKey = nights
+            .iter()
+            .map(|n| (n.day, n.posted, n.failed, n.skipped, n.waiting))
+            .collect();
+        assert!(DRAWN.lock().unwrap().contains_key(&key));
+        assert_eq!(nights_svg(&nights), first);
+        let after_a_run = [night(3, 8, 0, 0), night(4, 2, 0, 0)];
+        let redrawn = nights_svg(&after_a_run);
+        assert_ne!(redrawn, first);
+        assert!(redrawn.contains("Posted"), "{redrawn}");
     }
 }

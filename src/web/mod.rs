@@ -26,6 +26,7 @@ mod progress;
 mod rollback;
 mod security;
 pub mod session;
+mod session_store;
 mod staff;
 mod support;
 mod support_console;
@@ -104,7 +105,8 @@ where
 /// Builds the whole web application. `/metrics` is served here only with
 /// `LEDGERBRIDGE_METRICS_ON_WEB`; otherwise on the operations listener (`ops_router`).
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
+    let store = session_store::WriteWhenChanged::new(PostgresStore::new(state.db.clone()));
+    let sessions = SessionManagerLayer::new(store)
         .with_name("lb_session")
         .with_secure(state.config.serves_https())
         .with_http_only(true)

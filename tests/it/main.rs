@@ -11,6 +11,7 @@ mod foundation;
 mod helpers;
 mod members;
 mod notices;
+mod page_costs;
 mod quickbooks_client;
 mod quickbooks_third_party;
 mod reliability;

@@ -246,9 +246,11 @@ pub async fn open_row(
     .await
 }
 
+mod batch;
 mod followups;
 mod write;
 
+pub use batch::settle_posted_all;
 pub use followups::{
     flag_posted, note_discrepancy, posted_revisions, posted_since, reopen_skipped, retry_failed,
 };

@@ -11,8 +11,9 @@ use super::super::ledger::{self, LedgerState, Posted, Settled};
 use super::super::post::{self, Created, Key, QboSession};
 use super::{Answer, Item, Ready, Send, close_if_done};
 
-/// Settles each member of `send` from its answer, in item order. `docs` are the members still
-/// carried by the send, each with its transaction. Returns each one's state afterwards.
+/// Settles each member of `send` from its answer: the created ones in one statement, then the
+/// rest in item order. `docs` are the members still carried by the send, each with its
+/// transaction. Returns each one's state afterwards, in the order of `docs`.
 pub(crate) async fn settle(
     session: &mut QboSession<'_>,
     closed_books: ClosedBooks,
@@ -37,16 +38,26 @@ pub(crate) async fn settle(
         Answer::Unknown(_) => return Ok(vec![LedgerState::Posting; docs.len()]),
     };
     let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let mut states = Vec::with_capacity(docs.len());
-    for d in docs {
-        let item = send
-            .members
-            .iter()
-            .position(|m| *m == d.row.ledger_entry_id)
-            .and_then(|i| items.get_mut(i))
-            .and_then(Option::take)
-            .unwrap_or(Item::Unknown);
+    let answered: Vec<(Ready, Item)> = docs
+        .into_iter()
+        .map(|d| {
+            let item = send
+                .members
+                .iter()
+                .position(|m| *m == d.row.ledger_entry_id)
+                .and_then(|i| items.get_mut(i))
+                .and_then(Option::take)
+                .unwrap_or(Item::Unknown);
+            (d, item)
+        })
+        .collect();
+    // The members QuickBooks created, in one statement; any it did not take (no longer in
+    // this send) go one by one below, which tells a replayed answer from a conflict.
+    let settled = posted_all(session, send.send_id, &answered).await?;
+    let mut states = Vec::with_capacity(answered.len());
+    for (d, item) in answered {
         let state = match item {
+            Item::Created(_) if settled.contains(&d.row.ledger_entry_id) => LedgerState::Posted,
             Item::Created(c) => {
                 posted(session, send.send_id, &d, c).await?;
                 LedgerState::Posted
@@ -165,6 +176,60 @@ pub(crate) async fn posted(
         ledger::note_discrepancy(db, tenant_id, id, &diff.to_string()).await?;
     }
     Ok(())
+}
+
+/// Records every created member still in the send posted, in one statement, with the
+/// difference notes [`posted`] writes. Returns the ids settled.
+async fn posted_all(
+    session: &QboSession<'_>,
+    send_id: i64,
+    answered: &[(Ready, Item)],
+) -> Result<std::collections::HashSet<i64>, SyncError> {
+    let created: Vec<(&Ready, &Created)> = answered
+        .iter()
+        .filter_map(|(d, item)| match item {
+            Item::Created(c) => Some((d, c)),
+            _ => None,
+        })
+        .collect();
+    let Some((first, _)) = created.first() else {
+        return Ok(Default::default());
+    };
+    let tenant_id = first.row.tenant_id;
+    let endpoints = session.state.providers.quickbooks.endpoints();
+    let links: Vec<String> = created
+        .iter()
+        .map(|(d, c)| endpoints.app_link(d.built.link_path(), &c.id))
+        .collect();
+    let rows: Vec<(i64, Posted<'_>)> = created
+        .iter()
+        .zip(&links)
+        .map(|((d, c), link)| {
+            (
+                d.row.ledger_entry_id,
+                Posted {
+                    entity: d.built.entity(),
+                    id: &c.id,
+                    doc_number: c.doc_number.as_deref(),
+                    link,
+                    amount: c.total.map(|t| signed(d.built.entity(), t)),
+                },
+            )
+        })
+        .collect();
+    let db = &session.state.db;
+    let settled = ledger::settle_posted_all(db, tenant_id, send_id, &rows).await?;
+    for (d, c) in &created {
+        let id = d.row.ledger_entry_id;
+        if settled.contains(&id)
+            && let Some(diff) = c
+                .total
+                .and_then(|total| super::super::translate::reconcile(d.built.expected_total, total))
+        {
+            ledger::note_discrepancy(db, tenant_id, id, &diff.to_string()).await?;
+        }
+    }
+    Ok(settled)
 }
 
 /// What a posted document is worth to the books: a credit memo's total reduces them (the
