@@ -30,6 +30,7 @@ pub mod ledger;
 mod notify;
 mod post;
 mod preview;
+mod profile;
 pub mod queue;
 mod reader;
 pub mod rollback;
