@@ -14,7 +14,6 @@ use crate::state::AppState;
 
 use super::SyncError;
 use super::cursor::{self, OVERLAP};
-use super::engine::settings_of;
 use super::gather;
 use super::ledger::{self, Source};
 use super::reader;
@@ -62,9 +61,6 @@ async fn check_with(
 ) -> Result<Result<u64, TrackTikError>, SyncError> {
     let db = &state.db;
     let tt = &state.providers.tracktik;
-    let settings = settings_of(db, tenant_id, integration_id)
-        .await?
-        .ok_or(SyncError::NotFound)?;
     let cursors = cursor::get(db, tenant_id, integration_id).await?;
     let started = Utc::now();
     let mut flagged = 0;
@@ -105,7 +101,7 @@ async fn check_with(
             Source::Payrun => asked.payruns = ids,
             Source::CreditMemo => asked.credit_memos = ids,
         }
-        let read = tt!(reader::owed(tt, portal, token, &settings, &asked));
+        let read = tt!(reader::owed(tt, portal, token, &asked));
         let mut changed = Vec::new();
         for d in &read.batch.invoices {
             let revision = source::invoice_revision(d);

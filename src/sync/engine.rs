@@ -1,9 +1,8 @@
 //! One run for one integration, in order: take the integration's lock without waiting, settle
-//! the sends a crash or a lost answer left open, read what TrackTik changed and what is still
-//! owed, record it, then post what is owed in sends of up to 30 (a lone document on its own),
-//! each outcome committed as it happens.
-
-use std::collections::HashMap;
+//! the sends a crash or a lost answer left open, find what TrackTik changed and what is still
+//! owed, then read it in chunks, each recorded and posted while the next is read (see
+//! `pipeline`), in sends of up to 30 (a lone document on its own), each outcome committed as
+//! it happens.
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
@@ -11,18 +10,21 @@ use serde::Serialize;
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::settings::Settings;
 use crate::integrations::{self, Integration, IntegrationState};
-use crate::providers::quickbooks::MAX_BATCH_ITEMS;
 use crate::state::AppState;
 
 use super::SyncError;
-use super::document::{Inputs, prepare};
+use super::cursor;
+use super::document::ById;
 use super::gather::{self, Ask};
-use super::ledger::{self, LedgerState, Source};
+use super::ledger::{self, Source};
 use super::notify;
+use super::pipeline;
 use super::post::QboSession;
+use super::posting::Poster;
 use super::queue::DayRange;
 use super::runs::{self, Counts, Requester, RunKind, RunStatus};
-use super::send::{self, Answer, Ready};
+use super::send;
+use super::source::{Batch, Reference};
 use super::window::TradingSchedule;
 
 /// What would be posted, for a preview.
@@ -238,7 +240,6 @@ async fn run_locked(
     report: &mut RunReport,
     lock: &mut sqlx::PgConnection,
 ) -> Result<(), SyncError> {
-    let db = &state.db;
     let (tenant_id, integration_id) = (integration.tenant_id, integration.integration_id);
     let company = company_of(integration);
     let closed_books = settings.schedule.closed_books;
@@ -247,8 +248,43 @@ async fn run_locked(
 
     // 1. Sends left without an answer are settled before anything new is sent.
     send::resolve_open(&mut session, closed_books).await?;
+    let run_id = report.sync_run_id.unwrap_or_default();
+    let mut poster = Poster::new(session, closed_books, run_id, lock);
+    let outcome = read_and_post(
+        state,
+        &mut poster,
+        (integration, &company, settings, schedule),
+        plan,
+        until,
+    )
+    .await;
+    report.counts = poster.counts();
+    outcome?;
 
-    // 2. Read TrackTik: changes since the watermark, back-sync ranges, owed documents.
+    // 4. A send still unanswered may be in flight a little longer: wait for it, then settle.
+    poster.settle_late().await?;
+    report.counts = poster.counts();
+    report.waiting = poster.waiting();
+    Ok(())
+}
+
+/// Steps 2 and 3 of a run: read TrackTik (changes since the watermark, back-sync ranges, owed
+/// documents) and post what is owed while later chunks are still read; then the passes that
+/// give a document sent back to `pending` during the run one more try.
+async fn read_and_post(
+    state: &AppState,
+    poster: &mut Poster<'_, '_>,
+    (integration, company, settings, schedule): (
+        &Integration,
+        &crate::integrations::CompanyProfile,
+        &Settings,
+        &TradingSchedule,
+    ),
+    plan: &RunPlan,
+    until: chrono::DateTime<Utc>,
+) -> Result<(), SyncError> {
+    let db = &state.db;
+    let (tenant_id, integration_id) = (integration.tenant_id, integration.integration_id);
     let sources = gather::sources(settings);
     let owed = ledger::owed(db, tenant_id, integration_id, &sources, until).await?;
     let ask = Ask {
@@ -259,200 +295,36 @@ async fn run_locked(
         owed: &owed,
         only_ranges: false,
     };
-    let gathered = gather::gather(state, tenant_id, integration_id, &ask).await?;
-    gather::record(db, tenant_id, integration_id, &gathered).await?;
+    let (planned, portal, token) = gather::plan(state, tenant_id, integration_id, &ask).await?;
+    poster.expect(planned.wanted.len()).await?;
+    let mut chunks = planned.chunks(pipeline::CHUNK).into_iter();
+    let mut reference = Reference::default();
+    let mut batch = Batch::default();
+    if let Some(first_ids) = chunks.next() {
+        let mut reader =
+            pipeline::Reader::new(state, tenant_id, settings, schedule.zone, (portal, token));
+        let (read, first) = reader.first(&first_ids).await?;
+        reference = read;
+        let cx = pipeline::Context {
+            tenant_id,
+            integration_id,
+            settings,
+            company,
+            reference: &reference,
+            until,
+        };
+        batch = pipeline::run(poster, cx, reader, first, chunks.collect()).await?;
+    }
+    // Every chunk is recorded: the watermarks may move.
+    cursor::advance_all(db, tenant_id, integration_id, &planned.cursors).await?;
 
-    // 3. Post what is owed, in passes: a document sent back to `pending` during the run (books
-    // closed on its date, absent after a lost answer) gets one more try.
-    let invoices: HashMap<i64, _> = gathered
-        .batch
-        .invoices
-        .iter()
-        .map(|d| (d.invoice.id, d))
-        .collect();
-    let payruns: HashMap<i64, _> = gathered
-        .batch
-        .payruns
-        .iter()
-        .map(|d| (d.payrun.id, d))
-        .collect();
-    let credit_memos: HashMap<i64, _> = gathered
-        .batch
-        .credit_memos
-        .iter()
-        .map(|d| (d.invoice.id, d))
-        .collect();
-    let inputs = Inputs {
-        settings,
-        company: &company,
-        batch: &gathered.batch,
-        invoices: &invoices,
-        payruns: &payruns,
-        credit_memos: &credit_memos,
-    };
-    let mut outcome: HashMap<i64, LedgerState> = HashMap::new();
-    let mut tries: HashMap<i64, u8> = HashMap::new();
-    let mut not_read = std::collections::HashSet::new();
-    let mut silent = 0;
-    let mut total = 0;
-    for _pass in 0..3 {
-        let rows: Vec<_> = ledger::owed(db, tenant_id, integration_id, &sources, until)
-            .await?
-            .into_iter()
-            .filter(|r| {
-                let n = tries.entry(r.ledger_entry_id).or_insert(0);
-                *n += 1;
-                *n <= 2 && !not_read.contains(&r.ledger_entry_id)
-            })
-            .collect();
-        if rows.is_empty() {
+    let by_id = ById::of(&batch);
+    let inputs = by_id.inputs(settings, company, &reference);
+    for _pass in 0..2 {
+        let rows = ledger::owed(db, tenant_id, integration_id, &sources, until).await?;
+        if poster.post_rows(inputs, rows).await? == 0 {
             break;
         }
-        // Everything this run handles so far, so the page shows how much is left.
-        let fresh = rows
-            .iter()
-            .filter(|r| !outcome.contains_key(&r.ledger_entry_id))
-            .count();
-        total = total.max(outcome.len() + fresh);
-        report.counts = counts(&outcome, total);
-        runs::progress(
-            db,
-            tenant_id,
-            report.sync_run_id.unwrap_or_default(),
-            report.counts,
-        )
-        .await?;
-        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_BATCH_ITEMS);
-        let mut rows = rows.into_iter().peekable();
-        while let Some(row) = rows.next() {
-            let id = row.ledger_entry_id;
-            match prepare(&mut session, inputs, row).await? {
-                Ok(doc) => ready.push(doc),
-                Err(state) => {
-                    if state == LedgerState::Pending {
-                        not_read.insert(id);
-                    }
-                    outcome.insert(id, state);
-                }
-            }
-            if ready.len() == MAX_BATCH_ITEMS || (rows.peek().is_none() && !ready.is_empty()) {
-                still_locked(lock).await?;
-                let docs = std::mem::take(&mut ready);
-                let ids: Vec<i64> = docs.iter().map(|d| d.row.ledger_entry_id).collect();
-                let settled =
-                    post(&mut session, closed_books, tenant_id, integration_id, docs).await?;
-                if settled {
-                    silent = 0;
-                } else {
-                    silent += 1;
-                }
-                for (id, state) in states_of(db, tenant_id, &ids).await? {
-                    outcome.insert(id, state);
-                }
-                report.counts = counts(&outcome, total);
-                runs::progress(
-                    db,
-                    tenant_id,
-                    report.sync_run_id.unwrap_or_default(),
-                    report.counts,
-                )
-                .await?;
-                if silent >= 2 {
-                    return Err(SyncError::Unavailable(
-                        "QuickBooks did not answer two sends in a row; the run stopped. Nothing is lost or sent twice: the next run settles those documents first.".into(),
-                    ));
-                }
-            }
-        }
-        report.counts = counts(&outcome, total);
     }
-
-    // 4. A send still unanswered may be in flight a little longer: wait for it (at most the
-    // client's time-out), then settle it.
-    if let Some(wait) = send::longest_wait(&session).await? {
-        tokio::time::sleep(wait).await;
-        still_locked(lock).await?;
-        send::resolve_open(&mut session, closed_books).await?;
-        let ids: Vec<i64> = outcome.keys().copied().collect();
-        for (id, state) in states_of(db, tenant_id, &ids).await? {
-            outcome.insert(id, state);
-        }
-    }
-    report.counts = counts(&outcome, total);
-    report.waiting = outcome
-        .values()
-        .filter(|s| matches!(s, LedgerState::Pending | LedgerState::Posting))
-        .count() as i32;
     Ok(())
-}
-
-/// Records and sends one group of documents; after a lost answer, resolves it at once (look-up,
-/// then the same send again). Returns false when QuickBooks gave no answer at all.
-async fn post(
-    session: &mut QboSession<'_>,
-    closed_books: crate::integrations::settings::ClosedBooks,
-    tenant_id: TenantId,
-    integration_id: IntegrationId,
-    docs: Vec<Ready>,
-) -> Result<bool, SyncError> {
-    let db = session.state.db.clone();
-    let Some((sent, docs)) = send::record(&db, tenant_id, integration_id, docs).await? else {
-        return Ok(true);
-    };
-    let answer = send::transmit(session, &sent).await?;
-    let unknown = matches!(answer, Answer::Unknown(_));
-    if let Answer::Unknown(e) = &answer {
-        tracing::warn!(send = sent.send_id, error = %e, "no answer from QuickBooks; looking the send up");
-    }
-    send::settle(session, closed_books, &sent, docs, answer).await?;
-    if unknown {
-        return Ok(send::resolve(session, closed_books, &sent).await? == send::Resolution::Done);
-    }
-    Ok(true)
-}
-
-async fn states_of(
-    db: &sqlx::PgPool,
-    tenant_id: TenantId,
-    ids: &[i64],
-) -> sqlx::Result<Vec<(i64, LedgerState)>> {
-    sqlx::query_as(
-        "select ledger_entry_id, state from ledger_entry
-         where tenant_id = $1 and ledger_entry_id = any($2)",
-    )
-    .bind(tenant_id)
-    .bind(ids)
-    .fetch_all(db)
-    .await
-}
-
-fn counts(outcome: &HashMap<i64, LedgerState>, total: usize) -> Counts {
-    let mut c = Counts {
-        total: total.max(outcome.len()) as i32,
-        ..Counts::default()
-    };
-    for state in outcome.values() {
-        match state {
-            LedgerState::Posted => c.posted += 1,
-            LedgerState::Failed => c.failed += 1,
-            LedgerState::Skipped => c.skipped += 1,
-            LedgerState::Pending | LedgerState::Posting => {}
-        }
-    }
-    c
-}
-
-/// Stops the run when the connection holding its advisory lock is gone (the database
-/// restarted or dropped it): the lock went with it, and another run may now hold it. Whatever
-/// this run still writes is fenced (see `ledger::settle_posted`).
-async fn still_locked(lock: &mut sqlx::PgConnection) -> Result<(), SyncError> {
-    sqlx::query("select 1")
-        .execute(lock)
-        .await
-        .map(|_| ())
-        .map_err(|_| {
-            SyncError::Unavailable(
-                "The database connection holding this run's lock was lost; the run stopped and is tried again.".into(),
-            )
-        })
 }

@@ -2,7 +2,7 @@
 //! back-sync ranges asked for, and the documents still owed, read in full. Nothing is written
 //! here: a run records what this returns, a preview only shows it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -110,7 +110,7 @@ pub(crate) async fn tracktik(
     ))
 }
 
-fn tracktik_error(e: TrackTikError) -> SyncError {
+pub(crate) fn tracktik_error(e: TrackTikError) -> SyncError {
     if e.needs_reauthorization() || e.is_unauthorized() {
         SyncError::NeedsReconnect(format!("TrackTik refused access: {e}"))
     } else {
@@ -118,7 +118,8 @@ fn tracktik_error(e: TrackTikError) -> SyncError {
     }
 }
 
-/// Reads what the run needs; a 401 refreshes the TrackTik token once and reads again.
+/// Reads what a preview needs, all of it at once; a 401 refreshes the TrackTik token once and
+/// reads again. A run reads the same in chunks while it posts (see `sync::pipeline`).
 pub(crate) async fn gather(
     state: &AppState,
     tenant_id: TenantId,
@@ -126,11 +127,11 @@ pub(crate) async fn gather(
     ask: &Ask<'_>,
 ) -> Result<Gathered, SyncError> {
     let (portal, token, _) = tracktik(state, tenant_id, false).await?;
-    match read(state, tenant_id, integration_id, ask, &portal, &token).await? {
+    match read_all(state, tenant_id, integration_id, ask, &portal, &token).await? {
         Ok(g) => Ok(g),
         Err(e) if e.is_unauthorized() => {
             let (portal, token, _) = tracktik(state, tenant_id, true).await?;
-            read(state, tenant_id, integration_id, ask, &portal, &token)
+            read_all(state, tenant_id, integration_id, ask, &portal, &token)
                 .await?
                 .map_err(tracktik_error)
         }
@@ -138,7 +139,7 @@ pub(crate) async fn gather(
     }
 }
 
-async fn read(
+async fn read_all(
     state: &AppState,
     tenant_id: TenantId,
     integration_id: IntegrationId,
@@ -146,13 +147,115 @@ async fn read(
     portal: &Portal,
     token: &AccessToken,
 ) -> Result<Result<Gathered, TrackTikError>, SyncError> {
+    let tt = &state.providers.tracktik;
+    let planned = match plan_with(state, tenant_id, integration_id, ask, portal, token).await? {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let ids = planned.ids();
+    if ids.is_empty() {
+        return Ok(Ok(Gathered {
+            cursors: planned.cursors,
+            ..Gathered::default()
+        }));
+    }
+    let (reference, owed) = match tokio::try_join!(
+        reader::reference(tt, portal, token, ask.settings),
+        reader::owed(tt, portal, token, &ids)
+    ) {
+        Ok(read) => read,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut gathered = in_scope(ask.settings, ask.schedule.zone, owed, &reference);
+    gathered.batch.reference = reference;
+    gathered.cursors = planned.cursors;
+    Ok(Ok(gathered))
+}
+
+/// One document a run reads in full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Wanted {
+    /// When it was approved (the order a run reads and posts in).
+    pub approved: DateTime<Utc>,
+    /// Its source.
+    pub source: Source,
+    /// Its TrackTik id.
+    pub id: i64,
+}
+
+/// What the read phase found to read in full, before reading it.
+#[derive(Debug, Default)]
+pub(crate) struct Planned {
+    /// The documents, oldest approval first.
+    pub wanted: Vec<Wanted>,
+    /// Watermarks to record once every document is recorded: (source, read through, covered
+    /// from).
+    pub cursors: Vec<(Source, DateTime<Utc>, NaiveDate)>,
+}
+
+impl Planned {
+    /// Every document, per source.
+    pub fn ids(&self) -> reader::Ids {
+        let mut ids = reader::Ids::default();
+        for w in &self.wanted {
+            ids.push(w.source, w.id);
+        }
+        ids
+    }
+
+    /// The documents in chunks of at most `size`, oldest approval first.
+    pub fn chunks(&self, size: usize) -> Vec<reader::Ids> {
+        self.wanted
+            .chunks(size.max(1))
+            .map(|chunk| {
+                let mut ids = reader::Ids::default();
+                for w in chunk {
+                    ids.push(w.source, w.id);
+                }
+                ids
+            })
+            .collect()
+    }
+}
+
+/// Finds what a run reads in full: changes since the watermark, back-sync ranges, owed rows;
+/// a 401 refreshes the TrackTik token once and asks again. Returns the portal and token it
+/// used, for the reads that follow.
+pub(crate) async fn plan(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    ask: &Ask<'_>,
+) -> Result<(Planned, Portal, AccessToken), SyncError> {
+    let (portal, token, _) = tracktik(state, tenant_id, false).await?;
+    match plan_with(state, tenant_id, integration_id, ask, &portal, &token).await? {
+        Ok(p) => Ok((p, portal, token)),
+        Err(e) if e.is_unauthorized() => {
+            let (portal, token, _) = tracktik(state, tenant_id, true).await?;
+            let p = plan_with(state, tenant_id, integration_id, ask, &portal, &token)
+                .await?
+                .map_err(tracktik_error)?;
+            Ok((p, portal, token))
+        }
+        Err(e) => Err(tracktik_error(e)),
+    }
+}
+
+async fn plan_with(
+    state: &AppState,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    ask: &Ask<'_>,
+    portal: &Portal,
+    token: &AccessToken,
+) -> Result<Result<Planned, TrackTikError>, SyncError> {
     let db = &state.db;
     let tt = &state.providers.tracktik;
     let zone = ask.schedule.zone;
     let sources = sources(ask.settings);
     let cursors = cursor::get(db, tenant_id, integration_id).await?;
     let started = Utc::now();
-    let mut gathered = Gathered::default();
+    let mut planned = Planned::default();
     let mut headers = Headers::default();
     macro_rules! tt {
         ($call:expr) => {
@@ -196,7 +299,7 @@ async fn read(
                 }
             }
         }
-        gathered.cursors.push((source, read_through, first));
+        planned.cursors.push((source, read_through, first));
     }
     let mut ranges = Vec::new();
     for r in ask.back_sync {
@@ -211,54 +314,59 @@ async fn read(
     }
     // Approved documents in scope: before the run's end, and from the source's first day or in
     // a back-sync range. Already posted ones are left to the changes check.
-    let mut wanted: BTreeSet<(Source, i64)> = BTreeSet::new();
+    let mut wanted: BTreeMap<(Source, i64), DateTime<Utc>> = BTreeMap::new();
     for (source, id, approved) in headers.approvals() {
         let Some(approved) = approved else { continue };
         let first = day_start(zone, first_day(ask.settings, ask.schedule, source));
         let in_range = ranges.iter().any(|(f, t)| approved >= *f && approved < *t);
         if sources.contains(&source) && approved < ask.until && (approved >= first || in_range) {
-            wanted.insert((source, id));
+            wanted.insert((source, id), approved);
         }
     }
     for &source in &sources {
         let ids: Vec<i64> = wanted
-            .iter()
+            .keys()
             .filter(|(s, _)| *s == source)
             .map(|(_, id)| *id)
             .collect();
         let posted = ledger::posted_among(db, tenant_id, integration_id, source, &ids).await?;
-        wanted.retain(|(s, id)| *s != source || !posted.contains(id));
+        wanted.retain(|(s, id), _| *s != source || !posted.contains(id));
     }
     for row in ask.owed {
         if sources.contains(&row.source) {
-            wanted.insert((row.source, row.source_id));
+            wanted
+                .entry((row.source, row.source_id))
+                .or_insert(row.approved_at);
         }
     }
-    let ids = |s: Source| -> Vec<i64> {
-        wanted
-            .iter()
-            .filter(|(x, _)| *x == s)
-            .map(|(_, id)| *id)
-            .collect()
-    };
+    planned.wanted = wanted
+        .into_iter()
+        .map(|((source, id), approved)| Wanted {
+            approved,
+            source,
+            id,
+        })
+        .collect();
+    planned.wanted.sort_unstable();
+    Ok(Ok(planned))
+}
+
+/// What TrackTik said of documents read in full, as a run records it: only the documents of
+/// the company's regions (see `mapping::scope`; the others are another company's, and are
+/// neither recorded nor posted here), with their ledger views. The batch's reference data is
+/// left empty: it is `reference`, read once.
+pub(crate) fn in_scope(
+    settings: &Settings,
+    zone: chrono_tz::Tz,
+    owed: Owed,
+    reference: &source::Reference,
+) -> Gathered {
     let Owed {
         mut batch,
         not_approved,
         deleted,
-    } = tt!(reader::owed(
-        tt,
-        portal,
-        token,
-        ask.settings,
-        &reader::Ids {
-            invoices: ids(Source::Invoice),
-            payruns: ids(Source::Payrun),
-            credit_memos: ids(Source::CreditMemo),
-        },
-    ));
-    // Only the documents of the company's regions (see `mapping::scope`): the others are
-    // another company's, and are neither recorded nor posted here.
-    if let Some(scope) = scope_of(ask.settings, &batch) {
+    } = owed;
+    if let Some(scope) = scope_of(settings, reference) {
         let client_of = |d: &source::InvoiceDoc| d.invoice.client.as_ref().map(|c| c.id());
         batch
             .invoices
@@ -272,36 +380,38 @@ async fn read(
     }
     let mut docs = Vec::new();
     for d in &batch.invoices {
-        docs.extend(source::invoice_source(d, zone, &batch.reference));
+        docs.extend(source::invoice_source(d, zone, reference));
     }
     for d in &batch.credit_memos {
-        docs.extend(source::credit_memo_source(d, zone, &batch.reference));
+        docs.extend(source::credit_memo_source(d, zone, reference));
     }
     for d in &batch.payruns {
-        docs.extend(source::payrun_source(d, zone, &batch.reference));
+        docs.extend(source::payrun_source(d, zone, reference));
     }
-    gathered.batch = batch;
-    gathered.docs = docs;
-    gathered.not_approved = not_approved;
-    gathered.deleted = deleted;
-    Ok(Ok(gathered))
+    Gathered {
+        batch,
+        docs,
+        not_approved,
+        deleted,
+        cursors: Vec::new(),
+    }
 }
 
 /// Which documents go into this company, when it takes only some regions (`None`: all).
-fn scope_of(settings: &Settings, batch: &source::Batch) -> Option<ScopeIndex> {
+fn scope_of(settings: &Settings, reference: &source::Reference) -> Option<ScopeIndex> {
     if matches!(settings.scope.regions, RegionChoice::Every) {
         return None;
     }
-    let clients: Vec<_> = batch.reference.clients.values().cloned().collect();
+    let clients: Vec<_> = reference.clients.values().cloned().collect();
     Some(ScopeIndex::new(
         &settings.scope,
-        &batch.reference.region_list,
+        &reference.region_list,
         &clients,
     ))
 }
 
-/// Records what was read: the documents, what TrackTik said about the others, and the new
-/// watermarks. The watermarks move only after the rest is recorded.
+/// Records what was read: the documents and what TrackTik said about the others. The
+/// watermarks are the caller's to move, once every chunk is recorded.
 pub(crate) async fn record(
     db: &sqlx::PgPool,
     tenant_id: TenantId,
@@ -322,6 +432,5 @@ pub(crate) async fn record(
             ledger::skip_told(db, tenant_id, integration_id, source, &ids, reason).await?;
         }
     }
-    cursor::advance_all(db, tenant_id, integration_id, &gathered.cursors).await?;
     Ok(())
 }

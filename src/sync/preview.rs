@@ -17,7 +17,7 @@ use crate::integrations::{self, IntegrationState};
 use crate::state::AppState;
 
 use super::SyncError;
-use super::document::{Inputs, build_one};
+use super::document::{ById, build_one};
 use super::engine::{PreviewItem, company_of, schedule_of, settings_of};
 use super::gather::{self, Ask};
 use super::ledger;
@@ -173,32 +173,8 @@ async fn compute_with(
     let company = company_of(&integration);
     let mut session =
         QboSession::open(state, tenant_id, integration_id, &integration.realm_id).await?;
-    let invoices: HashMap<i64, _> = gathered
-        .batch
-        .invoices
-        .iter()
-        .map(|d| (d.invoice.id, d))
-        .collect();
-    let payruns: HashMap<i64, _> = gathered
-        .batch
-        .payruns
-        .iter()
-        .map(|d| (d.payrun.id, d))
-        .collect();
-    let credit_memos: HashMap<i64, _> = gathered
-        .batch
-        .credit_memos
-        .iter()
-        .map(|d| (d.invoice.id, d))
-        .collect();
-    let inputs = Inputs {
-        settings: &settings,
-        company: &company,
-        batch: &gathered.batch,
-        invoices: &invoices,
-        payruns: &payruns,
-        credit_memos: &credit_memos,
-    };
+    let by_id = ById::of(&gathered.batch);
+    let inputs = by_id.inputs(&settings, &company, &gathered.batch.reference);
     let mut docs: Vec<_> = gathered
         .docs
         .iter()

@@ -151,7 +151,7 @@ pub(crate) struct Owed {
 }
 
 /// The documents to read in full, per source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Ids {
     /// Invoices.
     pub invoices: Vec<i64>,
@@ -161,13 +161,29 @@ pub(crate) struct Ids {
     pub credit_memos: Vec<i64>,
 }
 
-/// Reads the given documents in full. A document missing from the list read is asked about
-/// on its own before it is called deleted.
+impl Ids {
+    /// Whether there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.invoices.is_empty() && self.payruns.is_empty() && self.credit_memos.is_empty()
+    }
+
+    /// Adds one document.
+    pub fn push(&mut self, source: Source, id: i64) {
+        match source {
+            Source::Invoice => self.invoices.push(id),
+            Source::Payrun => self.payruns.push(id),
+            Source::CreditMemo => self.credit_memos.push(id),
+        }
+    }
+}
+
+/// Reads the given documents in full, without the reference data around them (see
+/// [`reference`]). A document missing from the list read is asked about on its own before it
+/// is called deleted.
 pub(crate) async fn owed(
     tt: &TrackTikClient,
     portal: &Portal,
     token: &AccessToken,
-    settings: &Settings,
     ids: &Ids,
 ) -> Result<Owed, TrackTikError> {
     let (invoice_ids, payrun_ids) = (&ids.invoices[..], &ids.payruns[..]);
@@ -275,12 +291,6 @@ pub(crate) async fn owed(
     }
     owed.not_approved.sort_unstable();
     owed.deleted.sort_unstable();
-    if !owed.batch.invoices.is_empty()
-        || !owed.batch.payruns.is_empty()
-        || !owed.batch.credit_memos.is_empty()
-    {
-        owed.batch.reference = reference(tt, portal, token, settings).await?;
-    }
     Ok(owed)
 }
 
@@ -355,7 +365,7 @@ async fn invoice_details(
 
 /// Names and currencies: clients and sites, regions' billing currencies (and names when a
 /// Class or Location comes from the region), bill items, tax classes and their items.
-async fn reference(
+pub(crate) async fn reference(
     tt: &TrackTikClient,
     portal: &Portal,
     token: &AccessToken,

@@ -13,7 +13,7 @@ use super::dimensions::{self, Needed};
 use super::ledger::{self, Failure, LedgerEntry, LedgerState, Source};
 use super::post::QboSession;
 use super::send::Ready;
-use super::source::{self, Batch};
+use super::source::{self, Batch, Reference};
 
 /// Most Class/Location look-ups one document may need (one per region or site it touches).
 const MAX_DIMENSIONS_PER_DOCUMENT: usize = 200;
@@ -23,10 +23,50 @@ const MAX_DIMENSIONS_PER_DOCUMENT: usize = 200;
 pub(crate) struct Inputs<'a> {
     pub settings: &'a Settings,
     pub company: &'a CompanyProfile,
-    pub batch: &'a Batch,
+    pub reference: &'a Reference,
     pub invoices: &'a HashMap<i64, &'a source::InvoiceDoc>,
     pub payruns: &'a HashMap<i64, &'a source::PayrunDoc>,
     pub credit_memos: &'a HashMap<i64, &'a source::InvoiceDoc>,
+}
+
+/// A batch's documents by TrackTik id, for [`Inputs`].
+#[derive(Default)]
+pub(crate) struct ById<'a> {
+    invoices: HashMap<i64, &'a source::InvoiceDoc>,
+    payruns: HashMap<i64, &'a source::PayrunDoc>,
+    credit_memos: HashMap<i64, &'a source::InvoiceDoc>,
+}
+
+impl<'a> ById<'a> {
+    /// Indexes the documents of `batch`.
+    pub fn of(batch: &'a Batch) -> Self {
+        Self {
+            invoices: batch.invoices.iter().map(|d| (d.invoice.id, d)).collect(),
+            payruns: batch.payruns.iter().map(|d| (d.payrun.id, d)).collect(),
+            credit_memos: batch
+                .credit_memos
+                .iter()
+                .map(|d| (d.invoice.id, d))
+                .collect(),
+        }
+    }
+
+    /// What to post from, with these documents.
+    pub fn inputs(
+        &'a self,
+        settings: &'a Settings,
+        company: &'a CompanyProfile,
+        reference: &'a Reference,
+    ) -> Inputs<'a> {
+        Inputs {
+            settings,
+            company,
+            reference,
+            invoices: &self.invoices,
+            payruns: &self.payruns,
+            credit_memos: &self.credit_memos,
+        }
+    }
 }
 
 impl Inputs<'_> {
@@ -58,7 +98,7 @@ pub(crate) async fn build_one(
     source_id: i64,
     create: bool,
 ) -> Result<Result<Built, Failure>, SyncError> {
-    let reference = &inputs.batch.reference;
+    let reference = inputs.reference;
     let (settings, company) = (inputs.settings, inputs.company);
     let customer = match kind {
         Source::Invoice | Source::CreditMemo => {

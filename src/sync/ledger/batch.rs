@@ -1,10 +1,12 @@
-//! Settling many members of one send at once: the common case of a batch QuickBooks took
-//! whole, in one statement instead of one per document.
+//! Settling many members of one send at once (the common case of a batch QuickBooks took
+//! whole, in one statement instead of one per document), and the owed rows of one chunk read.
 
 use std::collections::HashSet;
 
-use super::Posted;
-use crate::ids::TenantId;
+use chrono::{DateTime, Utc};
+
+use super::{COLUMNS, LedgerEntry, Posted, Source};
+use crate::ids::{IntegrationId, TenantId};
 
 /// Records rows posted, each only if it is still `posting` in `send_id` (the fence of
 /// [`super::settle_posted`], row by row, in one statement). Returns the ids it settled; a row
@@ -41,4 +43,33 @@ pub async fn settle_posted_all(
     .fetch_all(db)
     .await?;
     Ok(done.into_iter().collect())
+}
+
+/// The rows among `keys` (source, TrackTik id) a run owes, as [`super::owed`] finds them:
+/// pending, or failed and retryable, approved before `until`, oldest approval first.
+pub async fn owed_among(
+    db: impl sqlx::PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+    until: DateTime<Utc>,
+    keys: &[(Source, i64)],
+) -> sqlx::Result<Vec<LedgerEntry>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from ledger_entry
+         where tenant_id = $1 and integration_id = $2 and approved_at < $3
+           and (source, source_id) in
+               (select * from unnest($4::ledger_source[], $5::bigint[]))
+           and (state = 'pending' or (state = 'failed' and retryable))
+         order by approved_at, source, source_id"
+    ))
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(until)
+    .bind(keys.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+    .bind(keys.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+    .fetch_all(db)
+    .await
 }

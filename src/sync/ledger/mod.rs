@@ -250,7 +250,7 @@ mod batch;
 mod followups;
 mod write;
 
-pub use batch::settle_posted_all;
+pub use batch::{owed_among, settle_posted_all};
 pub use followups::{
     flag_posted, note_discrepancy, posted_revisions, posted_since, reopen_skipped, retry_failed,
 };

@@ -102,3 +102,56 @@ async fn one_refused_item_fails_alone_in_plain_words_and_the_rest_of_its_batch_p
     );
     assert_eq!(s.qbo_invoices().await.len(), 5);
 }
+
+#[tokio::test]
+async fn a_large_night_is_posted_while_tracktik_is_still_read_and_a_read_failing_midway_loses_nothing()
+ {
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let client = s.first_client().await;
+    let item = s.first_bill_item().await;
+    let ids = s.approved_invoices(250, client, |_| item).await;
+    // TrackTik answers the first chunk's billable items (100 invoices), then fails every try
+    // of the next chunk's: the client gives up on that read.
+    Sandboxes::control(
+        s.tt_base(),
+        "/__sandbox/faults",
+        json!({"status": 500, "count": 50, "after": 1, "pathContains": "billable-items"}),
+    )
+    .await;
+
+    let failed = s.run(today()).await;
+    assert!(
+        matches!(&failed, Err(SyncError::Unavailable(why)) if why.contains("TrackTik")),
+        "{failed:?}"
+    );
+    // The first chunk was posted while the second was being read, and stays posted.
+    let rows = s.ledger().await;
+    let posted: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.state == LedgerState::Posted)
+        .map(|r| r.source_id)
+        .collect();
+    assert_eq!(posted.len(), 100, "{rows:?}");
+    assert!(posted.iter().all(|id| ids[..100].contains(id)));
+    assert_eq!(s.qbo_invoices().await.len(), 100);
+
+    // TrackTik answers again: the next run reads from the old watermark and posts the rest,
+    // each once.
+    let cleared = reqwest::Client::new()
+        .delete(format!("{}/__sandbox/faults", s.tt_base()))
+        .send()
+        .await
+        .unwrap();
+    assert!(cleared.status().is_success());
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(
+        (report.counts.posted, report.counts.failed),
+        (150, 0),
+        "{report:?}"
+    );
+    let rows = s.ledger().await;
+    assert_eq!(rows.len(), 250);
+    assert!(rows.iter().all(|r| r.state == LedgerState::Posted));
+    assert_eq!(s.qbo_invoices().await.len(), 250);
+    assert_eq!(s.creates("Invoice").await, 250);
+}

@@ -20,8 +20,9 @@ use super::seed::{SeedConfig, generate};
 use super::store::Portal;
 use super::{Options, api, control, oauth};
 
-/// One injected fault: the next `count` matching calls answer `status` (after `delayMs`). A
-/// `status` of 200 answers normally, only late: a slow TrackTik.
+/// One injected fault: the next `count` matching calls answer `status` (after `delayMs`),
+/// once `after` matching calls went through untouched. A `status` of 200 answers normally,
+/// only late: a slow TrackTik.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fault {
@@ -32,6 +33,8 @@ pub struct Fault {
     pub path_contains: Option<String>,
     #[serde(default)]
     pub delay_ms: u64,
+    #[serde(default)]
+    pub after: u32,
 }
 
 fn one() -> u32 {
@@ -200,6 +203,10 @@ impl Shared {
         let i = faults
             .iter()
             .position(|f| f.path_contains.as_deref().is_none_or(|p| path.contains(p)))?;
+        if faults[i].after > 0 {
+            faults[i].after -= 1;
+            return None;
+        }
         let fault = faults[i].clone();
         faults[i].count = faults[i].count.saturating_sub(1);
         if faults[i].count == 0 {
