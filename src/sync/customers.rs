@@ -2,11 +2,13 @@
 //! first use, found by name, or created (with a suffix when QuickBooks holds the name for
 //! another kind of name).
 
+use std::collections::HashSet;
+
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::CompanyProfile;
 use crate::integrations::settings::{CustomerMatching, QboRef, Settings};
 use crate::providers::quickbooks::models::{Customer, Ref};
-use crate::providers::quickbooks::{QboError, RequestId};
+use crate::providers::quickbooks::{BatchItem, MAX_BATCH_ITEMS, QboError, RequestId};
 
 use super::SyncError;
 use super::explain::qbo_failure;
@@ -77,6 +79,159 @@ async fn remember(
     Ok(())
 }
 
+/// A new customer named `name`, in the client's currency when the company keeps several.
+fn new_customer(company: &CompanyProfile, name: &str, currency: Option<&str>) -> Customer {
+    Customer {
+        display_name: Some(name.to_owned()),
+        currency_ref: company
+            .prefs
+            .multicurrency
+            .then(|| Ref::id(currency.unwrap_or(&company.home_currency))),
+        ..Default::default()
+    }
+}
+
+/// Loads the integration's remembered customers once per run.
+async fn load_remembered(session: &mut QboSession<'_>) -> Result<(), SyncError> {
+    if session.remembered.is_none() {
+        session.remembered = Some(
+            remembered_customers(&session.state.db, session.tenant_id, session.integration_id)
+                .await?,
+        );
+    }
+    Ok(())
+}
+
+/// Creates the customers `clients` (TrackTik client ids) still lack, in batches of up to 30,
+/// before their documents are built: a first night with many new clients costs a request per
+/// 30 of them, not one each. Only the plain case is done here (a client with no picked,
+/// remembered or same-named customer); a refused item, a name QuickBooks holds for another
+/// kind of name, or an unknown outcome is left to [`customer_for`], which handles each one
+/// and explains it. (After an unknown outcome the customer list is read again first, so a
+/// customer QuickBooks did create is found, not created twice.)
+pub(crate) async fn create_missing(
+    session: &mut QboSession<'_>,
+    settings: &Settings,
+    company: &CompanyProfile,
+    reference: &super::source::Reference,
+    clients: Vec<i64>,
+) -> Result<(), SyncError> {
+    if settings.billing.customer_matching == CustomerMatching::PickedOnly {
+        return Ok(());
+    }
+    load_remembered(session).await?;
+    let mut seen = HashSet::new();
+    let mut wanted: Vec<(i64, String, Customer)> = Vec::new();
+    for client in clients {
+        let known = settings.billing.customer_map.contains_key(&client)
+            || session
+                .remembered
+                .as_ref()
+                .is_some_and(|all| all.contains_key(&client));
+        if known || !seen.insert(client) {
+            continue;
+        }
+        let name = display_name(&reference.client_name(client));
+        match find_customer(session, &name).await? {
+            Ok(None) if seen_name(&wanted, &name) => {}
+            Ok(None) => {
+                let currency = reference.client_currency(client);
+                let new = new_customer(company, &name, currency.as_deref());
+                wanted.push((client, name, new));
+            }
+            Ok(Some(_)) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    if wanted.len() < 2 {
+        // One customer is one request either way: the single create explains its own outcome.
+        return Ok(());
+    }
+    for group in wanted.chunks(MAX_BATCH_ITEMS) {
+        let mut items = Vec::with_capacity(group.len());
+        for (k, (_, _, new)) in group.iter().enumerate() {
+            let item = BatchItem::create(format!("c{k}"), new)
+                .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+            items.push(item);
+        }
+        let rid = {
+            let mut parts = vec![session.integration_id.to_string(), "customers".into()];
+            parts.extend(
+                group
+                    .iter()
+                    .map(|(client, name, _)| format!("{client}:{name}")),
+            );
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            RequestId::derive(&parts)
+        };
+        let answer = qbo_call!(session, |co| session
+            .state
+            .providers
+            .quickbooks
+            .batch(&co, &items, &rid));
+        let outcomes = match answer {
+            Ok(outcomes) => outcomes,
+            Err(e) if is_refusal(&e) => return Err(session.refused(&e).await),
+            Err(_) => {
+                session.customers = None;
+                return Ok(());
+            }
+        };
+        let mut made = Vec::new();
+        for outcome in outcomes {
+            let Some(k) = outcome
+                .b_id
+                .strip_prefix('c')
+                .and_then(|k| k.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let (Some((client, name, _)), Ok(c)) = (group.get(k), outcome.entity::<Customer>())
+            else {
+                continue;
+            };
+            if let Some(all) = session.customers.as_mut() {
+                all.insert(name.to_lowercase(), c.clone());
+            }
+            made.push((*client, QboRef::new(c.id.unwrap_or_default(), name.clone())));
+        }
+        remember_all(session, &made).await?;
+    }
+    Ok(())
+}
+
+fn seen_name(wanted: &[(i64, String, Customer)], name: &str) -> bool {
+    wanted.iter().any(|(_, n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Remembers several new customers in one statement.
+async fn remember_all(
+    session: &mut QboSession<'_>,
+    made: &[(i64, QboRef)],
+) -> Result<(), SyncError> {
+    if made.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into sync_customer (tenant_id, integration_id, client_id, qbo_id, display_name)
+         select $1, $2, m.client_id, m.qbo_id, m.display_name
+         from unnest($3::bigint[], $4::text[], $5::text[]) as m(client_id, qbo_id, display_name)
+         on conflict (integration_id, client_id) do update
+         set qbo_id = excluded.qbo_id, display_name = excluded.display_name, note = null",
+    )
+    .bind(session.tenant_id)
+    .bind(session.integration_id)
+    .bind(made.iter().map(|(c, _)| *c).collect::<Vec<_>>())
+    .bind(made.iter().map(|(_, r)| r.id.clone()).collect::<Vec<_>>())
+    .bind(made.iter().map(|(_, r)| r.name.clone()).collect::<Vec<_>>())
+    .execute(&session.state.db)
+    .await?;
+    if let Some(remembered) = session.remembered.as_mut() {
+        remembered.extend(made.iter().cloned());
+    }
+    Ok(())
+}
+
 /// Every customer remembered for the integration's clients, by client.
 pub async fn remembered_customers(
     db: &sqlx::PgPool,
@@ -113,12 +268,7 @@ pub(crate) async fn customer_for(
     if let Some(c) = settings.billing.customer_map.get(&client_id) {
         return Ok(Ok(c.clone()));
     }
-    if session.remembered.is_none() {
-        session.remembered = Some(
-            remembered_customers(&session.state.db, session.tenant_id, session.integration_id)
-                .await?,
-        );
-    }
+    load_remembered(session).await?;
     if let Some(c) = session
         .remembered
         .as_ref()
@@ -161,14 +311,7 @@ pub(crate) async fn customer_for(
         if !create {
             return Ok(Ok(QboRef::new("", candidate)));
         }
-        let new = Customer {
-            display_name: Some(candidate.clone()),
-            currency_ref: company
-                .prefs
-                .multicurrency
-                .then(|| Ref::id(currency.unwrap_or(&company.home_currency))),
-            ..Default::default()
-        };
+        let new = new_customer(company, &candidate, currency);
         let rid = RequestId::derive(&[
             &session.integration_id.to_string(),
             "customer",

@@ -19,6 +19,7 @@ use crate::providers::tracktik::{AccessToken, Portal, TrackTikError};
 use crate::state::AppState;
 
 use super::SyncError;
+use super::customers;
 use super::document::ById;
 use super::gather::{self, Gathered};
 use super::ledger::{self, Source};
@@ -174,6 +175,18 @@ async fn post_chunk(
     let keys: Vec<(Source, i64)> = chunk.docs.iter().map(|d| (d.source, d.source_id)).collect();
     let rows = ledger::owed_among(db, cx.tenant_id, cx.integration_id, cx.until, &keys).await?;
     let by_id = ById::of(&chunk.batch);
+    let clients: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| by_id.client_of(r.source, r.source_id))
+        .collect();
+    customers::create_missing(
+        &mut poster.session,
+        cx.settings,
+        cx.company,
+        cx.reference,
+        clients,
+    )
+    .await?;
     let inputs = by_id.inputs(cx.settings, cx.company, cx.reference);
     poster.post_rows(inputs, rows).await?;
     Ok(())

@@ -51,6 +51,16 @@ impl<'a> ById<'a> {
         }
     }
 
+    /// The TrackTik client an invoice or credit memo bills (none for pay runs).
+    pub fn client_of(&self, kind: Source, source_id: i64) -> Option<i64> {
+        let doc = match kind {
+            Source::Invoice => self.invoices.get(&source_id)?,
+            Source::CreditMemo => self.credit_memos.get(&source_id)?,
+            Source::Payrun => return None,
+        };
+        doc.invoice.client.as_ref().map(|c| c.id())
+    }
+
     /// What to post from, with these documents.
     pub fn inputs(
         &'a self,

@@ -155,3 +155,67 @@ async fn a_large_night_is_posted_while_tracktik_is_still_read_and_a_read_failing
     assert_eq!(s.qbo_invoices().await.len(), 250);
     assert_eq!(s.creates("Invoice").await, 250);
 }
+
+#[tokio::test]
+async fn a_first_night_creates_its_new_clients_customers_in_one_batch_request() {
+    let s = Synced::start(US_REALM_ID, today()).await;
+    let (portal, tt) = s.tracktik().await;
+    let clients: Vec<i64> = s
+        .state
+        .providers
+        .tracktik
+        .clients(&portal, &tt)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.kind == Some(ledgerbridge::providers::tracktik::models::ClientType::Client))
+        .map(|c| c.id)
+        .collect();
+    assert!(clients.len() >= 3, "{clients:?}");
+    let item = s.first_bill_item().await;
+    for client in &clients {
+        s.approved_invoices(2, *client, |_| item).await;
+    }
+    s.clear_qbo_requests().await;
+
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(
+        report.counts.posted as usize,
+        2 * clients.len(),
+        "{report:?}"
+    );
+    let calls = s.qbo_requests().await;
+    assert!(
+        calls.iter().all(|(_, p)| !p.ends_with("/customer")),
+        "no customer created on its own: {calls:?}"
+    );
+    // The customer list, one batch of customers, one batch of invoices.
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(s.creates("Customer").await as usize, clients.len());
+    let remembered: i64 =
+        sqlx::query_scalar("select count(*) from sync_customer where integration_id = $1")
+            .bind(s.integration_id)
+            .fetch_one(&s.state.db)
+            .await
+            .unwrap();
+    assert_eq!(remembered as usize, clients.len());
+    let customers: std::collections::HashSet<String> = s
+        .qbo_invoices()
+        .await
+        .into_iter()
+        .filter_map(|i| i.customer_ref.map(|c| c.value))
+        .collect();
+    assert_eq!(
+        customers.len(),
+        clients.len(),
+        "each client its own customer"
+    );
+
+    // The next night's new invoice finds its customer remembered: no customer call at all.
+    s.approved_invoices(1, clients[0], |_| item).await;
+    s.clear_qbo_requests().await;
+    let report = s.run(today()).await.unwrap();
+    assert_eq!(report.counts.posted, 1, "{report:?}");
+    assert_eq!(s.qbo_requests().await.len(), 1);
+    assert_eq!(s.creates("Customer").await as usize, clients.len());
+}
