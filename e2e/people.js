@@ -76,7 +76,12 @@ function expect(condition, message) {
     await admin.click('button:has-text("Roll back")');
     await admin.waitForURL(integrationUrl);
     // The page says it is queued, unless the worker was quicker and the page already reloaded.
-    const asked = await admin.content().catch(() => '');
+    // (The page may be reloading itself just then: read it again until it has settled.)
+    let asked = '';
+    for (let i = 0; i < 20 && !/is queued|going on|undone in QuickBooks/.test(asked); i++) {
+      if (i > 0) await admin.waitForTimeout(250);
+      asked = await admin.content().catch(() => '');
+    }
     expect(/is queued|going on|undone in QuickBooks/.test(asked), 'the rollback is queued');
     // The worker voids and deletes; the night's line says so when it is done.
     // (The page may reload itself while the job runs, so a navigation can be cut short.)

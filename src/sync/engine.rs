@@ -161,8 +161,7 @@ pub async fn run(
 
     let mut lock = try_lock(db, integration_id).await?;
     // Holding the lock, no other run of this integration is alive: rows still `running`
-    // belong to a worker that died.
-    runs::close_interrupted(db, tenant_id, integration_id).await?;
+    // belong to a worker that died, and are closed as this one starts.
     let run_id = runs::start(
         db,
         tenant_id,
@@ -200,8 +199,15 @@ pub async fn run(
         Ok(()) => (RunStatus::Succeeded, None),
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
     };
-    runs::progress(db, tenant_id, run_id, report.counts).await?;
-    runs::finish(db, tenant_id, run_id, status, error.as_deref()).await?;
+    runs::finish(
+        db,
+        tenant_id,
+        run_id,
+        status,
+        error.as_deref(),
+        report.counts,
+    )
+    .await?;
     if let Err(e) = notify::failures(state, &integration).await {
         tracing::warn!(integration = %integration_id, error = %e, "failure notice not sent");
     }

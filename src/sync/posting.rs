@@ -34,6 +34,8 @@ pub(crate) struct Poster<'s, 'l> {
     not_read: HashSet<i64>,
     silent: u32,
     total: usize,
+    /// The counts last written on the run's row.
+    written: Option<Counts>,
 }
 
 impl<'s, 'l> Poster<'s, 'l> {
@@ -56,6 +58,7 @@ impl<'s, 'l> Poster<'s, 'l> {
             not_read: HashSet::new(),
             silent: 0,
             total: 0,
+            written: None,
         }
     }
 
@@ -90,9 +93,15 @@ impl<'s, 'l> Poster<'s, 'l> {
         self.progress().await
     }
 
-    async fn progress(&self) -> Result<(), SyncError> {
+    /// Writes the counts on the run's row, when they changed since last written.
+    async fn progress(&mut self) -> Result<(), SyncError> {
+        let counts = self.counts();
+        if self.written == Some(counts) {
+            return Ok(());
+        }
         let db = &self.session.state.db;
-        runs::progress(db, self.tenant_id, self.run_id, self.counts()).await?;
+        runs::progress(db, self.tenant_id, self.run_id, counts).await?;
+        self.written = Some(counts);
         Ok(())
     }
 

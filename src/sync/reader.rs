@@ -308,20 +308,21 @@ async fn invoice_details(
     }
     invoices.sort_by_key(|i| i.id);
     let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    // Taxes and billable items are read at once: each needs only the ids.
     let (taxes, billables) = if by_line {
         let lines: Vec<i64> = invoices
             .iter()
             .flat_map(|i| i.lines.iter().flatten().map(|l| l.id))
             .collect();
-        (
-            tt.line_taxes_for_lines(portal, token, &lines).await?,
-            tt.billable_items_for_lines(portal, token, &lines).await?,
-        )
+        tokio::try_join!(
+            tt.line_taxes_for_lines(portal, token, &lines),
+            tt.billable_items_for_lines(portal, token, &lines),
+        )?
     } else {
-        (
-            tt.line_taxes_for_invoices(portal, token, &ids).await?,
-            tt.billable_items_for_invoices(portal, token, &ids).await?,
-        )
+        tokio::try_join!(
+            tt.line_taxes_for_invoices(portal, token, &ids),
+            tt.billable_items_for_invoices(portal, token, &ids),
+        )?
     };
     let mut billables_of_invoice: HashMap<i64, Vec<BillableItem>> = HashMap::new();
     let mut bill_item_of_line = HashMap::new();
@@ -364,55 +365,64 @@ async fn invoice_details(
 }
 
 /// Names and currencies: clients and sites, regions' billing currencies (and names when a
-/// Class or Location comes from the region), bill items, tax classes and their items.
+/// Class or Location comes from the region), bill items, tax classes and their items. The
+/// lists are read at once.
 pub(crate) async fn reference(
     tt: &TrackTikClient,
     portal: &Portal,
     token: &AccessToken,
     settings: &Settings,
 ) -> Result<Reference, TrackTikError> {
+    let with_regions = wants_region_names(settings)
+        || !matches!(
+            settings.scope.regions,
+            crate::integrations::settings::RegionChoice::Every
+        );
+    let regions = async {
+        if with_regions {
+            tt.regions(portal, token).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (clients, back_office, region_list, bill_items, tax_classes, tax_class_items) = tokio::try_join!(
+        tt.clients(portal, token),
+        tt.back_office_settings(portal, token),
+        regions,
+        tt.bill_items(portal, token),
+        tt.tax_classes(portal, token),
+        tt.tax_class_items(portal, token),
+    )?;
     let mut r = Reference {
-        clients: tt
-            .clients(portal, token)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect(),
+        clients: clients.into_iter().map(|c| (c.id, c)).collect(),
         ..Reference::default()
     };
-    for s in tt.back_office_settings(portal, token).await? {
+    for s in back_office {
         if let (Some(region), Some(currency)) = (&s.region, &s.billing_base_currency) {
             r.currency_of_region
                 .insert(region.id(), currency.trim().to_ascii_uppercase());
         }
     }
-    if wants_region_names(settings)
-        || !matches!(
-            settings.scope.regions,
-            crate::integrations::settings::RegionChoice::Every
-        )
-    {
-        r.region_list = tt.regions(portal, token).await?;
+    if with_regions {
+        r.region_list = region_list;
         r.regions = r
             .region_list
             .iter()
             .filter_map(|g| Some((g.id, g.name.clone()?)))
             .collect();
     }
-    r.bill_items = tt
-        .bill_items(portal, token)
-        .await?
+    r.bill_items = bill_items
         .into_iter()
         .map(|b| (b.id, b.name.unwrap_or_else(|| format!("#{}", b.id))))
         .collect();
-    for c in tt.tax_classes(portal, token).await? {
+    for c in tax_classes {
         r.tax_classes
             .insert(c.id, c.name.clone().unwrap_or_else(|| format!("#{}", c.id)));
         for item in c.items.unwrap_or_default() {
             r.tax_class_of_item.insert(item.id, c.id);
         }
     }
-    r.tax_class_items = tt.tax_class_items(portal, token).await?;
+    r.tax_class_items = tax_class_items;
     for item in &r.tax_class_items {
         if let Some(class) = &item.tax_class {
             let class = match class {

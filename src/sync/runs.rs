@@ -124,7 +124,10 @@ impl SyncRun {
     }
 }
 
-/// Starts a run for `day` (a catch-up: `first_day` to `day`), asked for by `by`.
+/// Starts a run for `day` (a catch-up: `first_day` to `day`), asked for by `by`. Called under
+/// the integration's lock, when no other run of it can be alive: runs still marked `running`
+/// were left by a worker that stopped mid-run, and are ended in the same statement (their
+/// documents are resolved by this run).
 pub async fn start(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
@@ -135,7 +138,11 @@ pub async fn start(
     first_day: Option<NaiveDate>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "insert into sync_run (tenant_id, integration_id, trading_day, kind, requested_by,
+        "with interrupted as (
+            update sync_run set status = 'failed', finished_at = now(),
+                error = 'The run was interrupted (its worker stopped); the next run took over its documents.'
+            where tenant_id = $1 and integration_id = $2 and status = 'running')
+         insert into sync_run (tenant_id, integration_id, trading_day, kind, requested_by,
             first_day)
          values ($1, $2, $3, $4, $5, $6) returning sync_run_id",
     )
@@ -192,45 +199,32 @@ pub async fn progress(
     Ok(())
 }
 
-/// Ends a run.
+/// Ends a run with its final counts.
 pub async fn finish(
     db: impl PgExecutor<'_>,
     tenant_id: TenantId,
     sync_run_id: i64,
     status: RunStatus,
     error: Option<&str>,
+    counts: Counts,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update sync_run set status = $3, error = $4, finished_at = now()
+        "update sync_run set status = $3, error = $4, finished_at = now(), total = $5,
+            done = $6, posted = $7, failed = $8, skipped = $9
          where tenant_id = $1 and sync_run_id = $2",
     )
     .bind(tenant_id)
     .bind(sync_run_id)
     .bind(status)
     .bind(error)
+    .bind(counts.total)
+    .bind(counts.done())
+    .bind(counts.posted)
+    .bind(counts.failed)
+    .bind(counts.skipped)
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// Ends the integration's runs still marked `running`: called under the integration's lock,
-/// when no run of it can be alive, so they were left by a worker that stopped mid-run (their
-/// documents are resolved by the run that calls this). Returns how many.
-pub async fn close_interrupted(
-    db: impl PgExecutor<'_>,
-    tenant_id: TenantId,
-    integration_id: IntegrationId,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "update sync_run set status = 'failed', finished_at = now(),
-             error = 'The run was interrupted (its worker stopped); the next run took over its documents.'
-         where tenant_id = $1 and integration_id = $2 and status = 'running'",
-    )
-    .bind(tenant_id)
-    .bind(integration_id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 /// One run.
