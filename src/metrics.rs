@@ -70,6 +70,8 @@ pub struct Metrics {
     pub jobs_running: Family<JobLabels, Gauge>,
     /// One database refresh at a time, so two scrapes cannot interleave their updates.
     refresh: Mutex<()>,
+    /// The sync job's type as labelled (its last path segment), always reported.
+    sync_job_type: String,
 }
 
 /// Labels of a QuickBooks call.
@@ -115,8 +117,9 @@ pub struct ProviderOutcomeLabels {
 }
 
 impl Metrics {
-    /// Creates and registers every metric.
-    pub fn new() -> Self {
+    /// Creates and registers every metric; `sync_job_type` is the sync job's type in the job
+    /// queue, reported at zero when none waits or runs.
+    pub fn new(sync_job_type: &str) -> Self {
         let mut registry = Registry::with_prefix("ledgerbridge");
         let http_requests = Family::<HttpLabels, Counter>::default();
         registry.register(
@@ -194,6 +197,7 @@ impl Metrics {
             queue_depth,
             jobs_running,
             refresh: Mutex::new(()),
+            sync_job_type: short_job_type(sync_job_type),
         }
     }
 
@@ -258,7 +262,7 @@ impl Metrics {
         self.jobs_running.clear();
         // The sync job is always reported, at zero when none waits or runs.
         let sync_job = JobLabels {
-            job_type: short_job_type(crate::sync::controls::job_type()),
+            job_type: self.sync_job_type.clone(),
         };
         self.queue_depth.get_or_create(&sync_job).set(0);
         self.jobs_running.get_or_create(&sync_job).set(0);
@@ -298,10 +302,4 @@ impl Metrics {
 /// `ledgerbridge::sync::controls::SyncIntegration` → `SyncIntegration`.
 fn short_job_type(job_type: &str) -> String {
     job_type.rsplit("::").next().unwrap_or_default().to_owned()
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
 }

@@ -7,14 +7,18 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::state::AppState;
-use crate::{db, jobs, web};
+use crate::state::{AppState, Wiring};
+use crate::{db, jobs, sync, web};
 
 /// Connects to (and if needed creates and migrates) the database, and builds the state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let pool = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate(&pool).await?;
-    AppState::new(pool, config)
+    let wiring = Wiring {
+        csp: web::content_security_policy(&config),
+        sync_job_type: sync::controls::job_type().to_owned(),
+    };
+    AppState::new(pool, config, wiring)
 }
 
 /// Binds the configured address, with a message that names the variable on failure.

@@ -14,6 +14,7 @@ use crate::crypto::TokenCipher;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::Providers;
+use crate::providers::mail::Mailer;
 use crate::providers::quickbooks::oauth::QuickBooksOAuth;
 use crate::providers::quickbooks::{AppCredentials, Endpoints, QuickBooksClient};
 use crate::providers::tracktik::{ClientConfig, OAuthApp, PortalGuard, TrackTikClient};
@@ -34,28 +35,38 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The Content-Security-Policy header value.
     pub csp: Arc<str>,
-    /// E-mail notices.
-    pub mailer: crate::notices::Mailer,
+    /// Sends e-mail (notices, members' links, expert sessions).
+    pub mailer: Mailer,
     /// Which portal addresses TrackTik calls may go to (the TrackTik client applies it too).
     pub portal_guard: PortalGuard,
     /// Rate limits and the password-hashing cap.
     pub limits: Limits,
 }
 
+/// What the layers above the plumbing give the state, built where the process starts
+/// (`server::build_state`), so that the state never reaches up into the web or the domain.
+pub struct Wiring {
+    /// The Content-Security-Policy header value (`web::content_security_policy`).
+    pub csp: String,
+    /// The sync job's type in the job queue (`sync::controls::job_type`): `/metrics` reports
+    /// it at zero when no such job waits or runs.
+    pub sync_job_type: String,
+}
+
 impl AppState {
     /// Builds the state from an open pool.
-    pub fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
+    pub fn new(db: PgPool, config: Config, wiring: Wiring) -> anyhow::Result<Self> {
         config.check_production()?;
         let cipher = config.token_cipher()?;
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new(&wiring.sync_job_type));
         let portal_guard = PortalGuard::new(
             &config.tracktik_portal_domains,
             &config.tracktik_http_portals,
         );
         let providers = build_providers(&config, &metrics, &portal_guard)?;
         let limits = Limits::new(&config);
-        let csp = crate::web::content_security_policy(&config).into();
-        let mailer = crate::notices::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+        let csp = wiring.csp.into();
+        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         Ok(Self {
             db,
             config: Arc::new(config),

@@ -124,7 +124,7 @@ pub async fn save_quickbooks(
 ) -> sqlx::Result<Connection> {
     let id: ConnectionId = sqlx::query_scalar(
         "insert into connection (tenant_id, integration_id, provider, external_id) values ($1, $2, 'quickbooks', $3)
-         on conflict (integration_id) where provider = 'quickbooks' do update set external_id = excluded.external_id
+         on conflict (tenant_id, integration_id) where provider = 'quickbooks' do update set external_id = excluded.external_id
          returning connection_id",
     )
     .bind(tenant_id)

@@ -121,12 +121,13 @@ pub async fn integrations(
          left join integration i on i.tenant_id = t.tenant_id
          left join lateral (
              select started_at, status from sync_run
-             where sync_run.integration_id = i.integration_id
+             where sync_run.tenant_id = i.tenant_id and sync_run.integration_id = i.integration_id
              order by started_at desc, sync_run_id desc limit 1
          ) r on true
          left join lateral (
              select count(*) as failed from ledger_entry
-             where ledger_entry.integration_id = i.integration_id and state = 'failed'
+             where ledger_entry.tenant_id = i.tenant_id
+               and ledger_entry.integration_id = i.integration_id and state = 'failed'
          ) f on true
          where ($1::text is null or t.name ilike $1 or t.portal_url ilike $1
                 or i.company_name ilike $1 or i.realm_id ilike $1)

@@ -119,7 +119,8 @@ pub async fn restore_after_reconnect(
                            where c.tenant_id = i.tenant_id
                              and (c.integration_id = i.integration_id or c.provider = 'tracktik')
                              and c.health in ('needs_reconnect', 'disconnected'))
-           and exists (select 1 from connection c where c.integration_id = i.integration_id)",
+           and exists (select 1 from connection c
+                       where c.tenant_id = i.tenant_id and c.integration_id = i.integration_id)",
     )
     .bind(tenant_id)
     .execute(db)

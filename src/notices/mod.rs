@@ -6,11 +6,9 @@
 //! of the integration's schedule step. Without `LEDGERBRIDGE_SMTP_URL` nothing is sent: the
 //! notice is recorded as not delivered and logged (in `demo`, it goes to the outbox page).
 
-pub mod mail;
-
 use sqlx::PgPool;
 
-pub use mail::{Attachment, Email, Mailer, Outbox, OutboxMessage};
+pub use crate::providers::mail::{Attachment, Email, Mailer, Outbox, OutboxMessage};
 
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::{self, Integration};

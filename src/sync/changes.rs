@@ -186,9 +186,10 @@ pub async fn due(
     sqlx::query_as(
         "select i.tenant_id, i.integration_id from integration i
          where i.state = 'active'
-           and exists (select 1 from sync_cursor c where c.integration_id = i.integration_id)
+           and exists (select 1 from sync_cursor c
+                       where c.tenant_id = i.tenant_id and c.integration_id = i.integration_id)
            and not exists (select 1 from sync_cursor c
-                           where c.integration_id = i.integration_id
+                           where c.tenant_id = i.tenant_id and c.integration_id = i.integration_id
                              and c.changes_through > $1 - make_interval(secs => $2))
          order by i.integration_id",
     )

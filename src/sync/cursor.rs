@@ -65,7 +65,7 @@ pub async fn advance_all(
          select $1, $2, c.source, c.read_through, c.covered_from
          from unnest($3::ledger_source[], $4::timestamptz[], $5::date[])
               as c(source, read_through, covered_from)
-         on conflict (integration_id, source) do update set
+         on conflict (tenant_id, integration_id, source) do update set
             read_through = greatest(sync_cursor.read_through, excluded.read_through),
             covered_from = least(sync_cursor.covered_from, excluded.covered_from),
             updated_at = now()

@@ -62,7 +62,7 @@ async fn remember(
 ) -> Result<(), SyncError> {
     sqlx::query(
         "insert into sync_customer (tenant_id, integration_id, client_id, qbo_id, display_name, note)
-         values ($1, $2, $3, $4, $5, $6) on conflict (integration_id, client_id) do update
+         values ($1, $2, $3, $4, $5, $6) on conflict (tenant_id, integration_id, client_id) do update
          set qbo_id = excluded.qbo_id, display_name = excluded.display_name, note = excluded.note",
     )
     .bind(session.tenant_id)

@@ -36,7 +36,7 @@ pub async fn record_all(
                      $8::timestamptz[], $9::numeric[], $10::text[])
               as d(source, source_id, revision, doc_number, trading_day, approved_at, amount,
                    currency)
-         on conflict (integration_id, source, source_id) do update set
+         on conflict (tenant_id, integration_id, source, source_id) do update set
             revision = excluded.revision, doc_number = excluded.doc_number,
             trading_day = excluded.trading_day, approved_at = excluded.approved_at,
             amount = excluded.amount, currency = excluded.currency, checked_at = now(),

@@ -286,7 +286,8 @@ pub async fn enqueue_due(
          ),
          owed as (
             select d.*, (select max(s.trading_day) from sync_day s
-                         where s.integration_id = d.integration_id) as last
+                         where s.tenant_id = d.tenant_id
+                           and s.integration_id = d.integration_id) as last
             from due d
             where d.day >= d.start_date
          ),

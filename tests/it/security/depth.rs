@@ -1,6 +1,7 @@
 //! Defence in depth and production settings (issue 16, items 7 and 11): tokens bound to
-//! their portal or company, references that cannot cross tenants, `/metrics` off the public
-//! port, and a program that will not start in production on the demo's settings.
+//! their portal or company, references that cannot cross tenants (and keys that lead with the
+//! tenant, issue 18), `/metrics` off the public port, and a program that will not start in
+//! production on the demo's settings.
 
 use ledgerbridge::connections::{self, ConnectionError};
 use ledgerbridge::ids::TenantId;
@@ -98,6 +99,76 @@ async fn every_table_naming_an_integration_names_its_tenant_with_a_composite_key
     .await;
     let err = crossed.expect_err("tenant B's row may not name tenant A's integration");
     assert!(err.to_string().contains("foreign key"), "{err}");
+}
+
+/// Keys and indexes of tenant data that may lead with another column: each row's own id
+/// (unique by itself), look-ups made before the tenant is known, and lists staff and the
+/// periodic jobs read across tenants.
+const GLOBAL_KEYS: &[&str] = &[
+    // Each row's own id.
+    "audit_event_pkey",
+    "connection_pkey",
+    "expert_session_pkey",
+    "integration_pkey",
+    "ledger_entry_pkey",
+    "member_link_pkey",
+    "notice_pkey",
+    "qbo_send_pkey",
+    "rollback_pkey",
+    "settings_change_pkey",
+    "support_request_pkey",
+    "support_request_note_pkey",
+    "sync_run_pkey",
+    "tenant_user_pkey",
+    // Before the tenant is known: sign-in by portal, links by their token.
+    "tenant_portal_key",
+    "tenant_portal_url_key",
+    "member_link_token_hash_key",
+    "expert_session_link_pkey",
+    // Across tenants: the staff's audit log and requests, token keep-alive, experts' calendars.
+    "audit_event_occurred_idx",
+    "support_request_status_idx",
+    "connection_refresh_idx",
+    "expert_session_no_double_booking",
+    "expert_session_upcoming_idx",
+];
+
+#[tokio::test]
+async fn every_key_and_index_of_tenant_data_leads_with_tenant_id_but_the_global_ones() {
+    let app = TestApp::spawn().await;
+    let leading_elsewhere: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_index x
+         join pg_class c on c.oid = x.indexrelid
+         join pg_class t on t.oid = x.indrelid
+         join pg_namespace n on n.oid = t.relnamespace
+         where n.nspname = 'public'
+           and exists (select 1 from pg_attribute a
+                       where a.attrelid = t.oid and a.attname = 'tenant_id')
+           and (select a.attname::text from pg_attribute a
+                where a.attrelid = t.oid and a.attnum = x.indkey[0]) is distinct from 'tenant_id'
+         order by 1",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let mut expected: Vec<String> = GLOBAL_KEYS.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(leading_elsewhere, expected);
+    // And every reference from one tenant's row to another names the tenant.
+    let crossing: Vec<String> = sqlx::query_scalar(
+        "select k.conname::text from pg_constraint k
+         where k.contype = 'f' and k.connamespace = 'public'::regnamespace
+           and exists (select 1 from pg_attribute a
+                       where a.attrelid = k.confrelid and a.attname = 'tenant_id')
+           and not exists (select 1 from unnest(k.conkey) n join pg_attribute a
+                             on a.attrelid = k.conrelid and a.attnum = n
+                           where a.attname = 'tenant_id')
+         order by 1",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(crossing, Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Sending one e-mail: over SMTP when `LEDGERBRIDGE_SMTP_URL` is set; into the demo's outbox
 //! when `demo` runs without one; otherwise nowhere (the caller records it as not delivered).
+//! What is sent, to whom and when is decided by `notices` (and the members' and experts' mail).
 
 use std::sync::{Arc, Mutex};
 
