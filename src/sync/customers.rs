@@ -216,7 +216,7 @@ async fn remember_all(
         "insert into sync_customer (tenant_id, integration_id, client_id, qbo_id, display_name)
          select $1, $2, m.client_id, m.qbo_id, m.display_name
          from unnest($3::bigint[], $4::text[], $5::text[]) as m(client_id, qbo_id, display_name)
-         on conflict (integration_id, client_id) do update
+         on conflict (tenant_id, integration_id, client_id) do update
          set qbo_id = excluded.qbo_id, display_name = excluded.display_name, note = null",
     )
     .bind(session.tenant_id)
