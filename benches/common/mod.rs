@@ -8,6 +8,10 @@ pub mod host;
 pub mod measure;
 pub mod seed;
 
+/// The allocator the `ledgerbridge` binary ships with (`src/main.rs`), so the numbers are its.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 
