@@ -330,17 +330,10 @@ async fn members_posting(db: &sqlx::PgPool, send: &Send) -> sqlx::Result<Vec<Led
 /// How long until every open send of the session's integration is past its in-flight time
 /// (at most the client's request time-out); `None` when no send is open.
 pub(crate) async fn longest_wait(session: &QboSession<'_>) -> Result<Option<Duration>, SyncError> {
-    let until: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
-        "select max(in_flight_until) from qbo_send
+    // One statement: whether any send is open, and the latest in-flight time among them.
+    let (open, until): (bool, Option<DateTime<Utc>>) = sqlx::query_as(
+        "select count(*) > 0, max(in_flight_until) from qbo_send
          where tenant_id = $1 and integration_id = $2 and settled_at is null",
-    )
-    .bind(session.tenant_id)
-    .bind(session.integration_id)
-    .fetch_optional(&session.state.db)
-    .await?;
-    let open: bool = sqlx::query_scalar(
-        "select exists (select 1 from qbo_send
-                        where tenant_id = $1 and integration_id = $2 and settled_at is null)",
     )
     .bind(session.tenant_id)
     .bind(session.integration_id)
@@ -350,7 +343,6 @@ pub(crate) async fn longest_wait(session: &QboSession<'_>) -> Result<Option<Dura
         return Ok(None);
     }
     let left = until
-        .flatten()
         .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
         .unwrap_or_default();
     Ok(Some(left.min(in_flight(session))))
