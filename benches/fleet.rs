@@ -41,7 +41,7 @@ use ledgerbridge::config::sizing::DEFAULT_WORKER_CONCURRENCY;
 use ledgerbridge::sandbox::tracktik::SeedConfig;
 use ledgerbridge::state::AppState;
 use ledgerbridge::sync::controls;
-use report::{Outcome, ProcessUse};
+use report::{Marks, Outcome, ProcessUse};
 
 fn main() -> anyhow::Result<()> {
     common::host::serve_if_host();
@@ -62,6 +62,9 @@ struct Options {
     setup_parallel: usize,
     /// `LB_BENCH_IDLE_SECONDS`: how long the worker processes' idle cost is measured.
     idle_seconds: u64,
+    /// `LB_BENCH_SPARE_CONNECTIONS`: connections left free for others when the concurrency
+    /// per worker is chosen (10).
+    spare_connections: u32,
     /// `LB_BENCH_LATE_WORKER_SECONDS`: the last of N ≥ 2 workers starts this long after the tick.
     late_worker_seconds: Option<u64>,
     /// `LB_BENCH_WORKERS`: the numbers of worker processes to run, in order; `None`: the
@@ -92,6 +95,7 @@ impl Options {
             invoices: common::size("LB_BENCH_INVOICES", 20, 20),
             setup_parallel: common::size("LB_BENCH_SETUP_PARALLEL", 8, 8),
             idle_seconds: common::size("LB_BENCH_IDLE_SECONDS", 3, 3) as u64,
+            spare_connections: common::size("LB_BENCH_SPARE_CONNECTIONS", 10, 10) as u32,
             late_worker_seconds: optional("LB_BENCH_LATE_WORKER_SECONDS").map(|s| s as u64),
             workers,
         })
@@ -119,9 +123,9 @@ async fn run() -> anyhow::Result<()> {
     );
     let Some(series) = o.workers.clone() else {
         let fleet = Fleet::set_up(&o, None).await?;
-        let outcome = in_process(&fleet, &o).await?;
-        report::print(&outcome, &o);
+        let outcome = in_process(&fleet, &o).await;
         fleet.close().await;
+        report::print(&outcome?, &o);
         return Ok(());
     };
     let largest = series.iter().copied().max().unwrap_or(1);
@@ -132,7 +136,11 @@ async fn run() -> anyhow::Result<()> {
             c
         }
         None => connections
-            .largest_concurrency(largest, o.own_pool(), DEFAULT_WORKER_CONCURRENCY)
+            .largest_concurrency(
+                largest,
+                o.own_pool() + o.spare_connections,
+                DEFAULT_WORKER_CONCURRENCY,
+            )
             .with_context(|| {
                 format!(
                     "not even one run per worker fits {largest} worker pools in PostgreSQL's \
@@ -157,9 +165,11 @@ async fn run() -> anyhow::Result<()> {
                 " (LB_BENCH_CONCURRENCY)".to_owned()
             } else {
                 format!(
-                    " (chosen: the most at which {largest} pools of it and this process's {} \
-                     fit; the shipped {DEFAULT_WORKER_CONCURRENCY} gives pools of {})",
+                    " (chosen: the most at which {largest} pools of it, this process's {} and \
+                     {} spare for others fit; the shipped {DEFAULT_WORKER_CONCURRENCY} gives \
+                     pools of {})",
                     o.own_pool(),
+                    o.spare_connections,
                     pool_for(DEFAULT_WORKER_CONCURRENCY, None)?
                 )
             }
@@ -169,9 +179,16 @@ async fn run() -> anyhow::Result<()> {
     for n in series {
         heading(&format!("{n} worker process(es)"));
         let fleet = Fleet::set_up(&o, Some(o.own_pool())).await?;
-        let outcome = in_processes(&fleet, &o, n, concurrency).await?;
-        report::print(&outcome, &o);
+        let outcome = in_processes(&fleet, &o, n, concurrency).await;
         fleet.close().await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                report::print_series(&outcomes);
+                return Err(e);
+            }
+        };
+        report::print(&outcome, &o);
         outcomes.push(outcome);
     }
     report::print_series(&outcomes);
@@ -220,41 +237,18 @@ impl Fleet {
             worker_concurrency,
             db_connections,
         });
-        let state = common::state_from_env(&env).await?;
-
-        let day = Utc::now().date_naive().pred_opt().expect("a yesterday");
-        let approved_at = day
-            .and_time(NaiveTime::from_hms_opt(6, 0, 0).unwrap())
-            .and_utc();
-        let setup = Instant::now();
-        let tax = seed::tax_inputs(&state, &host.urls.tracktik).await?;
-        let cat = seed::catalogue(&state, &host.urls.tracktik).await?;
-        seed::approved_invoices(&host, &cat, o.invoices, day, approved_at, 4).await?;
-        seed::approved_payrun(&host, &cat, day, approved_at).await?;
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        for_each_limited(0..o.tenants, o.setup_parallel, |i| {
-            let (state, host, tax, done) = (&state, &host, &tax, &done);
-            async move {
-                let realm = seed::new_company(host, &format!("Fleet Company {i}")).await?;
-                let portal = format!("{}/p/{i}", host.urls.tracktik);
-                seed::tenant(state, host, &portal, &realm, tax, day, true).await?;
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 500 == 0 {
-                    eprintln!(
-                        "  set up {n} tenants in {:.0} s",
-                        setup.elapsed().as_secs_f64()
-                    );
-                }
-                Ok(())
+        let state = match common::state_from_env(&env).await {
+            Ok(state) => state,
+            Err(e) => {
+                db.drop_now().await;
+                return Err(e);
             }
-        })
-        .await?;
-        line(
-            "set-up time (not measured)",
-            format!("{:.1} s", setup.elapsed().as_secs_f64()),
-        );
-        host.set_latency(o.latency).await?;
-        host.reset_counts().await?;
+        };
+        if let Err(e) = seed_fleet(o, &host, &state).await {
+            state.db.close().await;
+            db.drop_now().await;
+            return Err(e);
+        }
         Ok(Self {
             host,
             db,
@@ -269,23 +263,42 @@ impl Fleet {
     }
 }
 
-/// What every measurement takes at its start, to subtract at its end.
-struct Marks {
-    host_cpu: Duration,
-    pg_cpu: Duration,
-    machine: (Duration, Duration),
-    load: String,
-}
-
-impl Marks {
-    fn now(host: &SandboxHost) -> Self {
-        Self {
-            host_cpu: host.cpu(),
-            pg_cpu: measure::postgres_cpu(),
-            machine: measure::machine_cpu(),
-            load: measure::loadavg(),
+/// Seeds the TrackTik documents and `o.tenants` tenants, then sets the proxies' latency.
+async fn seed_fleet(o: &Options, host: &SandboxHost, state: &AppState) -> anyhow::Result<()> {
+    let day = Utc::now().date_naive().pred_opt().expect("a yesterday");
+    let approved_at = day
+        .and_time(NaiveTime::from_hms_opt(6, 0, 0).unwrap())
+        .and_utc();
+    let setup = Instant::now();
+    let tax = seed::tax_inputs(state, &host.urls.tracktik).await?;
+    let cat = seed::catalogue(state, &host.urls.tracktik).await?;
+    seed::approved_invoices(host, &cat, o.invoices, day, approved_at, 4).await?;
+    seed::approved_payrun(host, &cat, day, approved_at).await?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    for_each_limited(0..o.tenants, o.setup_parallel, |i| {
+        let (tax, done) = (&tax, &done);
+        async move {
+            let realm = seed::new_company(host, &format!("Fleet Company {i}")).await?;
+            let portal = format!("{}/p/{i}", host.urls.tracktik);
+            seed::tenant(state, host, &portal, &realm, tax, day, true).await?;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n % 500 == 0 {
+                eprintln!(
+                    "  set up {n} tenants in {:.0} s",
+                    setup.elapsed().as_secs_f64()
+                );
+            }
+            Ok(())
         }
-    }
+    })
+    .await?;
+    line(
+        "set-up time (not measured)",
+        format!("{:.1} s", setup.elapsed().as_secs_f64()),
+    );
+    host.set_latency(o.latency).await?;
+    host.reset_counts().await?;
+    Ok(())
 }
 
 /// The tick, then the worker in this process until every job is finished.

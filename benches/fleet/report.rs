@@ -3,9 +3,29 @@
 use std::time::Duration;
 
 use crate::common::host::Counts;
+use crate::common::host::SandboxHost;
 use crate::common::measure::{self, ms};
 use crate::common::{heading, line};
-use crate::{Fleet, Marks, Options};
+use crate::{Fleet, Options};
+
+/// What every measurement takes at its start, to subtract at its end.
+pub struct Marks {
+    host_cpu: Duration,
+    pg_cpu: Duration,
+    machine: (Duration, Duration),
+    load: String,
+}
+
+impl Marks {
+    pub fn now(host: &SandboxHost) -> Self {
+        Self {
+            host_cpu: host.cpu(),
+            pg_cpu: measure::postgres_cpu(),
+            machine: measure::machine_cpu(),
+            load: measure::loadavg(),
+        }
+    }
+}
 
 /// One worker process's use of the machine during the measurement.
 pub struct ProcessUse {
