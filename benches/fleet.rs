@@ -324,7 +324,7 @@ async fn in_process(fleet: &Fleet, o: &Options) -> anyhow::Result<Outcome> {
     let peak_reset = measure::reset_peak_memory();
     let rss_before = measure::status_kib("VmRSS").unwrap_or(0);
     let cpu0 = measure::self_cpu();
-    let marks = Marks::now(&fleet.host);
+    let marks = Marks::now(fleet).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(ledgerbridge::jobs::run(state.clone(), async move {
         let _ = stopped.await;
@@ -400,16 +400,15 @@ async fn in_processes(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_window = Duration::from_secs(o.idle_seconds);
     let idle_cpu0: Duration = workers.iter().map(WorkerProcess::cpu).sum();
-    let idle_pg0 = measure::postgres_cpu();
+    let idle_pg0 = report::own_backends(&fleet.state.db).await?;
     tokio::time::sleep(idle_window).await;
-    let cpu0: Vec<Duration> = workers.iter().map(WorkerProcess::cpu).collect();
+    let mut cpu0: Vec<Duration> = workers.iter().map(WorkerProcess::cpu).collect();
     let idle = report::Idle {
         window: idle_window,
         workers: cpu0.iter().sum::<Duration>().saturating_sub(idle_cpu0),
-        postgres: measure::postgres_cpu().saturating_sub(idle_pg0),
+        postgres: report::own_backend_cpu_since(&fleet.state.db, &idle_pg0).await?,
     };
-    let marks = Marks::now(&fleet.host);
-    let mut cpu0 = cpu0;
+    let marks = Marks::now(fleet).await?;
     let late = late.map(|seconds| {
         line("last worker joins after the tick", format!("{seconds} s"));
         tokio::spawn(async move {

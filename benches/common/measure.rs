@@ -181,3 +181,10 @@ pub fn machine_cpu() -> (Duration, Duration) {
     let d = |ticks: u64| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND);
     (d(busy), d(total))
 }
+
+/// CPU time of each of these processes now (those that have exited are left out).
+pub fn cpu_of(pids: &[i32]) -> std::collections::BTreeMap<i32, Duration> {
+    pids.iter()
+        .filter_map(|&pid| Some((pid, cpu_time(&pid.to_string(), false)?)))
+        .collect()
+}

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use crate::common::host::Counts;
-use crate::common::host::SandboxHost;
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+
 use crate::common::measure::{self, ms};
 use crate::common::{heading, line};
 use crate::{Fleet, Options};
@@ -12,19 +15,46 @@ use crate::{Fleet, Options};
 pub struct Marks {
     host_cpu: Duration,
     pg_cpu: Duration,
+    backends: BTreeMap<i32, Duration>,
     machine: (Duration, Duration),
     load: String,
 }
 
 impl Marks {
-    pub fn now(host: &SandboxHost) -> Self {
-        Self {
-            host_cpu: host.cpu(),
+    /// Now.
+    pub async fn now(fleet: &Fleet) -> anyhow::Result<Self> {
+        Ok(Self {
+            backends: own_backends(&fleet.state.db).await?,
+            host_cpu: fleet.host.cpu(),
             pg_cpu: measure::postgres_cpu(),
             machine: measure::machine_cpu(),
             load: measure::loadavg(),
-        }
+        })
     }
+}
+
+/// CPU time of each PostgreSQL backend serving the benchmark's database now, by pid: the
+/// PostgreSQL work that is this fleet's and no one else's on a shared server (background
+/// processes, and backends that closed in between, are left out).
+pub async fn own_backends(db: &PgPool) -> anyhow::Result<BTreeMap<i32, Duration>> {
+    let pids: Vec<i32> =
+        sqlx::query_scalar("select pid from pg_stat_activity where datname = current_database()")
+            .fetch_all(db)
+            .await?;
+    Ok(measure::cpu_of(&pids))
+}
+
+/// The CPU the benchmark database's backends used since `start` ([`own_backends`] then);
+/// backends opened since count from zero.
+pub async fn own_backend_cpu_since(
+    db: &PgPool,
+    start: &BTreeMap<i32, Duration>,
+) -> anyhow::Result<Duration> {
+    Ok(own_backends(db)
+        .await?
+        .iter()
+        .map(|(pid, cpu)| cpu.saturating_sub(start.get(pid).copied().unwrap_or_default()))
+        .sum())
 }
 
 /// One worker process's use of the machine during the measurement.
@@ -44,7 +74,7 @@ pub struct Idle {
     pub window: Duration,
     /// All worker processes' CPU in that time.
     pub workers: Duration,
-    /// PostgreSQL's CPU in that time (whole server).
+    /// PostgreSQL's CPU in that time (the benchmark database's backends).
     pub postgres: Duration,
 }
 
@@ -74,6 +104,7 @@ pub struct Outcome {
     host_cpu: Duration,
     host_peak_kib: Option<u64>,
     pg_cpu: Duration,
+    pg_own_cpu: Duration,
     machine_busy: Duration,
     machine_total: Duration,
     load_start: String,
@@ -94,6 +125,7 @@ impl Outcome {
         wall: Duration,
         processes: Vec<ProcessUse>,
     ) -> anyhow::Result<Self> {
+        let pg_own_cpu = own_backend_cpu_since(&fleet.state.db, &marks.backends).await?;
         let host_cpu = fleet.host.cpu().saturating_sub(marks.host_cpu);
         let pg_cpu = measure::postgres_cpu().saturating_sub(marks.pg_cpu);
         let (busy, total) = measure::machine_cpu();
@@ -141,6 +173,7 @@ impl Outcome {
             host_cpu,
             host_peak_kib,
             pg_cpu,
+            pg_own_cpu,
             machine_busy: busy.saturating_sub(marks.machine.0),
             machine_total: total.saturating_sub(marks.machine.1),
             load_start: marks.load,
@@ -280,8 +313,20 @@ pub fn print(r: &Outcome, o: &Options) {
         ms(r.per_document(r.pg_cpu)),
     );
     line("PostgreSQL CPU (of one core)", r.of_a_core(r.pg_cpu));
-    let all = r.workers_cpu() + r.host_cpu + r.pg_cpu;
-    line("CPU per document, all three", ms(r.per_document(all)));
+    line(
+        "PostgreSQL CPU per document (this database's backends)",
+        format!(
+            "{} ({} of one core)",
+            ms(r.per_document(r.pg_own_cpu)),
+            r.of_a_core(r.pg_own_cpu)
+        ),
+    );
+    // The fleet's own PostgreSQL work: on a shared machine the whole server's counts others'.
+    let all = r.workers_cpu() + r.host_cpu + r.pg_own_cpu;
+    line(
+        "CPU per document, all three (PostgreSQL: own backends)",
+        ms(r.per_document(all)),
+    );
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let all_per_doc = r.per_document(all).as_secs_f64();
     if all_per_doc > 0.0 {
@@ -349,12 +394,12 @@ pub fn print_series(series: &[Outcome]) {
         ["", "each", "", "", "", ""],
     ];
     let cpu_head = [
-        ["workers", "Postgres", "sandboxes", "machine"],
-        ["ms/doc", "ms/doc", "ms/doc", "busy"],
+        ["workers", "PG own", "PG all", "sandboxes", "machine"],
+        ["ms/doc", "ms/doc", "ms/doc", "ms/doc", "busy"],
     ];
     for (h, c) in head.iter().zip(cpu_head) {
         println!(
-            "  {:>2} {:>11} {:>6} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>8}{}",
+            "  {:>2} {:>11} {:>6} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8}{}",
             h[0],
             h[1],
             h[2],
@@ -365,6 +410,7 @@ pub fn print_series(series: &[Outcome]) {
             c[1],
             c[2],
             c[3],
+            c[4],
             if h[0].is_empty() {
                 ""
             } else {
@@ -379,7 +425,7 @@ pub fn print_series(series: &[Outcome]) {
         });
         let per_doc = |cpu: Duration| format!("{:.3}", r.per_document(cpu).as_secs_f64() * 1e3);
         println!(
-            "  {:>2} {:>11} {:>6} {:>8.1} {:>8.1} {:>10} {:>9} {:>9} {:>9} {:>7.0}%  {} → {}",
+            "  {:>2} {:>11} {:>6} {:>8.1} {:>8.1} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7.0}%  {} → {}",
             n,
             format!("{}/{}", r.concurrency, r.pool),
             r.tenants.div_ceil(n * r.concurrency.max(1)),
@@ -387,6 +433,7 @@ pub fn print_series(series: &[Outcome]) {
             r.per_second(),
             ratio,
             per_doc(r.workers_cpu()),
+            per_doc(r.pg_own_cpu),
             per_doc(r.pg_cpu),
             per_doc(r.host_cpu),
             100.0 * r.machine_busy_share(),
@@ -400,6 +447,10 @@ pub fn print_series(series: &[Outcome]) {
     println!(
         "  waves: tenants ÷ (N × concurrency), rounded up; at small sizes a partial last wave \
          weighs on the ratio, and so does apalis claiming up to 10 jobs a poll for one worker"
+    );
+    println!(
+        "  PG own: the backends serving the benchmark's database; PG all: the whole server, \
+         others' work on a shared machine included"
     );
     println!(
         "  goal: throughput(N) ≥ 0.8 × N × throughput(1) until the machine or the sandboxes \
