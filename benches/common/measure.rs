@@ -160,3 +160,31 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
+
+/// The whole machine's CPU time from `/proc/stat`, all CPUs together: (busy, total). Busy is
+/// user, nice, system, irq, softirq and steal; total adds idle and iowait.
+pub fn machine_cpu() -> (Duration, Duration) {
+    let Some(fields) = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+        s.lines().next().map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .map(|f| f.parse::<u64>().unwrap_or(0))
+                .collect::<Vec<_>>()
+        })
+    }) else {
+        return (Duration::ZERO, Duration::ZERO);
+    };
+    let n = |i: usize| fields.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let busy = n(0) + n(1) + n(2) + n(5) + n(6) + n(7);
+    let total = busy + n(3) + n(4);
+    let d = |ticks: u64| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND);
+    (d(busy), d(total))
+}
+
+/// CPU time of each of these processes now (those that have exited are left out).
+pub fn cpu_of(pids: &[i32]) -> std::collections::BTreeMap<i32, Duration> {
+    pids.iter()
+        .filter_map(|&pid| Some((pid, cpu_time(&pid.to_string(), false)?)))
+        .collect()
+}

@@ -7,12 +7,13 @@
 pub mod host;
 pub mod measure;
 pub mod seed;
+pub mod workers;
 
 /// The allocator the `ledgerbridge` binary ships with (`src/main.rs`), so the numbers are its.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use anyhow::Context;
@@ -46,7 +47,8 @@ pub fn init_logging() {
         .try_init();
 }
 
-fn server_url() -> String {
+/// The PostgreSQL server's URL: `DATABASE_URL`, else the app's default.
+pub fn server_url() -> String {
     std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| ledgerbridge::config::DEFAULT_DATABASE_URL.to_owned())
 }
@@ -119,9 +121,10 @@ pub struct AppSettings<'a> {
     pub db_connections: Option<u32>,
 }
 
-/// Builds the state exactly as `ledgerbridge serve` does, from configuration variables.
-pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
-    let mut env: HashMap<&str, String> = HashMap::new();
+/// The configuration variables the app is given (a fresh token key among them): what
+/// [`app_state`] reads, and what a worker process is started with (see [`workers`]).
+pub fn app_env(s: &AppSettings<'_>) -> BTreeMap<&'static str, String> {
+    let mut env = BTreeMap::new();
     env.insert("DATABASE_URL", s.db.url.clone());
     env.insert("LEDGERBRIDGE_LISTEN", s.listen.to_string());
     if let Some(n) = s.db_connections {
@@ -139,9 +142,19 @@ pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
         ))
         .to_owned(),
     );
+    env
+}
+
+/// Builds the state exactly as `ledgerbridge serve` does, from these configuration variables.
+pub async fn state_from_env(env: &BTreeMap<&'static str, String>) -> anyhow::Result<AppState> {
     let config = Config::from_lookup(|name| env.get(name).cloned())
         .map_err(|e| anyhow::anyhow!("bench configuration: {e}"))?;
     ledgerbridge::server::build_state(config).await
+}
+
+/// Builds the state exactly as `ledgerbridge serve` does, from configuration variables.
+pub async fn app_state(s: AppSettings<'_>) -> anyhow::Result<AppState> {
+    state_from_env(&app_env(&s)).await
 }
 
 /// A free loopback address (bound and released; the web server binds it again at once).
