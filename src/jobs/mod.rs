@@ -58,7 +58,7 @@ pub async fn run(
                 .context("the changes-check schedule is invalid")?,
         ))
         .build_fn(sync::changes);
-    let sync_worker = WorkerBuilder::new("sync")
+    let sync_worker = WorkerBuilder::new(sync_worker_name())
         .enable_tracing()
         .concurrency(state.config.worker_concurrency.max(1))
         .data(state.clone())
@@ -83,6 +83,20 @@ pub async fn run(
         .context("the job monitor stopped with an error")?;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// The queue worker's name, one per process. apalis keeps one heartbeat per name and takes
+/// back the running jobs of a worker whose heartbeat stopped; with one name for every process,
+/// a live worker's heartbeat kept a crashed one's jobs from ever being taken back. (A worker
+/// that starts still puts every running sync job back on the queue, apalis's start-up sweep;
+/// such a job finds its integration locked and goes back on the queue, posting nothing twice.)
+fn sync_worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("sync@{host}:{}", std::process::id())
 }
 
 /// [`sync::run`], and after a failure, waits (up to a minute) until the database answers again:
