@@ -268,7 +268,16 @@ pub async fn back_sync(
         }
         Err(form) => {
             let chrome = Chrome::customer(&session, &current).await?;
-            let page = dashboard::build(&state, chrome, tenant_id, id, false, None, form).await?;
+            let page = dashboard::build(
+                super::db_conn::Db(state.db.acquire().await?),
+                chrome,
+                tenant_id,
+                id,
+                false,
+                None,
+                form,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

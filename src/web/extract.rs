@@ -225,11 +225,13 @@ where
         let Some(signed_in) = session.get::<SignedInUser>(USER).await? else {
             return Err(AppError::SignInRequired);
         };
-        let db = PgPool::from_ref(state);
-        match Self::load(&db, &signed_in).await? {
+        let mut conn = PgPool::from_ref(state).acquire().await?;
+        match Self::load(&mut *conn, &signed_in).await? {
             Some(current) => {
                 tracing::Span::current()
                     .record("tenant", tracing::field::display(&current.tenant.tenant_id));
+                // The page's own reads may use the same connection (see `db_conn`).
+                super::db_conn::Held::leave(parts, conn);
                 Ok(current)
             }
             None => {

@@ -13,6 +13,7 @@ use tower_sessions::Session;
 
 use super::chart;
 use super::controls::BackSyncForm;
+use super::db_conn::Db;
 use super::extract::{ClientAddr, CurrentStaff, CurrentUser, PathParam};
 use super::integrations::IntegrationView;
 use super::pages::Chrome;
@@ -129,7 +130,7 @@ impl DashboardPage {
 
 /// Everything the dashboard needs, for a customer (`staff == false`) or a staff member.
 pub(super) async fn build(
-    state: &AppState,
+    mut db: Db,
     chrome: Chrome,
     tenant_id: TenantId,
     id: IntegrationId,
@@ -137,9 +138,8 @@ pub(super) async fn build(
     flash: Option<Flash>,
     back_sync: BackSyncForm,
 ) -> AppResult<DashboardPage> {
-    // Two statements on one connection: everything but the documents, then the documents of
-    // the nights shown (which nights depends on the zone the first one reads).
-    let mut db = state.db.acquire().await?;
+    // Two statements: everything but the documents, then the documents of the nights shown
+    // (which nights depends on the zone the first one reads).
     let overview = dashboard::overview::read(&mut *db, tenant_id, id, RECENT_RUNS)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -260,15 +260,15 @@ pub(super) async fn build(
 
 /// `GET /integrations/{id}`: the customer's dashboard.
 pub async fn show(
-    State(state): State<AppState>,
     session: Session,
     current: CurrentUser,
+    db: Db,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<DashboardPage> {
     let flash = session.remove::<Flash>(FLASH).await?;
     let chrome = Chrome::customer(&session, &current).await?;
     build(
-        &state,
+        db,
         chrome,
         current.tenant.tenant_id,
         id,
@@ -306,7 +306,7 @@ pub async fn support_show(
     .await?;
     let chrome = Chrome::staff(&session, &staff).await?;
     build(
-        &state,
+        Db(state.db.acquire().await?),
         chrome,
         tenant_id,
         id,

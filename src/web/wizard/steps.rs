@@ -17,6 +17,7 @@ use crate::ids::IntegrationId;
 use crate::integrations::IntegrationState;
 use crate::integrations::settings::SetupMethod;
 use crate::state::AppState;
+use crate::web::db_conn::Db;
 use crate::web::extract::{ClientAddr, CurrentUser, Form, PathParam};
 use crate::web::pages::Chrome;
 use crate::wizard::catalog::{self, CatalogError, Sides};
@@ -102,10 +103,13 @@ pub async fn step_form(
     State(state): State<AppState>,
     session: Session,
     current: CurrentUser,
+    mut db: Db,
     PathParam((id, slug)): PathParam<(IntegrationId, String)>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
-    let (draft, is_connected) = load(&state.db, &current, id).await?;
+    let (draft, is_connected) = load(&mut *db, &current, id).await?;
+    // Back to the pool before anything slow (some steps ask TrackTik or QuickBooks).
+    drop(db);
     let step = Step::from_slug(&slug).ok_or(AppError::NotFound)?;
     if let Some(r) = guard(&draft, step, is_connected) {
         return Ok(r.into_response());
