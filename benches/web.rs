@@ -51,8 +51,10 @@ async fn run() -> anyhow::Result<()> {
         listen: addr,
         tracktik_portals: vec![host.urls.tracktik.clone()],
         quickbooks: host.urls.quickbooks.clone(),
-        worker_concurrency: Some(1),
-        db_connections: Some(10),
+        // A `web` process's shipped defaults: no variable sets the pool (80 connections), so
+        // 32 views at once never wait for one.
+        worker_concurrency: None,
+        db_connections: None,
     })
     .await?;
     line("database pool", state.config.db_max_connections);
@@ -97,7 +99,13 @@ async fn run() -> anyhow::Result<()> {
         "  {:<34} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7} {:>12}",
         "target", "req/s", "p50", "p90", "p99", "max", "errors", "CPU/req"
     );
+    // `LB_BENCH_ONLY=/healthz,/integrations/{id}` (names, comma-separated): only those targets
+    // (to profile one page).
+    let only = std::env::var("LB_BENCH_ONLY").unwrap_or_default();
     for (name, url, marker) in targets {
+        if !only.is_empty() && !only.split(',').any(|n| n == name) {
+            continue;
+        }
         // Each page must answer 200 with the page itself (not a sign-in redirect).
         let probe = browser.client.get(&url).send().await?;
         let status = probe.status();

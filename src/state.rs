@@ -29,8 +29,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Seals and opens OAuth tokens.
     pub cipher: TokenCipher,
-    /// TrackTik and QuickBooks clients.
-    pub providers: Providers,
+    /// TrackTik and QuickBooks clients (behind an `Arc`: their URLs and credentials are a few
+    /// dozen allocations, and the state is cloned several times per request).
+    pub providers: Arc<Providers>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The Content-Security-Policy header value.
@@ -71,7 +72,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             cipher,
-            providers,
+            providers: Arc::new(providers),
             metrics,
             csp,
             mailer,

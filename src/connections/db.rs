@@ -8,7 +8,7 @@ use super::{Connection, Health, Provider, Tokens};
 use crate::crypto::{Sealed, TokenCipher};
 use crate::ids::{ConnectionId, IntegrationId, TenantId};
 
-const COLUMNS: &str = "connection_id, tenant_id, integration_id, provider, external_id, health, health_reason, \
+pub(crate) const COLUMNS: &str = "connection_id, tenant_id, integration_id, provider, external_id, health, health_reason, \
                        access_expires_at, refresh_expires_at, refreshed_at";
 
 /// The binding every new seal uses (see [`context`]).
@@ -70,6 +70,31 @@ pub async fn quickbooks_for_integration(
     .bind(integration_id)
     .fetch_optional(db)
     .await
+}
+
+/// The tenant's TrackTik connection and the integration's QuickBooks one (what
+/// [`tracktik_for_tenant`] and [`quickbooks_for_integration`] read), in one statement.
+pub async fn both_sides(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> sqlx::Result<(Option<Connection>, Option<Connection>)> {
+    let rows: Vec<Connection> = sqlx::query_as(&format!(
+        "select {COLUMNS} from connection where tenant_id = $1
+         and (provider = 'tracktik' or (provider = 'quickbooks' and integration_id = $2))"
+    ))
+    .bind(tenant_id)
+    .bind(integration_id)
+    .fetch_all(db)
+    .await?;
+    let mut sides = (None, None);
+    for c in rows {
+        match c.provider {
+            Provider::Tracktik => sides.0 = Some(c),
+            Provider::Quickbooks => sides.1 = Some(c),
+        }
+    }
+    Ok(sides)
 }
 
 /// One connection of the tenant.

@@ -6,6 +6,7 @@
 //! Everything here only reads. Every query takes the tenant id first and filters by it.
 
 pub mod documents;
+pub mod overview;
 
 use std::collections::BTreeMap;
 
@@ -394,16 +395,10 @@ pub async fn queued(
     Ok(jobs.into_iter().map(|j| j.0.0).collect())
 }
 
-/// The run going on now: a `running` row whose worker still holds the integration's run lock
-/// (the engine's transaction-scoped advisory lock on `sync:<integration>`). A row left
-/// `running` by a worker that died is not live: its lock went with its connection.
-pub async fn live_run(
-    db: impl PgExecutor<'_>,
-    tenant_id: TenantId,
-    integration_id: IntegrationId,
-) -> sqlx::Result<Option<SyncRun>> {
-    sqlx::query_as(
-        "select sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, done,
+/// [`live_run`]'s statement (`$1` the tenant, `$2` the integration), also part of
+/// [`overview`]'s.
+pub(crate) const LIVE_RUN: &str =
+    "select sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, done,
                 posted, failed, skipped, error, requested_by, first_day, started_at, finished_at
          from sync_run
          where tenant_id = $1 and integration_id = $2 and status = 'running'
@@ -413,12 +408,21 @@ pub async fn live_run(
                and l.database = (select oid from pg_database where datname = current_database())
                and ((l.classid::bigint << 32) | l.objid::bigint)
                    = hashtextextended('sync:' || $2::text, 20261126))
-         order by started_at desc, sync_run_id desc limit 1",
-    )
-    .bind(tenant_id)
-    .bind(integration_id)
-    .fetch_optional(db)
-    .await
+         order by started_at desc, sync_run_id desc limit 1";
+
+/// The run going on now: a `running` row whose worker still holds the integration's run lock
+/// (the engine's transaction-scoped advisory lock on `sync:<integration>`). A row left
+/// `running` by a worker that died is not live: its lock went with its connection.
+pub async fn live_run(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    integration_id: IntegrationId,
+) -> sqlx::Result<Option<SyncRun>> {
+    sqlx::query_as(LIVE_RUN)
+        .bind(tenant_id)
+        .bind(integration_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Whether the integration has a run going or waiting.

@@ -78,7 +78,7 @@ pub enum RunStatus {
 }
 
 /// One run.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SyncRun {
     /// Id.
     pub sync_run_id: i64,
@@ -114,7 +114,7 @@ pub struct SyncRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, \
+pub(crate) const COLUMNS: &str = "sync_run_id, tenant_id, integration_id, trading_day, kind, status, total, \
     done, posted, failed, skipped, error, requested_by, first_day, started_at, finished_at";
 
 impl SyncRun {

@@ -3,7 +3,7 @@
 use sqlx::PgExecutor;
 
 use super::{Tenant, TenantUser};
-use crate::ids::{TenantId, TenantUserId};
+use crate::ids::{IntegrationId, TenantId, TenantUserId};
 
 const TENANT: &str = "tenant_id, portal_url, portal_key, name, created_at";
 const USER: &str =
@@ -117,6 +117,73 @@ pub async fn get_user(
         "select {USER} from tenant_user
          where tenant_id = $1 and tenant_user_id = $2 and revoked_at is null"
     ))
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// One integration as the page frame lists it (the switcher, and the zone times are shown in).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameIntegration {
+    /// Its id.
+    pub integration_id: IntegrationId,
+    /// Its QuickBooks company's name.
+    pub company_name: String,
+    /// The time zone its schedule names, as stored (not checked).
+    pub time_zone: Option<String>,
+}
+
+/// A signed-in member as every customer page needs them, read in one statement: the person,
+/// their tenant and the tenant's integrations, oldest first.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SignedIn {
+    /// The person.
+    #[sqlx(flatten)]
+    pub user: TenantUser,
+    /// Their tenant.
+    #[sqlx(flatten)]
+    pub tenant: Tenant,
+    /// `(id, company, time zone)` of each integration, oldest first.
+    #[sqlx(try_from = "Vec<(uuid::Uuid, String, Option<String>)>")]
+    pub integrations: FrameIntegrations,
+}
+
+/// The tenant's integrations for the frame (see [`SignedIn`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameIntegrations(pub Vec<FrameIntegration>);
+
+impl From<Vec<(uuid::Uuid, String, Option<String>)>> for FrameIntegrations {
+    fn from(rows: Vec<(uuid::Uuid, String, Option<String>)>) -> Self {
+        Self(
+            rows.into_iter()
+                .map(|(id, company_name, time_zone)| FrameIntegration {
+                    integration_id: IntegrationId(id),
+                    company_name,
+                    time_zone,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A member of this tenant who may sign in (revoked: `None`), with their tenant and its
+/// integrations: what [`get_user`], [`get`] and the integration list read, in one round trip.
+pub async fn signed_in(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    user_id: TenantUserId,
+) -> sqlx::Result<Option<SignedIn>> {
+    sqlx::query_as(
+        "select u.tenant_user_id, u.tenant_id, u.tracktik_user_id, u.display_name, u.email,
+                u.role, u.may_activate, t.portal_url, t.portal_key, t.name, t.created_at,
+                array(select row(i.integration_id, i.company_name,
+                                 i.settings -> 'schedule' ->> 'time_zone')
+                      from integration i where i.tenant_id = u.tenant_id
+                      order by i.created_at, i.integration_id) as integrations
+         from tenant_user u join tenant t on t.tenant_id = u.tenant_id
+         where u.tenant_id = $1 and u.tenant_user_id = $2 and u.revoked_at is null",
+    )
     .bind(tenant_id)
     .bind(user_id)
     .fetch_optional(db)

@@ -267,8 +267,17 @@ pub async fn back_sync(
             Ok(Redirect::to(&format!("/integrations/{id}")).into_response())
         }
         Err(form) => {
-            let chrome = Chrome::customer(&state, &session, &current).await?;
-            let page = dashboard::build(&state, chrome, tenant_id, id, false, None, form).await?;
+            let chrome = Chrome::customer(&session, &current).await?;
+            let page = dashboard::build(
+                super::db_conn::Db(state.db.acquire().await?),
+                chrome,
+                tenant_id,
+                id,
+                false,
+                None,
+                form,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
@@ -321,7 +330,7 @@ pub async fn preview(
     PathParam(id): PathParam<IntegrationId>,
     QueryParams(query): QueryParams<PreviewQuery>,
 ) -> AppResult<PreviewPage> {
-    let chrome = Chrome::customer(&state, &session, &current).await?;
+    let chrome = Chrome::customer(&session, &current).await?;
     preview_page(&state, chrome, current.tenant.tenant_id, id, &query, false).await
 }
 

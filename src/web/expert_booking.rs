@@ -108,7 +108,7 @@ async fn book_page(
     let draft = crate::wizard::db::get(&state.db, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let chrome = Chrome::customer(state, session, current).await?;
+    let chrome = Chrome::customer(session, current).await?;
     let zone = zone_of(&form.zone, &chrome);
     let slots = booking::open_slots(&state.db, Utc::now()).await?;
     let (back_href, back_label) = match Step::from_slug(&form.from) {

@@ -89,7 +89,7 @@ pub async fn show(
         .await?
         .filter(|s| s.integration_id == id)
         .ok_or(AppError::NotFound)?;
-    let chrome = Chrome::customer(&state, &session, &current).await?;
+    let chrome = Chrome::customer(&session, &current).await?;
     let mut page = session_page(
         &state,
         chrome,

@@ -182,13 +182,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
 /// The signed-in customer and their tenant; anyone else is sent to the home page to sign in.
 /// Every customer page takes this, so every query it makes is scoped to `tenant`. What they
-/// may do depends on their role ([`CurrentUser::require`]).
+/// may do depends on their role ([`CurrentUser::require`]). Read from the database on every
+/// request (one statement, with the tenant's integrations for the page frame), so a member
+/// revoked or removed loses access at once.
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
     /// The person.
     pub user: TenantUser,
     /// Their tenant.
     pub tenant: Tenant,
+    /// The tenant's integrations, oldest first, for the frame (see `pages::Chrome`).
+    pub integrations: Vec<tenants::db::FrameIntegration>,
+}
+
+impl CurrentUser {
+    /// The member `who` names, if they may still sign in (one statement).
+    pub async fn load(
+        db: impl sqlx::PgExecutor<'_>,
+        who: &SignedInUser,
+    ) -> AppResult<Option<Self>> {
+        Ok(tenants::db::signed_in(db, who.tenant_id, who.user_id)
+            .await?
+            .map(|s| Self {
+                user: s.user,
+                tenant: s.tenant,
+                integrations: s.integrations.0,
+            }))
+    }
 }
 
 impl<S> FromRequestParts<S> for CurrentUser
@@ -205,16 +225,16 @@ where
         let Some(signed_in) = session.get::<SignedInUser>(USER).await? else {
             return Err(AppError::SignInRequired);
         };
-        let db = PgPool::from_ref(state);
-        let user = tenants::db::get_user(&db, signed_in.tenant_id, signed_in.user_id).await?;
-        let tenant = tenants::db::get(&db, signed_in.tenant_id).await?;
-        match (user, tenant) {
-            (Some(user), Some(tenant)) => {
+        let mut conn = PgPool::from_ref(state).acquire().await?;
+        match Self::load(&mut *conn, &signed_in).await? {
+            Some(current) => {
                 tracing::Span::current()
-                    .record("tenant", tracing::field::display(&tenant.tenant_id));
-                Ok(Self { user, tenant })
+                    .record("tenant", tracing::field::display(&current.tenant.tenant_id));
+                // The page's own reads may use the same connection (see `db_conn`).
+                super::db_conn::Held::leave(parts, conn);
+                Ok(current)
             }
-            _ => {
+            None => {
                 session.flush().await?;
                 Err(AppError::SignInRequired)
             }

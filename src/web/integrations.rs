@@ -68,8 +68,7 @@ pub async fn load_view(
     let integration = integrations::db::get(&state.db, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let quickbooks = connections::db::quickbooks_for_integration(&state.db, tenant_id, id).await?;
-    let tracktik = connections::db::tracktik_for_tenant(&state.db, tenant_id).await?;
+    let (tracktik, quickbooks) = connections::db::both_sides(&state.db, tenant_id, id).await?;
     Ok(IntegrationView {
         integration,
         quickbooks,
@@ -99,7 +98,7 @@ pub async fn list(
         views.push(load_view(&state, tenant_id, integration.integration_id).await?);
     }
     Ok(ListPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
+        chrome: Chrome::customer(&session, &current).await?,
         portal: current.tenant.portal_url.clone(),
         views,
         can_change: current.user.may(Right::Connect),
@@ -186,16 +185,15 @@ pub async fn quickbooks_callback(
         .await?;
     let Some(pending) = pending.filter(|p| callback.state.as_deref() == Some(p.state.as_str()))
     else {
-        return problem(&state, &session, &current, StatusCode::BAD_REQUEST, "This connection link is not valid any more",
+        return problem(&session, &current, StatusCode::BAD_REQUEST, "This connection link is not valid any more",
             "It was already used, it expired, or it was opened in another browser. Nothing was changed.").await;
     };
     if callback.error.is_some() {
-        return problem(&state, &session, &current, StatusCode::OK, "QuickBooks Online was not connected",
+        return problem(&session, &current, StatusCode::OK, "QuickBooks Online was not connected",
             "You chose not to allow access, so nothing was connected. To continue, connect again and click Allow access.").await;
     }
     let (Some(code), Some(realm_id)) = (callback.code, callback.realm_id) else {
         return problem(
-            &state,
             &session,
             &current,
             StatusCode::BAD_REQUEST,
@@ -225,20 +223,20 @@ pub async fn quickbooks_callback(
             Ok(Redirect::to(&next).into_response())
         }
         Err(FlowError::DifferentCompany { expected, got }) => {
-            problem(&state, &session, &current, StatusCode::CONFLICT, "That is a different QuickBooks company",
+            problem(&session, &current, StatusCode::CONFLICT, "That is a different QuickBooks company",
                 &format!("This integration was set up with {expected}, but you chose {got}. Nothing was changed. Reconnect and choose {expected}, or use “Connect new account” to set up {got} as a separate integration.")).await
         }
         Err(FlowError::CodeRefused(_)) => {
-            problem(&state, &session, &current, StatusCode::BAD_REQUEST, "This connection was already used",
+            problem(&session, &current, StatusCode::BAD_REQUEST, "This connection was already used",
                 "Intuit refused the authorization code: it was used before or has expired. Nothing was changed. Connect again.").await
         }
         Err(FlowError::Provider(e)) => {
             tracing::warn!(tenant.id = %tenant_id, error = %e, "QuickBooks connect failed");
-            problem(&state, &session, &current, StatusCode::BAD_GATEWAY, "We could not reach QuickBooks Online",
+            problem(&session, &current, StatusCode::BAD_GATEWAY, "We could not reach QuickBooks Online",
                 "Intuit did not answer as expected, so nothing was connected. Try again in a few minutes.").await
         }
         Err(FlowError::CompanyHeldElsewhere { company }) => {
-            problem(&state, &session, &current, StatusCode::CONFLICT, "That QuickBooks company is connected by another customer",
+            problem(&session, &current, StatusCode::CONFLICT, "That QuickBooks company is connected by another customer",
                 &format!("{company} is already connected to Ledgerbridge by another TrackTik portal, so it was not connected here and nothing was changed. Posting from two portals into one company would enter invoices twice. If this company should move to your portal, contact Ledgerbridge support.")).await
         }
         Err(FlowError::NotFound) => Err(AppError::NotFound),
@@ -250,7 +248,6 @@ pub async fn quickbooks_callback(
 }
 
 async fn problem(
-    state: &AppState,
     session: &Session,
     current: &CurrentUser,
     status: StatusCode,
@@ -258,7 +255,7 @@ async fn problem(
     message: &str,
 ) -> AppResult<Response> {
     let page = ProblemPage {
-        chrome: Chrome::customer(state, session, current).await?,
+        chrome: Chrome::customer(session, current).await?,
         title: title.to_owned(),
         message: message.to_owned(),
         action_label: "Back to your integrations",
@@ -284,7 +281,7 @@ pub async fn disconnect_form(
     current.require(Right::Connect)?;
     let view = load_view(&state, current.tenant.tenant_id, id).await?;
     Ok(DisconnectPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
+        chrome: Chrome::customer(&session, &current).await?,
         view,
     })
 }

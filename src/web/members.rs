@@ -79,7 +79,7 @@ async fn page(
     name_error: Option<&'static str>,
     email_error: Option<String>,
 ) -> AppResult<MembersPage> {
-    let chrome = Chrome::customer(state, session, current).await?;
+    let chrome = Chrome::customer(session, current).await?;
     let members = db::list(&state.db, current.tenant.tenant_id)
         .await?
         .into_iter()

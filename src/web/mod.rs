@@ -9,6 +9,7 @@ mod chart;
 mod controls;
 pub mod csrf;
 mod dashboard;
+pub(crate) mod db_conn;
 mod documents;
 mod drafts;
 mod errors;

@@ -84,27 +84,15 @@ impl Chrome {
         })
     }
 
-    /// The frame for a signed-in customer's page.
-    pub async fn customer(
-        state: &AppState,
-        session: &Session,
-        current: &CurrentUser,
-    ) -> AppResult<Self> {
-        let tenant_id = current.tenant.tenant_id;
-        let all = crate::integrations::db::list(&state.db, tenant_id).await?;
-        let mut zone = None;
-        for i in &all {
-            let settings =
-                crate::integrations::db::settings(&state.db, tenant_id, i.integration_id).await?;
-            if let Some(z) = settings
-                .schedule
-                .time_zone
+    /// The frame for a signed-in customer's page: no database read of its own (the
+    /// integrations and their zones came with [`CurrentUser`]). Times are shown in the zone of
+    /// the tenant's oldest integration that has chosen a valid one (UTC until one has).
+    pub async fn customer(session: &Session, current: &CurrentUser) -> AppResult<Self> {
+        let zone = current.integrations.iter().find_map(|i| {
+            i.time_zone
+                .as_deref()
                 .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
-            {
-                zone = Some(z);
-                break;
-            }
-        }
+        });
         let role = current.user.role;
         Ok(Self {
             csrf: csrf::token(session).await?,
@@ -112,9 +100,10 @@ impl Chrome {
             user: Some(UserNav {
                 display_name: current.user.display_name.clone(),
                 tenant_name: current.tenant.name.clone(),
-                integrations: all
-                    .into_iter()
-                    .map(|i| (i.integration_id.to_string(), i.company_name))
+                integrations: current
+                    .integrations
+                    .iter()
+                    .map(|i| (i.integration_id.to_string(), i.company_name.clone()))
                     .collect(),
                 can_change: role.can_change(),
                 role_label: (role != crate::tenants::MemberRole::PortalAdmin).then(|| role.label()),
@@ -127,7 +116,7 @@ impl Chrome {
                     roll_back: current.user.may(crate::tenants::Right::RollBack),
                 },
             }),
-            zone: super::time::Zone::named(zone.as_deref()),
+            zone: super::time::Zone::named(zone),
         })
     }
 
@@ -185,10 +174,8 @@ pub async fn not_found(
     use axum::response::IntoResponse;
     let chrome = async {
         if let Some(who) = session.get::<SignedInUser>(USER).await? {
-            let user = crate::tenants::db::get_user(&state.db, who.tenant_id, who.user_id).await?;
-            let tenant = crate::tenants::db::get(&state.db, who.tenant_id).await?;
-            if let (Some(user), Some(tenant)) = (user, tenant) {
-                return Chrome::customer(&state, &session, &CurrentUser { user, tenant }).await;
+            if let Some(current) = CurrentUser::load(&state.db, &who).await? {
+                return Chrome::customer(&session, &current).await;
             }
         }
         if let Some(id) = session

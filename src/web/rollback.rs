@@ -107,7 +107,7 @@ pub async fn confirm(
         })
         .collect();
     Ok(RollbackPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
+        chrome: Chrome::customer(&session, &current).await?,
         id,
         company: integration.company_name,
         day: day_label(day),

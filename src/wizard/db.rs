@@ -12,7 +12,7 @@ use crate::ids::{IntegrationId, StaffUserId, TenantId};
 use crate::integrations::IntegrationState;
 use crate::integrations::settings::Settings;
 
-const DRAFT_COLUMNS: &str = "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, settings, wizard_step, wizard_reached, settings_saved_at, activated_at, express_outcome,
+pub(crate) const DRAFT_COLUMNS: &str = "integration_id, tenant_id, realm_id, company_name, country, home_currency, company_prefs, state, settings, wizard_step, wizard_reached, settings_saved_at, activated_at, express_outcome,
     (select count(*) from integration o where o.tenant_id = integration.tenant_id and o.integration_id <> integration.integration_id) as siblings";
 
 /// One integration of the tenant with its answers; `None` also for another tenant's id.
@@ -28,6 +28,36 @@ pub async fn get(
     .bind(id)
     .fetch_optional(db)
     .await
+}
+
+/// [`get`], and whether both sides are connected and working (neither waits for a reconnect
+/// nor was disconnected): what a wizard page needs, in one statement.
+pub async fn get_connected(
+    db: impl PgExecutor<'_>,
+    tenant_id: TenantId,
+    id: IntegrationId,
+) -> sqlx::Result<Option<(Draft, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        draft: Draft,
+        connected: bool,
+    }
+    let working = "c.health not in ('needs_reconnect', 'disconnected')";
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {DRAFT_COLUMNS},
+                exists (select 1 from connection c where c.tenant_id = $1
+                        and c.provider = 'tracktik' and {working})
+                and exists (select 1 from connection c where c.tenant_id = $1
+                        and c.integration_id = $2 and c.provider = 'quickbooks' and {working})
+                    as connected
+         from integration where tenant_id = $1 and integration_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.draft, r.connected)))
 }
 
 /// Another integration of the same tenant, as scope checks need it.

@@ -83,7 +83,7 @@ pub async fn plan(
 }
 
 /// One rollback as the pages show it.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct Rollback {
     /// Id.
     pub rollback_id: i64,

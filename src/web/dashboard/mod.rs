@@ -13,8 +13,9 @@ use tower_sessions::Session;
 
 use super::chart;
 use super::controls::BackSyncForm;
+use super::db_conn::Db;
 use super::extract::{ClientAddr, CurrentStaff, CurrentUser, PathParam};
-use super::integrations::{IntegrationView, load_view};
+use super::integrations::IntegrationView;
 use super::pages::Chrome;
 use crate::audit::{self, Actor};
 use crate::dashboard::{self, Activity};
@@ -22,7 +23,6 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::IntegrationState;
 use crate::state::AppState;
-use crate::sync::runs;
 
 /// Nights in the chart.
 pub const CHART_NIGHTS: u64 = 30;
@@ -130,7 +130,7 @@ impl DashboardPage {
 
 /// Everything the dashboard needs, for a customer (`staff == false`) or a staff member.
 pub(super) async fn build(
-    state: &AppState,
+    mut db: Db,
     chrome: Chrome,
     tenant_id: TenantId,
     id: IntegrationId,
@@ -138,12 +138,13 @@ pub(super) async fn build(
     flash: Option<Flash>,
     back_sync: BackSyncForm,
 ) -> AppResult<DashboardPage> {
-    let view = load_view(state, tenant_id, id).await?;
-    let db = &state.db;
-    let settings = crate::sync::settings_of(db, tenant_id, id)
+    // Two statements: everything but the documents, then the documents of the nights shown
+    // (which nights depends on the zone the first one reads).
+    let overview = dashboard::overview::read(&mut *db, tenant_id, id, RECENT_RUNS)
         .await?
         .ok_or(AppError::NotFound)?;
-    let zone = zone_of(&settings);
+    let settings = &overview.draft.settings.0;
+    let zone = zone_of(settings);
     let now = Utc::now();
     let today = now.with_timezone(&zone).date_naive();
     let first = today
@@ -151,10 +152,16 @@ pub(super) async fn build(
         .unwrap_or(today);
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= today).collect();
 
-    let documents = dashboard::current_documents(db, tenant_id, id, first, today).await?;
+    let documents = dashboard::current_documents(&mut *db, tenant_id, id, first, today).await?;
+    drop(db);
+    let view = IntegrationView {
+        integration: overview.integration(),
+        quickbooks: overview.quickbooks.clone(),
+        tracktik: overview.tracktik.clone(),
+    };
     let nights = dashboard::nights(&days, &documents);
     let home = view.integration.home_currency.clone();
-    let rollbacks = crate::sync::rollback::recent(db, tenant_id, id).await?;
+    let rollbacks = &overview.rollbacks;
     let rollback_of = |day: NaiveDate| {
         rollbacks.iter().find(|r| r.trading_day == day).map(|r| {
             let when = local(r.created_at, zone);
@@ -190,16 +197,17 @@ pub(super) async fn build(
         })
         .collect();
 
-    let activity = dashboard::activity(db, tenant_id, id).await?;
-    let live_id = match &activity {
+    let activity = &overview.activity;
+    let live_id = match activity {
         Activity::Running(r) => Some(r.sync_run_id),
         _ => None,
     };
-    let recent = runs::recent(db, tenant_id, id, RECENT_RUNS).await?;
-    let last_run = dashboard::last_finished_run(db, tenant_id, id)
-        .await?
-        .map(|r| run_line(&r, live_id, zone));
-    let schedule = crate::sync::schedule_of(&settings).ok();
+    let recent = &overview.recent;
+    let last_run = overview
+        .last_finished
+        .as_ref()
+        .map(|r| run_line(r, live_id, zone));
+    let schedule = crate::sync::schedule_of(settings).ok();
     let active = view.integration.state == IntegrationState::Active;
     let next = schedule.filter(|_| active).map(|s| s.next_run(now));
     let next_run = next.map(|(day, at)| format!("{} (for {})", local(at, zone), day_label(day)));
@@ -216,21 +224,13 @@ pub(super) async fn build(
         (IntegrationState::NeedsReconnect, _) => "Nothing was synced yet. Reconnect first; the nightly syncs then catch up every day missed.".to_owned(),
         _ => "Nothing was synced yet. Each night's invoices and pay runs appear here once the integration is active.".to_owned(),
     };
-    let failed_documents: i64 = dashboard::documents::error_groups(db, tenant_id, id)
-        .await?
-        .iter()
-        .map(|g| g.count)
-        .sum();
-    let payroll_words = crate::wizard::db::get(db, tenant_id, id)
-        .await?
-        .as_ref()
-        .and_then(crate::wizard::words::payroll_words)
-        .map(|mut w| {
-            if staff {
-                w.bill_href = None;
-            }
-            w
-        });
+    let failed_documents = overview.failed_documents;
+    let payroll_words = crate::wizard::words::payroll_words(&overview.draft).map(|mut w| {
+        if staff {
+            w.bill_href = None;
+        }
+        w
+    });
     Ok(DashboardPage {
         payroll_words,
         chrome,
@@ -244,7 +244,7 @@ pub(super) async fn build(
         next_run,
         last_run,
         runs: recent.iter().map(|r| run_line(r, live_id, zone)).collect(),
-        activity: activity_line(&activity, zone),
+        activity: activity_line(activity, zone),
         chart_svg: chart::nights_svg(&nights),
         chart_summary: chart::summary(&nights),
         nights: night_lines,
@@ -260,15 +260,15 @@ pub(super) async fn build(
 
 /// `GET /integrations/{id}`: the customer's dashboard.
 pub async fn show(
-    State(state): State<AppState>,
     session: Session,
     current: CurrentUser,
+    db: Db,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<DashboardPage> {
     let flash = session.remove::<Flash>(FLASH).await?;
-    let chrome = Chrome::customer(&state, &session, &current).await?;
+    let chrome = Chrome::customer(&session, &current).await?;
     build(
-        &state,
+        db,
         chrome,
         current.tenant.tenant_id,
         id,
@@ -306,7 +306,7 @@ pub async fn support_show(
     .await?;
     let chrome = Chrome::staff(&session, &staff).await?;
     build(
-        &state,
+        Db(state.db.acquire().await?),
         chrome,
         tenant_id,
         id,

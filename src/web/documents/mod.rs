@@ -289,7 +289,7 @@ pub async fn list(
     QueryParams(query): QueryParams<Query>,
 ) -> AppResult<DocumentsPage> {
     let flash = session.remove::<Flash>(FLASH).await?;
-    let chrome = Chrome::customer(&state, &session, &current).await?;
+    let chrome = Chrome::customer(&session, &current).await?;
     build(
         &state,
         chrome,

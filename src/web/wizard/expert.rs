@@ -36,7 +36,7 @@ pub async fn expert_sent(
         .filter(|r| r.integration_id == id)
         .ok_or(AppError::NotFound)?;
     Ok(ExpertSentPage {
-        chrome: Chrome::customer(&state, &session, &current).await?,
+        chrome: Chrome::customer(&session, &current).await?,
         back_href: format!(
             "/integrations/{id}/setup/{}",
             Step::from_key(&request.step).slug()

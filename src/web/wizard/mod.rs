@@ -21,11 +21,7 @@ pub mod steps_views {
 }
 pub use review::names as names_for;
 
-use crate::connections::{self, Health};
-use crate::error::AppResult;
-use crate::ids::TenantId;
 use crate::integrations::IntegrationState;
-use crate::state::AppState;
 use crate::wizard::review::local_problems;
 use crate::wizard::{self, Draft, Step};
 
@@ -81,18 +77,6 @@ pub fn today_for(draft: &Draft) -> NaiveDate {
 pub fn today_in(zone: &str) -> NaiveDate {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     Utc::now().with_timezone(&tz).date_naive()
-}
-
-/// Both sides connected and working.
-pub async fn connected(state: &AppState, tenant_id: TenantId, draft: &Draft) -> AppResult<bool> {
-    let ok = |c: Option<connections::Connection>| {
-        c.is_some_and(|c| !matches!(c.health, Health::NeedsReconnect | Health::Disconnected))
-    };
-    let tt = connections::db::tracktik_for_tenant(&state.db, tenant_id).await?;
-    let qb =
-        connections::db::quickbooks_for_integration(&state.db, tenant_id, draft.integration_id)
-            .await?;
-    Ok(ok(tt) && ok(qb))
 }
 
 /// The page title of each step.

@@ -209,7 +209,7 @@ async fn page(
         )
     });
     let page = RegionsPage {
-        chrome: Chrome::customer(state, session, current).await?,
+        chrome: Chrome::customer(session, current).await?,
         frame: frame(draft, Step::Scope, true),
         notice: None,
         // Each message names its region already.
@@ -226,14 +226,13 @@ async fn page(
 }
 
 async fn unavailable(
-    state: &AppState,
     session: &Session,
     current: &CurrentUser,
     draft: &Draft,
     advice: String,
 ) -> AppResult<Response> {
     let page = RegionsPage {
-        chrome: Chrome::customer(state, session, current).await?,
+        chrome: Chrome::customer(session, current).await?,
         frame: frame(draft, Step::Scope, true),
         notice: Some(advice),
         error_summary: Vec::new(),
@@ -261,7 +260,7 @@ pub(super) async fn show(
     };
     let facts = match facts {
         Ok(f) => f,
-        Err(e) => return unavailable(state, session, current, draft, e.advice()).await,
+        Err(e) => return unavailable(session, current, draft, e.advice()).await,
     };
     let siblings = db::siblings(&state.db, draft.tenant_id, draft.integration_id).await?;
     let scope = facts.effective(draft, &siblings);
@@ -316,11 +315,11 @@ pub(super) async fn save(
 ) -> AppResult<Response> {
     let sides = match open(state, current, draft).await {
         Ok(s) => s,
-        Err(e) => return unavailable(state, session, current, draft, e.advice()).await,
+        Err(e) => return unavailable(session, current, draft, e.advice()).await,
     };
     let facts = match regions::read(state, &sides).await {
         Ok(f) => f,
-        Err(e) => return unavailable(state, session, current, draft, e.advice()).await,
+        Err(e) => return unavailable(session, current, draft, e.advice()).await,
     };
     let values = values_from_pairs(pairs);
     let choice = Choice::from_values(&values);

@@ -196,7 +196,7 @@ pub(super) async fn render_review(
         )
         .await?;
     }
-    let chrome = Chrome::customer(state, session, current).await?;
+    let chrome = Chrome::customer(session, current).await?;
     let zone = chrome.zone;
     let page = ReviewPage {
         chrome,

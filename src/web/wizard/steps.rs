@@ -10,13 +10,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use super::content::{Content, billing_lists, content, payroll_lists, tax_lists};
-use super::{Frame, connected, frame, today_in};
+use super::{Frame, frame, today_in};
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::ids::IntegrationId;
 use crate::integrations::IntegrationState;
 use crate::integrations::settings::SetupMethod;
 use crate::state::AppState;
+use crate::web::db_conn::Db;
 use crate::web::extract::{ClientAddr, CurrentUser, Form, PathParam};
 use crate::web::pages::Chrome;
 use crate::wizard::catalog::{self, CatalogError, Sides};
@@ -41,12 +42,13 @@ pub struct StepPage {
     payroll_words: Option<crate::wizard::words::PayrollWords>,
 }
 
+/// The draft, and whether both sides are connected and working (one statement).
 pub(super) async fn load(
-    state: &AppState,
+    db: impl sqlx::PgExecutor<'_>,
     current: &CurrentUser,
     id: IntegrationId,
-) -> AppResult<Draft> {
-    db::get(&state.db, current.tenant.tenant_id, id)
+) -> AppResult<(Draft, bool)> {
+    db::get_connected(db, current.tenant.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -72,8 +74,8 @@ pub async fn resume(
     current: CurrentUser,
     PathParam(id): PathParam<IntegrationId>,
 ) -> AppResult<Redirect> {
-    let draft = load(&state, &current, id).await?;
-    let step = if !connected(&state, current.tenant.tenant_id, &draft).await? {
+    let (draft, is_connected) = load(&state.db, &current, id).await?;
+    let step = if !is_connected {
         Step::Connect
     } else if draft.state != IntegrationState::Draft {
         Step::Review
@@ -85,23 +87,14 @@ pub async fn resume(
 
 /// Where a request for `step` has to go instead, if anywhere: before both sides are
 /// connected only Connect opens; steps not reached yet send the customer to where they are.
-async fn guard(
-    state: &AppState,
-    current: &CurrentUser,
-    draft: &Draft,
-    step: Step,
-) -> AppResult<(bool, Option<Redirect>)> {
-    let is_connected = connected(state, current.tenant.tenant_id, draft).await?;
+fn guard(draft: &Draft, step: Step, is_connected: bool) -> Option<Redirect> {
     if step != Step::Connect && !is_connected {
-        return Ok((false, Some(Redirect::to(&step_href(draft, Step::Connect)))));
+        return Some(Redirect::to(&step_href(draft, Step::Connect)));
     }
     if step > draft.reached().max(Step::SetupMethod) {
-        return Ok((
-            is_connected,
-            Some(Redirect::to(&step_href(draft, draft.resume_step()))),
-        ));
+        return Some(Redirect::to(&step_href(draft, draft.resume_step())));
     }
-    Ok((is_connected, None))
+    None
 }
 
 /// `GET /integrations/{id}/setup/{step}`. `?posting=bill` opens the payroll step with Bill
@@ -110,13 +103,15 @@ pub async fn step_form(
     State(state): State<AppState>,
     session: Session,
     current: CurrentUser,
+    mut db: Db,
     PathParam((id, slug)): PathParam<(IntegrationId, String)>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
-    let draft = load(&state, &current, id).await?;
+    let (draft, is_connected) = load(&mut *db, &current, id).await?;
+    // Back to the pool before anything slow (some steps ask TrackTik or QuickBooks).
+    drop(db);
     let step = Step::from_slug(&slug).ok_or(AppError::NotFound)?;
-    let (is_connected, redirect) = guard(&state, &current, &draft, step).await?;
-    if let Some(r) = redirect {
+    if let Some(r) = guard(&draft, step, is_connected) {
         return Ok(r.into_response());
     }
     if step == Step::Review {
@@ -150,7 +145,6 @@ pub async fn step_form(
     )
     .await?;
     render(
-        &state,
         &session,
         &current,
         &draft,
@@ -168,7 +162,6 @@ pub async fn step_form(
     reason = "a page is built from all of these"
 )]
 async fn render(
-    state: &AppState,
     session: &Session,
     current: &CurrentUser,
     draft: &Draft,
@@ -199,7 +192,7 @@ async fn render(
         })
         .collect();
     let page = StepPage {
-        chrome: Chrome::customer(state, session, current).await?,
+        chrome: Chrome::customer(session, current).await?,
         frame: frame(draft, step, is_connected),
         intro: content.intro,
         notice: content.notice,
@@ -232,10 +225,9 @@ pub async fn save_step(
     PathParam((id, slug)): PathParam<(IntegrationId, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let draft = load(&state, &current, id).await?;
+    let (draft, is_connected) = load(&state.db, &current, id).await?;
     let step = Step::from_slug(&slug).ok_or(AppError::NotFound)?;
-    let (is_connected, redirect) = guard(&state, &current, &draft, step).await?;
-    if let Some(r) = redirect {
+    if let Some(r) = guard(&draft, step, is_connected) {
         return Ok(r.into_response());
     }
     let tenant_id = current.tenant.tenant_id;
@@ -249,7 +241,6 @@ pub async fn save_step(
     macro_rules! unavailable {
         ($e:expr) => {
             return render(
-                &state,
                 &session,
                 &current,
                 &draft,
@@ -276,7 +267,6 @@ pub async fn save_step(
                 let c =
                     content(&state, &current, &draft, step, None, &Errors::new(), false).await?;
                 return render(
-                    &state,
                     &session,
                     &current,
                     &draft,
@@ -401,7 +391,6 @@ pub async fn save_step(
                 )
                 .await?;
                 return render(
-                    &state,
                     &session,
                     &current,
                     &draft,
@@ -465,7 +454,6 @@ pub async fn save_step(
             )
             .await?;
             render(
-                &state,
                 &session,
                 &current,
                 &draft,

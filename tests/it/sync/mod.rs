@@ -95,7 +95,8 @@ impl Synced {
                 .await
                 .unwrap();
         let mut state = app.state.clone();
-        state.providers.quickbooks = fast_qbo(&state);
+        let quickbooks = fast_qbo(&state);
+        std::sync::Arc::make_mut(&mut state.providers).quickbooks = quickbooks;
         let synced = Self {
             app: std::sync::Arc::new(app),
             state,
