@@ -118,58 +118,29 @@ pub(crate) fn tracktik_error(e: TrackTikError) -> SyncError {
     }
 }
 
-/// Reads what a preview needs, all of it at once; a 401 refreshes the TrackTik token once and
-/// reads again. A run reads the same in chunks while it posts (see `sync::pipeline`).
+/// Reads what a preview needs, all of it at once (a run reads the same in chunks while it
+/// posts, see `sync::pipeline`); a 401 refreshes the TrackTik token once and reads again.
 pub(crate) async fn gather(
     state: &AppState,
     tenant_id: TenantId,
     integration_id: IntegrationId,
     ask: &Ask<'_>,
 ) -> Result<Gathered, SyncError> {
-    let (portal, token, _) = tracktik(state, tenant_id, false).await?;
-    match read_all(state, tenant_id, integration_id, ask, &portal, &token).await? {
-        Ok(g) => Ok(g),
-        Err(e) if e.is_unauthorized() => {
-            let (portal, token, _) = tracktik(state, tenant_id, true).await?;
-            read_all(state, tenant_id, integration_id, ask, &portal, &token)
-                .await?
-                .map_err(tracktik_error)
-        }
-        Err(e) => Err(tracktik_error(e)),
-    }
-}
-
-async fn read_all(
-    state: &AppState,
-    tenant_id: TenantId,
-    integration_id: IntegrationId,
-    ask: &Ask<'_>,
-    portal: &Portal,
-    token: &AccessToken,
-) -> Result<Result<Gathered, TrackTikError>, SyncError> {
-    let tt = &state.providers.tracktik;
-    let planned = match plan_with(state, tenant_id, integration_id, ask, portal, token).await? {
-        Ok(p) => p,
-        Err(e) => return Ok(Err(e)),
-    };
+    let (planned, portal, token) = plan(state, tenant_id, integration_id, ask).await?;
     let ids = planned.ids();
     if ids.is_empty() {
-        return Ok(Ok(Gathered {
+        return Ok(Gathered {
             cursors: planned.cursors,
             ..Gathered::default()
-        }));
+        });
     }
-    let (reference, owed) = match tokio::try_join!(
-        reader::reference(tt, portal, token, ask.settings),
-        reader::owed(tt, portal, token, &ids)
-    ) {
-        Ok(read) => read,
-        Err(e) => return Ok(Err(e)),
-    };
-    let mut gathered = in_scope(ask.settings, ask.schedule.zone, owed, &reference);
+    let zone = ask.schedule.zone;
+    let mut reader =
+        super::pipeline::Reader::new(state, tenant_id, ask.settings, zone, (portal, token));
+    let (reference, mut gathered) = reader.first(&ids).await?;
     gathered.batch.reference = reference;
     gathered.cursors = planned.cursors;
-    Ok(Ok(gathered))
+    Ok(gathered)
 }
 
 /// One document a run reads in full.
