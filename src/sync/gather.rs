@@ -53,6 +53,8 @@ pub(crate) struct Gathered {
     /// Watermarks to record once the run has recorded what it read: (source, read through,
     /// covered from).
     pub cursors: Vec<(Source, DateTime<Utc>, NaiveDate)>,
+    /// Documents read but left out: another company's regions.
+    pub out_of_scope: usize,
 }
 
 /// The sources the settings switch on (credit memos go with billing).
@@ -337,6 +339,7 @@ pub(crate) fn in_scope(
         not_approved,
         deleted,
     } = owed;
+    let read = batch.invoices.len() + batch.credit_memos.len() + batch.payruns.len();
     if let Some(scope) = scope_of(settings, reference) {
         let client_of = |d: &source::InvoiceDoc| d.invoice.client.as_ref().map(|c| c.id());
         batch
@@ -359,12 +362,14 @@ pub(crate) fn in_scope(
     for d in &batch.payruns {
         docs.extend(source::payrun_source(d, zone, reference));
     }
+    let kept = batch.invoices.len() + batch.credit_memos.len() + batch.payruns.len();
     Gathered {
         batch,
         docs,
         not_approved,
         deleted,
         cursors: Vec::new(),
+        out_of_scope: read - kept,
     }
 }
 

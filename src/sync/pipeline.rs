@@ -170,6 +170,7 @@ async fn post_chunk(
     cx: Context<'_>,
     chunk: &Gathered,
 ) -> Result<(), SyncError> {
+    poster.unexpect(chunk.out_of_scope);
     let db = &poster.session.state.db;
     gather::record(db, cx.tenant_id, cx.integration_id, chunk).await?;
     let keys: Vec<(Source, i64)> = chunk.docs.iter().map(|d| (d.source, d.source_id)).collect();

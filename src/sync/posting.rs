@@ -93,6 +93,12 @@ impl<'s, 'l> Poster<'s, 'l> {
         self.progress().await
     }
 
+    /// Lowers what the run expects by `n` documents it read but will not handle (another
+    /// company's regions).
+    pub fn unexpect(&mut self, n: usize) {
+        self.total = self.total.saturating_sub(n);
+    }
+
     /// Writes the counts on the run's row, when they changed since last written.
     async fn progress(&mut self) -> Result<(), SyncError> {
         let counts = self.counts();

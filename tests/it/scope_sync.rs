@@ -114,6 +114,12 @@ async fn three_regions_and_two_companies_each_company_holds_exactly_its_regions_
             .await
             .unwrap();
         assert_eq!(report.counts.failed, 0, "{report:?}");
+        // Another company's documents are not counted as this company's.
+        assert_eq!(
+            report.counts.total,
+            report.counts.done() + report.waiting,
+            "{report:?}"
+        );
     }
 
     // What TrackTik approved, by the billing currency of the client's region.
